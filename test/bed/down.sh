@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Stops what up.sh started. Installed packages and cached images stay.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+for c in "$(dirname "${BASH_SOURCE[0]}")"/components/*.sh; do source "$c"; done
+bed_fake_imds_down
+stop_daemon moto
+log "test bed stopped (Docker, packages and images are left in place)"
