@@ -1,0 +1,20 @@
+// The admin listener: /healthz and /metrics, on loopback by default, apart from the
+// IMDS listener so that containers can never reach it.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Metrics } from './metrics.ts'
+
+export interface Health { indexReady: boolean; iptablesOk: boolean }
+
+export function buildAdminApp (deps: { log: Logger; metrics: Metrics; health: () => Health }): FastifyInstance {
+  const app = Fastify({ loggerInstance: deps.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) })
+  app.get('/healthz', async (_req, reply) => {
+    const h = deps.health()
+    const ok = h.indexReady && h.iptablesOk
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unhealthy', ...h })
+  })
+  app.get('/metrics', async (_req, reply) => {
+    return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics())
+  })
+  return app
+}

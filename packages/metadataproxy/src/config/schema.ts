@@ -1,0 +1,112 @@
+// The schema of /etc/bastion/bastion.yaml as far as the metadata proxy reads it.
+// Every option carries a one-line description; etc/bastion.example.yaml repeats them.
+// Sections owned by other components are accepted here as objects and validated there.
+import { Type, type Static } from '@sinclair/typebox'
+
+const strict = { additionalProperties: false } as const
+
+// Paths that may be passed through to the host's IMDS. Anything that can carry the
+// host's identity is refused by the schema itself, whatever an operator writes.
+export const FORBIDDEN_PASSTHROUGH = [
+  'meta-data/iam',
+  'meta-data/identity-credentials',
+  'user-data',
+  'dynamic/instance-identity/pkcs7',
+  'dynamic/instance-identity/signature',
+  'dynamic/instance-identity/rsa2048'
+] as const
+
+const Aws = Type.Object({
+  accountId: Type.String({ pattern: '^[0-9]{12}$', description: 'AWS account that holds the per-user IAM roles' }),
+  region: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$', default: 'us-east-1', description: 'Region for STS calls' }),
+  partition: Type.String({ default: 'aws', pattern: '^aws(-[a-z-]+)?$', description: 'ARN partition (aws, aws-cn, aws-us-gov)' }),
+  stsEndpoint: Type.Optional(Type.String({ pattern: '^https?://', description: 'STS endpoint; default is the regional endpoint. Point it at an emulator in tests' }))
+}, strict)
+
+const Network = Type.Object({
+  name: Type.String({ default: 'bastion', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$', description: 'Docker network the personal containers join' }),
+  bridge: Type.String({ default: 'bastion0', pattern: '^[a-zA-Z0-9_-]{1,15}$', description: 'Linux bridge interface of that network (iptables rules match on it)' }),
+  subnet: Type.String({ default: '10.250.0.0/24', pattern: '^([0-9]{1,3}\\.){3}[0-9]{1,3}/(1[6-9]|2[0-8])$', description: 'IPv4 subnet of the network; the proxy listens on its first address (the gateway)' })
+}, strict)
+
+const Imds = Type.Object({
+  port: Type.Integer({ minimum: 1, maximum: 65535, default: 8775, description: 'Port on the bridge gateway that the iptables DNAT sends IMDS traffic to' }),
+  allowV1: Type.Boolean({ default: false, description: 'Answer IMDSv1 (tokenless) requests; off by default, as AWS recommends' }),
+  maxHeaderBytes: Type.Integer({ minimum: 1024, maximum: 65536, default: 8192, description: 'Largest request header block accepted; larger ones get 431' })
+}, strict)
+
+const Admin = Type.Object({
+  host: Type.String({ default: '127.0.0.1', description: 'Address of the admin listener (/healthz, /metrics); keep it off the bastion network' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8776, description: 'Port of the admin listener (0 picks a free one)' })
+}, strict)
+
+const Credentials = Type.Object({
+  rolePrefix: Type.String({ default: '', pattern: '^([\\w+=,.@-]+/)*[\\w+=,.@-]*$', description: 'Prepended to IAM_ROLE to form the role name, may include an IAM path, e.g. "k8s-access/"' }),
+  durationSeconds: Type.Integer({ minimum: 900, maximum: 43200, default: 3600, description: 'Lifetime asked of STS AssumeRole' }),
+  minRemainingSeconds: Type.Integer({ minimum: 60, default: 900, description: 'A served credential normally has at least this much life left' }),
+  refreshBeforeSeconds: Type.Integer({ minimum: 61, default: 1200, description: 'Background refresh starts when life left drops below this' }),
+  accessDeniedCacheSeconds: Type.Integer({ minimum: 0, maximum: 3600, default: 30, description: 'How long an AccessDenied from STS is remembered before trying again' }),
+  stsTimeoutMs: Type.Integer({ minimum: 100, maximum: 60000, default: 5000, description: 'Timeout of one STS call' }),
+  retryBaseMs: Type.Integer({ minimum: 10, default: 1000, description: 'First backoff after an STS failure; doubles up to retryMaxMs' }),
+  retryMaxMs: Type.Integer({ minimum: 10, default: 60000, description: 'Longest backoff between STS retries' })
+}, strict)
+
+const Passthrough = Type.Object({
+  upstream: Type.String({ default: 'http://169.254.169.254', pattern: '^http://', description: "The host's real IMDS" }),
+  paths: Type.Array(Type.String({ pattern: '^(meta-data|dynamic)/[a-zA-Z0-9/_-]+$' }), {
+    default: [
+      'meta-data/instance-id',
+      'meta-data/instance-type',
+      'meta-data/placement/region',
+      'meta-data/placement/availability-zone',
+      'meta-data/placement/availability-zone-id',
+      'meta-data/services/domain',
+      'meta-data/services/partition',
+      'dynamic/instance-identity/document'
+    ],
+    uniqueItems: true,
+    description: 'The only paths passed through to the host IMDS (below /latest/); everything else is 404'
+  }),
+  cacheSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 300, description: 'How long passed-through answers are cached' }),
+  timeoutMs: Type.Integer({ minimum: 100, maximum: 30000, default: 2000, description: 'Timeout of one call to the host IMDS' })
+}, strict)
+
+const Docker = Type.Object({
+  socketPath: Type.String({ default: '/var/run/docker.sock', description: 'Docker Engine API socket' }),
+  resyncSeconds: Type.Integer({ minimum: 5, maximum: 3600, default: 60, description: 'Full resync of the container index, on top of the events stream' }),
+  timeoutMs: Type.Integer({ minimum: 100, maximum: 60000, default: 5000, description: 'Timeout of one Docker API call' })
+}, strict)
+
+const Iptables = Type.Object({
+  chainPrefix: Type.String({ default: 'BASTION-IMDS', pattern: '^[A-Z][A-Z0-9_-]{0,21}$', description: 'Names our iptables chains (PREFIX, PREFIX-GUARD, PREFIX-INPUT); change it only to run two proxies on one host' })
+}, strict)
+
+const Log = Type.Object({
+  level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level' }),
+  auditFile: Type.Optional(Type.String({ description: 'Append credential-issuance audit lines to this file as well as to the log' }))
+}, strict)
+
+export const MetadataProxySection = Type.Object({
+  imds: Type.Object(Imds.properties, { ...strict, default: {} }),
+  admin: Type.Object(Admin.properties, { ...strict, default: {} }),
+  credentials: Type.Object(Credentials.properties, { ...strict, default: {} }),
+  passthrough: Type.Object(Passthrough.properties, { ...strict, default: {} }),
+  docker: Type.Object(Docker.properties, { ...strict, default: {} }),
+  iptables: Type.Object(Iptables.properties, { ...strict, default: {} }),
+  log: Type.Object(Log.properties, { ...strict, default: {} })
+}, { ...strict, default: {} })
+
+// Other components' sections: present in the one file, validated by their owners.
+const Foreign = Type.Object({}, { additionalProperties: true })
+
+export const ConfigSchema = Type.Object({
+  aws: Aws,
+  network: Type.Object(Network.properties, { ...strict, default: {} }),
+  metadataproxy: MetadataProxySection,
+  shell: Type.Optional(Foreign),
+  rbacsync: Type.Optional(Foreign),
+  toolbox: Type.Optional(Foreign),
+  clusters: Type.Optional(Type.Array(Type.Unknown()))
+}, strict)
+
+export type Config = Static<typeof ConfigSchema>

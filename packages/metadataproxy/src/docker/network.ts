@@ -1,0 +1,50 @@
+// The bastion Docker network: created when missing, verified when present. Containers
+// on it cannot talk to each other (ICC off); the proxy listens on its gateway.
+import type Docker from 'dockerode'
+import type { Config } from '../config/schema.ts'
+import { BastionError } from '../errors.ts'
+
+export function gatewayOf (subnet: string): string {
+  const [addr = '', bits = '32'] = subnet.split('/')
+  const n = addr.split('.').reduce((acc, o) => (acc << 8n) + BigInt(Number(o)), 0n)
+  const mask = ((1n << 32n) - 1n) ^ ((1n << (32n - BigInt(Number(bits)))) - 1n)
+  const gw = (n & mask) + 1n
+  return [24n, 16n, 8n, 0n].map((s) => String((gw >> s) & 255n)).join('.')
+}
+
+export async function ensureNetwork (docker: Docker, net: Config['network']): Promise<{ created: boolean; gateway: string }> {
+  const gateway = gatewayOf(net.subnet)
+  let info: Docker.NetworkInspectInfo | undefined
+  try {
+    info = await docker.getNetwork(net.name).inspect() as Docker.NetworkInspectInfo
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) {
+      throw new BastionError('BASTION_METADATAPROXY_DOCKER_UNAVAILABLE', `cannot inspect Docker network ${net.name}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+  if (info !== undefined) {
+    const subnet = info.IPAM?.Config?.[0]?.Subnet
+    const bridge = info.Options?.['com.docker.network.bridge.name']
+    if (subnet !== net.subnet || bridge !== net.bridge) {
+      throw new BastionError('BASTION_METADATAPROXY_NETWORK_MISMATCH',
+        `Docker network ${net.name} has subnet ${subnet ?? '?'} and bridge ${bridge ?? '?'}, but the config says ${net.subnet} and ${net.bridge}; remove the network or fix network.* in the config`)
+    }
+    return { created: false, gateway }
+  }
+  try {
+    await docker.createNetwork({
+      Name: net.name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      IPAM: { Config: [{ Subnet: net.subnet, Gateway: gateway }] },
+      Options: {
+        'com.docker.network.bridge.name': net.bridge,
+        'com.docker.network.bridge.enable_icc': 'false'
+      },
+      Labels: { 'bastion.managed': 'true' }
+    })
+  } catch (err) {
+    throw new BastionError('BASTION_METADATAPROXY_DOCKER_UNAVAILABLE', `cannot create Docker network ${net.name}: ${(err as Error).message}`, { cause: err })
+  }
+  return { created: true, gateway }
+}

@@ -1,0 +1,201 @@
+// Which container owns a source IP. The index is fed by Docker's events stream and a
+// periodic resync, never by a per-request listing. When the stream breaks the index is
+// emptied (fail closed) until a new stream is open and a full resync has run, so a
+// reused IP can never be answered with an old container's identity.
+import type { Logger } from 'pino'
+import type { Clock, Timer } from '../clock.ts'
+import type { ContainerFacts, DockerEvent, DockerSource } from '../docker/source.ts'
+import { checkRoleName, checkSessionName } from './names.ts'
+
+export const USER_LABEL = 'bastion.user'
+
+export interface ManagedContainer {
+  id: string
+  name: string
+  ip: string
+  user: string
+  role: string
+  // Why this container gets no credentials, when it gets none.
+  problem?: string
+}
+
+export interface IndexOptions {
+  source: DockerSource
+  network: string
+  rolePrefix: string
+  clock: Clock
+  resyncMs: number
+  timeoutMs: number
+  log: Logger
+  onManagedStart?: (container: ManagedContainer) => void
+}
+
+export class ContainerIndex {
+  readonly #opts: IndexOptions
+  readonly #byIp = new Map<string, ManagedContainer>()
+  readonly #ipById = new Map<string, string>()
+  readonly #abort = new AbortController()
+  #queue: Promise<void> = Promise.resolve()
+  #ready = false
+  #lastEventNano: bigint | undefined
+  #resyncTimer: Timer | undefined
+
+  constructor (opts: IndexOptions) {
+    this.#opts = opts
+  }
+
+  lookup (ip: string): ManagedContainer | undefined {
+    return this.#ready ? this.#byIp.get(ip) : undefined
+  }
+
+  get ready (): boolean { return this.#ready }
+  get size (): number { return this.#byIp.size }
+
+  // Opens the events stream and runs the first resync; throws if Docker cannot be
+  // reached. Afterwards the stream is followed and reopened in the background.
+  async start (): Promise<void> {
+    const events = await this.#opts.source.openEvents(undefined, this.#abort.signal)
+    await this.#serial(() => this.#resync())
+    this.#ready = true
+    this.#scheduleResync()
+    void this.#follow(events)
+  }
+
+  close (): void {
+    this.#abort.abort()
+    if (this.#resyncTimer !== undefined) this.#opts.clock.clearTimeout(this.#resyncTimer)
+    this.#invalidate()
+  }
+
+  async #follow (first: AsyncIterable<DockerEvent>): Promise<void> {
+    let events: AsyncIterable<DockerEvent> | undefined = first
+    let backoff = 200
+    while (!this.#abort.signal.aborted) {
+      try {
+        if (events === undefined) {
+          events = await this.#opts.source.openEvents(this.#lastEventNano, this.#abort.signal)
+          await this.#serial(() => this.#resync())
+          this.#ready = true
+          this.#opts.log.info({ containers: this.#byIp.size }, 'docker events stream reopened; index resynced')
+        }
+        backoff = 200
+        for await (const event of events) {
+          this.#lastEventNano = event.timeNano
+          await this.#serial(() => this.#apply(event))
+        }
+        if (!this.#abort.signal.aborted) this.#opts.log.warn('docker events stream ended')
+      } catch (err) {
+        if (this.#abort.signal.aborted) return
+        this.#opts.log.warn({ err }, 'docker events stream failed')
+      }
+      events = undefined
+      if (this.#abort.signal.aborted) return
+      this.#invalidate()
+      await new Promise<void>((resolve) => this.#opts.clock.setTimeout(resolve, backoff))
+      backoff = Math.min(backoff * 2, 10_000)
+    }
+  }
+
+  // Runs index mutations one after another, so an inspect that resolves late can
+  // never undo a later event.
+  #serial (fn: () => Promise<void>): Promise<void> {
+    const next = this.#queue.then(fn, fn)
+    this.#queue = next.catch(() => {})
+    return next
+  }
+
+  #signal (): AbortSignal {
+    return AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#opts.timeoutMs)])
+  }
+
+  async #apply (event: DockerEvent): Promise<void> {
+    const { action, containerId } = event
+    if (event.kind === 'network') {
+      if (event.networkName !== this.#opts.network) return
+      if (action === 'connect') await this.#refresh(containerId)
+      else if (action === 'disconnect') this.#remove(containerId, 'network disconnect')
+      return
+    }
+    if (action === 'start' || action === 'unpause' || action === 'restart') await this.#refresh(containerId)
+    else if (action === 'die' || action === 'stop' || action === 'kill' || action === 'destroy' || action === 'pause' || action === 'oom') this.#remove(containerId, action)
+  }
+
+  async #refresh (id: string): Promise<void> {
+    const facts = await this.#opts.source.inspect(id, this.#signal())
+    if (facts === null || !facts.running) { this.#remove(id, 'not running'); return }
+    const isNew = !this.#ipById.has(id)
+    const record = this.#record(facts)
+    if (record === undefined) { this.#remove(id, 'not managed'); return }
+    this.#set(record)
+    if (isNew && record.problem === undefined) this.#opts.onManagedStart?.(record)
+  }
+
+  async #resync (): Promise<void> {
+    const listed = await this.#opts.source.listManaged(USER_LABEL, this.#opts.network, this.#signal())
+    const fresh = new Map<string, ManagedContainer>()
+    for (const { id, ip } of listed) {
+      const known = this.#ipById.get(id)
+      const existing = known !== undefined ? this.#byIp.get(known) : undefined
+      if (existing !== undefined && existing.ip === ip) { fresh.set(existing.ip, existing); continue }
+      const facts = await this.#opts.source.inspect(id, this.#signal())
+      const record = facts !== null && facts.running ? this.#record(facts) : undefined
+      if (record !== undefined) fresh.set(record.ip, record)
+    }
+    this.#byIp.clear()
+    this.#ipById.clear()
+    for (const record of fresh.values()) this.#set(record)
+    this.#opts.log.debug({ containers: fresh.size }, 'container index resynced')
+  }
+
+  #scheduleResync (): void {
+    this.#resyncTimer = this.#opts.clock.setTimeout(() => {
+      if (this.#abort.signal.aborted) return
+      if (this.#ready) {
+        this.#serial(() => this.#resync()).catch((err: unknown) => this.#opts.log.warn({ err }, 'container index resync failed'))
+      }
+      this.#scheduleResync()
+    }, this.#opts.resyncMs)
+  }
+
+  #record (facts: ContainerFacts): ManagedContainer | undefined {
+    const user = facts.labels[USER_LABEL]
+    const ip = facts.ips[this.#opts.network]
+    if (user === undefined || ip === undefined) return undefined
+    const role = facts.env.IAM_ROLE ?? ''
+    const record: ManagedContainer = { id: facts.id, name: facts.name, ip, user, role }
+    const userCheck = checkSessionName(user)
+    const roleCheck = checkRoleName(this.#opts.rolePrefix, role)
+    const problem = !userCheck.ok ? userCheck.reason : !roleCheck.ok ? roleCheck.reason : undefined
+    if (problem !== undefined) {
+      record.problem = problem
+      this.#opts.log.warn({ container: facts.name, user: user.slice(0, 80), problem }, 'managed container gets no credentials')
+    }
+    return record
+  }
+
+  #set (record: ManagedContainer): void {
+    const previousIp = this.#ipById.get(record.id)
+    if (previousIp !== undefined && previousIp !== record.ip) this.#byIp.delete(previousIp)
+    const holder = this.#byIp.get(record.ip)
+    if (holder !== undefined && holder.id !== record.id) {
+      this.#ipById.delete(holder.id)
+      this.#opts.log.info({ ip: record.ip, old: holder.name, new: record.name }, 'IP now belongs to another container')
+    }
+    this.#byIp.set(record.ip, record)
+    this.#ipById.set(record.id, record.ip)
+  }
+
+  #remove (id: string, why: string): void {
+    const ip = this.#ipById.get(id)
+    if (ip === undefined) return
+    this.#ipById.delete(id)
+    if (this.#byIp.get(ip)?.id === id) this.#byIp.delete(ip)
+    this.#opts.log.debug({ id: id.slice(0, 12), ip, why }, 'container left the index')
+  }
+
+  #invalidate (): void {
+    this.#ready = false
+    this.#byIp.clear()
+    this.#ipById.clear()
+  }
+}

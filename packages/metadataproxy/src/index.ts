@@ -1,0 +1,16 @@
+// The public entry of @bastion/metadataproxy: everything other packages and the
+// integration suite may use. package.json `exports` hides the rest.
+export { buildApp, type App, type AppDeps } from './app.ts'
+export { serve, ruleOptions } from './main.ts'
+export { loadConfig, parseConfig, configPath, DEFAULT_CONFIG_PATH } from './config/load.ts'
+export { ConfigSchema, type Config } from './config/schema.ts'
+export { codes, BastionError, isBastionError, type ErrorCode } from './errors.ts'
+export { systemClock, type Clock } from './clock.ts'
+export { dockerSource, type DockerSource, type ContainerFacts, type DockerEvent } from './docker/source.ts'
+export { ensureNetwork, gatewayOf } from './docker/network.ts'
+export { USER_LABEL, type ManagedContainer } from './identity/container-index.ts'
+export { checkRoleName, checkSessionName, roleArn } from './identity/names.ts'
+export { createStsClient, type AssumeRoleClient, type Credentials } from './sts/sts-client.ts'
+export { checkRules, installRules, removeRules, execaRunner, type CommandRunner } from './iptables/iptables.ts'
+export { buildRules, type RuleOptions, type Table } from './iptables/rules.ts'
+export { createLogger } from './log.ts'

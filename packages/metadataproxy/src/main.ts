@@ -1,0 +1,81 @@
+// The process: load the config, make sure the network and the fail-closed rules are in
+// place, then serve. Only this file listens, handles signals and exits.
+import Docker from 'dockerode'
+import pino, { type Logger } from 'pino'
+import type { Config } from './config/schema.ts'
+import { buildApp } from './app.ts'
+import { systemClock } from './clock.ts'
+import { dockerSource } from './docker/source.ts'
+import { ensureNetwork, gatewayOf } from './docker/network.ts'
+import { BastionError } from './errors.ts'
+import { checkRules, execaRunner } from './iptables/iptables.ts'
+import type { RuleOptions } from './iptables/rules.ts'
+import { createLogger, REDACT } from './log.ts'
+import { createStsClient } from './sts/sts-client.ts'
+
+const IPTABLES_RECHECK_MS = 30_000
+
+export function ruleOptions (config: Readonly<Config>): RuleOptions {
+  return { bridge: config.network.bridge, proxyAddress: gatewayOf(config.network.subnet), proxyPort: config.metadataproxy.imds.port, chainPrefix: config.metadataproxy.iptables.chainPrefix }
+}
+
+export async function serve (config: Readonly<Config>, log: Logger = createLogger(config.metadataproxy.log.level)): Promise<{ close (): Promise<void>, imdsAddress: string, adminAddress: string }> {
+  const mp = config.metadataproxy
+  const docker = new Docker({ socketPath: mp.docker.socketPath, timeout: mp.docker.timeoutMs })
+  try {
+    await docker.ping()
+  } catch (err) {
+    throw new BastionError('BASTION_METADATAPROXY_DOCKER_UNAVAILABLE', `Docker Engine does not answer on ${mp.docker.socketPath}: ${(err as Error).message}`, { cause: err })
+  }
+  const { gateway, created } = await ensureNetwork(docker, config.network)
+  if (created) log.info({ network: config.network.name, subnet: config.network.subnet }, 'created the bastion Docker network')
+
+  // Refuse to serve unless containers are fail-closed: without the rules a container
+  // could reach the host's real IMDS whenever this process is down.
+  const runner = execaRunner()
+  const rules = ruleOptions(config)
+  const check = await checkRules(runner, rules)
+  if (!check.ok) {
+    throw new BastionError('BASTION_METADATAPROXY_IPTABLES_MISSING',
+      `refusing to serve: iptables rules are missing (run \`bastion-metadataproxy iptables install\`):\n  - ${check.missing.join('\n  - ')}`)
+  }
+  let iptablesOk = true
+  const recheck = setInterval(() => {
+    checkRules(runner, rules).then((r) => {
+      if (!r.ok && iptablesOk) log.error({ missing: r.missing }, 'iptables rules went missing; containers may not be fail-closed')
+      iptablesOk = r.ok
+    }, (err: unknown) => { iptablesOk = false; log.error({ err }, 'iptables check failed') })
+  }, IPTABLES_RECHECK_MS)
+  recheck.unref()
+
+  const auditLogger = mp.log.auditFile === undefined
+    ? undefined
+    : pino({ level: 'info', base: { component: 'metadataproxy', part: 'audit' }, redact: { paths: REDACT, censor: '[redacted]' } },
+      pino.multistream([{ stream: process.stdout }, { stream: pino.destination({ dest: mp.log.auditFile, append: true, mkdir: true, sync: false }) }]))
+  const sts = createStsClient({
+    region: config.aws.region,
+    timeoutMs: mp.credentials.stsTimeoutMs,
+    ...(config.aws.stsEndpoint !== undefined ? { endpoint: config.aws.stsEndpoint } : {})
+  })
+  const app = buildApp(config, {
+    docker: dockerSource(docker),
+    sts,
+    clock: systemClock(),
+    log,
+    ...(auditLogger !== undefined ? { auditLog: auditLogger } : {}),
+    iptablesOk: () => iptablesOk
+  })
+  await app.start()
+  const imdsAddress = await app.imds.listen({ host: gateway, port: mp.imds.port })
+  const adminAddress = await app.admin.listen({ host: mp.admin.host, port: mp.admin.port })
+  log.info({ imds: imdsAddress, admin: adminAddress, containers: app.index.size }, 'metadata proxy ready')
+  return {
+    imdsAddress,
+    adminAddress,
+    async close () {
+      clearInterval(recheck)
+      await app.close()
+      sts.close()
+    }
+  }
+}
