@@ -21,13 +21,15 @@ export function ruleOptions (config: Readonly<Config>): RuleOptions {
 
 export async function serve (config: Readonly<Config>, log: Logger = createLogger(config.metadataproxy.log.level)): Promise<{ close (): Promise<void>, imdsAddress: string, adminAddress: string }> {
   const mp = config.metadataproxy
-  const docker = new Docker({ socketPath: mp.docker.socketPath, timeout: mp.docker.timeoutMs })
+  // No client-wide timeout: it would also cut the long-lived events stream. Each
+  // request carries its own deadline instead (see docker/source.ts).
+  const docker = new Docker({ socketPath: mp.docker.socketPath })
   try {
-    await docker.ping()
+    await withTimeout(docker.ping(), mp.docker.timeoutMs)
   } catch (err) {
     throw new BastionError('BASTION_METADATAPROXY_DOCKER_UNAVAILABLE', `Docker Engine does not answer on ${mp.docker.socketPath}: ${(err as Error).message}`, { cause: err })
   }
-  const { gateway, created } = await ensureNetwork(docker, config.network)
+  const { gateway, created } = await withTimeout(ensureNetwork(docker, config.network), mp.docker.timeoutMs)
   if (created) log.info({ network: config.network.name, subnet: config.network.subnet }, 'created the bastion Docker network')
 
   // Refuse to serve unless containers are fail-closed: without the rules a container
@@ -77,5 +79,18 @@ export async function serve (config: Readonly<Config>, log: Logger = createLogge
       await app.close()
       sts.close()
     }
+  }
+}
+
+// Docker calls at start-up get a deadline: a hung daemon must not hang the proxy.
+async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new BastionError('BASTION_METADATAPROXY_DOCKER_UNAVAILABLE', `Docker Engine did not answer within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([p, timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
