@@ -79,8 +79,9 @@ async function * parseStream (stream: NodeJS.ReadableStream): AsyncIterable<Dock
 }
 
 export function parseEvent (line: string): DockerEvent | undefined {
-  const e = JSON.parse(line) as { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; timeNano?: number }
-  const timeNano = BigInt(e.timeNano ?? 0)
+  const e = JSON.parse(line) as { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }
+  // timeNano does not fit a double: read its digits from the text, not the parsed number.
+  const timeNano = BigInt(/"timeNano":\s*(\d+)/.exec(line)?.[1] ?? '0')
   if (e.Type === 'container' && e.Actor?.ID !== undefined) {
     return { kind: 'container', action: e.Action ?? '', containerId: e.Actor.ID, timeNano }
   }

@@ -21,7 +21,7 @@ import type { AuditLog } from './audit.ts'
 
 export interface ImdsDeps {
   index: { lookup (ip: string): ManagedContainer | undefined }
-  broker: { get (key: CredentialKey): Promise<Credentials> }
+  broker: { get (key: CredentialKey): Promise<Credentials>, peek (key: CredentialKey): Credentials | undefined }
   signer: TokenSigner
   passthrough: Passthrough
   clock: Clock
@@ -37,6 +37,8 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
   const { imds, credentials, passthrough: pt } = config.metadataproxy
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
+    // No child logger per request: the hot path logs nothing, and a child costs.
+    childLoggerFactory: (logger) => logger,
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
     bodyLimit: 1024,
@@ -47,8 +49,43 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_req, _payload, done) => { done(null) })
 
+  // One credential is served many times: build its body once.
+  const bodies = new WeakMap<Credentials, string>()
+  const bodyOf = (creds: Credentials): string => {
+    let body = bodies.get(creds)
+    if (body === undefined) {
+      body = credentialsBody(creds)
+      bodies.set(creds, body)
+    }
+    return body
+  }
+
+  // Labelled counters resolved once per (route, status), not hashed on every request.
+  const counters = new Map<string, { inc (): void }>()
+  const count = (route: string, status: number): void => {
+    const key = `${route} ${status}`
+    let counter = counters.get(key)
+    if (counter === undefined) {
+      counter = deps.metrics.requests.labels({ route, status: String(status) })
+      counters.set(key, counter)
+    }
+    counter.inc()
+  }
+  // Clients ask for the same few URLs over and over; canonicalize each once.
+  const paths = new Map<string, ReturnType<typeof canonicalize>>()
+  const canonical = (raw: string): ReturnType<typeof canonicalize> => {
+    let path = paths.get(raw)
+    if (path === undefined) {
+      path = canonicalize(raw)
+      if (paths.size >= 1024) paths.clear()
+      paths.set(raw, path)
+    }
+    return path
+  }
+  const namePrefix = credentials.rolePrefix.slice(credentials.rolePrefix.lastIndexOf('/') + 1)
+
   const send = (reply: FastifyReply, route: string, status: number, body = ''): FastifyReply => {
-    deps.metrics.requests.inc({ route, status: String(status) })
+    count(route, status)
     return reply.code(status).header('content-type', 'text/plain').header('server', 'EC2ws').send(body)
   }
 
@@ -58,7 +95,7 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
     handler: async (req, reply) => {
       const ip = (req.raw.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
       const container = deps.index.lookup(ip)
-      const path = canonicalize(req.raw.url ?? '')
+      const path = canonical(req.raw.url ?? '')
       if (container === undefined) return send(reply, 'unknown-caller', 404)
       if (path === null) return send(reply, 'invalid-path', 404)
       const p = joined(path)
@@ -82,7 +119,7 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
         return send(reply, 'unauthorized', 401)
       }
 
-      const roleName = credentials.rolePrefix.slice(credentials.rolePrefix.lastIndexOf('/') + 1) + container.role
+      const roleName = namePrefix + container.role
       const managed = container.problem === undefined
       if (p === 'meta-data/iam') return managed ? send(reply, 'iam', 200, 'info\nsecurity-credentials/') : send(reply, 'iam', 404)
       if (p === 'meta-data/iam/info') {
@@ -91,7 +128,14 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
       if (p === 'meta-data/iam/security-credentials') return managed ? send(reply, 'iam', 200, roleName) : send(reply, 'iam', 404)
       if (path.segments[0] === 'meta-data' && path.segments[1] === 'iam' && path.segments[2] === 'security-credentials' && path.segments.length === 4) {
         if (!managed || path.segments[3] !== roleName) return send(reply, 'credentials', 404)
-        return serveCredentials(reply, container)
+        const arn = roleArn(config.aws.partition, config.aws.accountId, credentials.rolePrefix, container.role)
+        // The common case needs no await: fresh credentials straight from the cache.
+        const cached = deps.broker.peek({ roleArn: arn, sessionName: container.user, sourceIdentity: container.user })
+        if (cached !== undefined) {
+          deps.audit.issued(container, arn, cached)
+          return send(reply, 'credentials', 200, bodyOf(cached))
+        }
+        return serveCredentials(reply, container, arn)
       }
       if (p === 'meta-data') return send(reply, 'listing', 200, metaDataListing(pt.paths))
       if (p === '' && path.trailingSlash) return send(reply, 'listing', 200, 'dynamic\nmeta-data')
@@ -110,20 +154,19 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
     }
   })
 
-  async function serveCredentials (reply: FastifyReply, c: ManagedContainer): Promise<FastifyReply> {
-    const arn = roleArn(config.aws.partition, config.aws.accountId, credentials.rolePrefix, c.role)
-    const now = new Date(deps.clock.now())
+  async function serveCredentials (reply: FastifyReply, c: ManagedContainer, arn: string): Promise<FastifyReply> {
+    const now = (): Date => new Date(deps.clock.now())
     try {
       const creds = await deps.broker.get({ roleArn: arn, sessionName: c.user, sourceIdentity: c.user })
       deps.audit.issued(c, arn, creds)
-      return send(reply, 'credentials', 200, credentialsBody(creds))
+      return send(reply, 'credentials', 200, bodyOf(creds))
     } catch (err) {
       if (isBastionError(err, 'BASTION_METADATAPROXY_STS_ACCESS_DENIED')) {
         deps.log.warn({ user: c.user, container: c.name, role: arn }, 'STS denied AssumeRole')
-        return send(reply, 'credentials', 403, errorBody('AssumeRoleUnauthorizedAccess', `The bastion cannot assume role ${c.role} for ${c.user}`, now))
+        return send(reply, 'credentials', 403, errorBody('AssumeRoleUnauthorizedAccess', `The bastion cannot assume role ${c.role} for ${c.user}`, now()))
       }
       deps.log.error({ err, user: c.user, container: c.name, role: arn }, 'no credentials to serve')
-      return send(reply, 'credentials', 503, errorBody('ServiceUnavailable', 'Credentials are temporarily unavailable; try again', now))
+      return send(reply, 'credentials', 503, errorBody('ServiceUnavailable', 'Credentials are temporarily unavailable; try again', now()))
     }
   }
 

@@ -1,7 +1,7 @@
 // IMDSv2 session tokens. Ours are HMAC-signed, carry their expiry, and are bound to the
 // container (id and IP) that asked for one: a token replayed from any other container,
 // or after its IP passed to a new container, is refused.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto'
 
 export const MIN_TTL = 1
 export const MAX_TTL = 21600
@@ -13,10 +13,43 @@ export interface TokenSigner {
   verify (token: string, binding: TokenBinding, nowMs: number): boolean
 }
 
+interface Claims { c: string; i: string; e: number }
+
+// Verified tokens are remembered so that the hot path does one map lookup, not an
+// HMAC; the binding and the expiry are still checked on every request.
+const VERIFIED_CACHE_SIZE = 8192
+
 // A signer with a fresh random key: tokens die with the process, and clients, as AWS
 // SDKs do on a 401, simply ask for a new one.
 export function tokenSigner (key: Buffer = randomBytes(32)): TokenSigner {
-  const mac = (payload: string): Buffer => createHmac('sha256', key).update(payload).digest()
+  const secret = createSecretKey(key)
+  const mac = (payload: string): Buffer => createHmac('sha256', secret).update(payload).digest()
+  const verified = new Map<string, Claims>()
+  const claimsOf = (token: string): Claims | undefined => {
+    const known = verified.get(token)
+    if (known !== undefined) return known
+    const claims = check(token)
+    if (claims === undefined) return undefined
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.clear()
+    verified.set(token, claims)
+    return claims
+  }
+  const check = (token: string): Claims | undefined => {
+    if (token.length > 1024) return undefined
+    const dot = token.indexOf('.')
+    if (dot <= 0) return undefined
+    const payload = token.slice(0, dot)
+    const given = Buffer.from(token.slice(dot + 1), 'base64url')
+    const expected = mac(payload)
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
+    try {
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Partial<Claims>
+      if (typeof claims.c !== 'string' || typeof claims.i !== 'string' || typeof claims.e !== 'number') return undefined
+      return { c: claims.c, i: claims.i, e: claims.e }
+    } catch {
+      return undefined
+    }
+  }
   return {
     issue (binding, ttlSeconds, nowMs) {
       const payload = Buffer.from(JSON.stringify({
@@ -28,21 +61,8 @@ export function tokenSigner (key: Buffer = randomBytes(32)): TokenSigner {
       return `${payload}.${mac(payload).toString('base64url')}`
     },
     verify (token, binding, nowMs) {
-      if (token.length > 1024) return false
-      const dot = token.indexOf('.')
-      if (dot <= 0) return false
-      const payload = token.slice(0, dot)
-      const given = Buffer.from(token.slice(dot + 1), 'base64url')
-      const expected = mac(payload)
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false
-      let claims: { c?: unknown; i?: unknown; e?: unknown }
-      try {
-        claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof claims
-      } catch {
-        return false
-      }
-      return claims.c === binding.containerId && claims.i === binding.ip &&
-        typeof claims.e === 'number' && claims.e * 1000 > nowMs
+      const claims = claimsOf(token)
+      return claims !== undefined && claims.c === binding.containerId && claims.i === binding.ip && claims.e * 1000 > nowMs
     }
   }
 }

@@ -37,6 +37,9 @@ interface Entry {
 
 const noop = (): void => {}
 
+// Newlines cannot occur in ARNs or session names, so they separate the parts safely.
+const entryId = (key: CredentialKey): string => `${key.roleArn}\n${key.sessionName}\n${key.sourceIdentity}`
+
 export class CredentialBroker {
   readonly #opts: BrokerOptions
   readonly #clock: Clock
@@ -72,6 +75,16 @@ export class CredentialBroker {
     return this.#fallback(e)
   }
 
+  // The hot path: fresh credentials from the cache, synchronously, or undefined when
+  // only get() can answer (missing, short of minRemainingSeconds, closed).
+  peek (key: CredentialKey): Credentials | undefined {
+    if (this.#closed) return undefined
+    const e = this.#entries.get(entryId(key))
+    if (e?.creds === undefined || this.#life(e.creds, this.#clock.now()) < this.#minRemainingMs) return undefined
+    this.#touch(e)
+    return e.creds
+  }
+
   // Warms the cache for a key about to be used, e.g. when a container starts.
   prefetch (key: CredentialKey): void {
     this.get(key).catch(noop)
@@ -94,7 +107,7 @@ export class CredentialBroker {
   }
 
   #entry (key: CredentialKey): Entry {
-    const id = JSON.stringify([key.roleArn, key.sessionName, key.sourceIdentity])
+    const id = entryId(key)
     let e = this.#entries.get(id)
     if (e === undefined) {
       e = {

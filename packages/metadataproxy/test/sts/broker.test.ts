@@ -6,34 +6,14 @@ import { setImmediate as tick } from 'node:timers/promises'
 import { CredentialBroker, type BrokerOptions, type CredentialKey } from '../../src/sts/broker.ts'
 import { StsError, type AssumeRoleClient, type AssumeRoleInput, type Credentials, type StsErrorKind } from '../../src/sts/sts-client.ts'
 import type { Clock } from '../../src/clock.ts'
+import { fakeClock } from '../fixtures/clock.ts'
 
 type Outcome = { life: number } | { error: StsErrorKind }
 interface Call { input: AssumeRoleInput, signal: AbortSignal, at: number, settle: (o: Outcome) => void }
 
-function fakeClock () {
-  let now = Date.UTC(2030, 0, 1)
-  let seq = 0
-  const timers = new Set<{ at: number, seq: number, fn: () => void }>()
-  const clock: Clock = {
-    now: () => now,
-    setTimeout: (fn, ms) => { const timer = { at: now + ms, seq: seq++, fn }; timers.add(timer); return timer },
-    clearTimeout: (timer) => { timers.delete(timer as { at: number, seq: number, fn: () => void }) }
-  }
-  // Fires due timers in order, letting promise chains settle between them.
-  async function advance (ms: number): Promise<void> {
-    const end = now + ms
-    for (;;) {
-      await tick()
-      const due = [...timers].filter((x) => x.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0]
-      if (due === undefined) break
-      timers.delete(due)
-      now = Math.max(now, due.at)
-      due.fn()
-    }
-    now = end
-    await tick()
-  }
-  return { clock, advance, timers: () => timers.size }
+function clockFixture () {
+  const c = fakeClock()
+  return { clock: c.clock, advance: c.advance, timers: () => c.pending().length }
 }
 
 // Answers from `queue` first, then `always`; 'hold' leaves the call for the test to settle.
@@ -61,7 +41,7 @@ function fakeSts (clock: Clock) {
 }
 
 function setup (t: { teardown: (fn: () => void) => unknown }, overrides: Partial<BrokerOptions> = {}) {
-  const c = fakeClock()
+  const c = clockFixture()
   const sts = fakeSts(c.clock)
   const events: Array<{ outcome: string, ms: number }> = []
   const broker = new CredentialBroker({
@@ -338,4 +318,18 @@ t.test('close aborts in-flight calls, cancels every timer and refuses later gets
   t.equal(timers(), 0)
   t.same(broker.stats(), { entries: 0, inflight: 0 })
   await t.rejects(broker.get(bob), { code: 'BASTION_METADATAPROXY_STS_UNAVAILABLE' })
+})
+
+t.test('peek answers fresh credentials synchronously, and nothing when only get() can', async (t) => {
+  const { sts, broker, advance } = setup(t)
+  t.equal(broker.peek(alice), undefined, 'nothing before the first fetch')
+  t.equal(sts.calls.length, 0, 'peek never calls STS')
+  const creds = await broker.get(alice)
+  t.equal(broker.peek(alice), creds, 'the cached credential once fetched')
+  t.equal(broker.peek(bob), undefined, 'per key')
+  sts.state.always = { error: 'unavailable' }
+  await advance((3600 - 900 + 1) * 1000)
+  t.equal(broker.peek(alice), undefined, 'nothing once short of minRemainingSeconds')
+  broker.close()
+  t.equal(broker.peek(alice), undefined, 'nothing once closed')
 })

@@ -1,0 +1,84 @@
+// The admin listener: health for systemd and monitoring, and Prometheus metrics.
+import t from 'tap'
+import { buildAdminApp, type Health } from '../../src/admin/app.ts'
+import { createMetrics } from '../../src/admin/metrics.ts'
+import { silentLogger } from '../fixtures/log.ts'
+
+function setup (t: { teardown: (fn: () => unknown) => unknown }) {
+  const state = { health: { indexReady: true, iptablesOk: true } as Health, containers: 3, cacheEntries: 2 }
+  const metrics = createMetrics({
+    containers: () => state.containers,
+    indexReady: () => state.health.indexReady,
+    cacheEntries: () => state.cacheEntries,
+    iptablesOk: () => state.health.iptablesOk
+  })
+  const app = buildAdminApp({ log: silentLogger(), metrics, health: () => state.health })
+  t.teardown(() => app.close())
+  return { app, metrics, state }
+}
+
+t.test('/healthz is 200 when the index is ready and iptables is in place', async (t) => {
+  const { app } = setup(t)
+  const res = await app.inject({ method: 'GET', url: '/healthz' })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { status: 'ok', indexReady: true, iptablesOk: true })
+})
+
+t.test('/healthz is 503 when the index is not ready', async (t) => {
+  const { app, state } = setup(t)
+  state.health = { indexReady: false, iptablesOk: true }
+  const res = await app.inject({ method: 'GET', url: '/healthz' })
+  t.equal(res.statusCode, 503)
+  t.same(res.json(), { status: 'unhealthy', indexReady: false, iptablesOk: true })
+})
+
+t.test('/healthz is 503 when the iptables rules are missing', async (t) => {
+  const { app, state } = setup(t)
+  state.health = { indexReady: true, iptablesOk: false }
+  const res = await app.inject({ method: 'GET', url: '/healthz' })
+  t.equal(res.statusCode, 503)
+  t.same(res.json(), { status: 'unhealthy', indexReady: true, iptablesOk: false })
+})
+
+t.test('/healthz is asked afresh on every request', async (t) => {
+  const { app, state } = setup(t)
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
+  state.health = { indexReady: false, iptablesOk: false }
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 503)
+})
+
+t.test('/metrics exposes request counts and the gauges in Prometheus text format', async (t) => {
+  const { app, metrics, state } = setup(t)
+  metrics.requests.inc({ route: 'credentials', status: '200' })
+  metrics.requests.inc({ route: 'credentials', status: '200' })
+  metrics.requests.inc({ route: 'unknown-caller', status: '404' })
+  metrics.assumeRole.inc({ outcome: 'ok' })
+  metrics.assumeRoleSeconds.observe({ outcome: 'ok' }, 0.2)
+  state.health = { indexReady: false, iptablesOk: true }
+  const res = await app.inject({ method: 'GET', url: '/metrics' })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/plain/)
+  const body = res.body
+  t.match(body, /^bastion_imds_requests_total\{route="credentials",status="200"\} 2$/m)
+  t.match(body, /^bastion_imds_requests_total\{route="unknown-caller",status="404"\} 1$/m)
+  t.match(body, /^bastion_sts_assume_role_total\{outcome="ok"\} 1$/m)
+  t.match(body, /^bastion_sts_assume_role_seconds_bucket\{le="0.25",outcome="ok"\} 1$/m)
+  t.match(body, /^bastion_index_containers 3$/m)
+  t.match(body, /^bastion_index_ready 0$/m)
+  t.match(body, /^bastion_credential_cache_entries 2$/m)
+  t.match(body, /^bastion_iptables_ok 1$/m)
+  t.match(body, /^process_cpu_user_seconds_total /m, 'default process metrics')
+})
+
+t.test('two metric sets do not share a registry', async (t) => {
+  const a = setup(t)
+  const b = setup(t)
+  a.metrics.requests.inc({ route: 'token', status: '200' })
+  const res = await b.app.inject({ method: 'GET', url: '/metrics' })
+  t.notMatch(res.body, /route="token"/)
+})
+
+t.test('other admin paths are 404', async (t) => {
+  const { app } = setup(t)
+  t.equal((await app.inject({ method: 'GET', url: '/latest/meta-data/' })).statusCode, 404)
+})
