@@ -10,6 +10,7 @@ for c in "$(dirname "${BASH_SOURCE[0]}")"/components/*.sh; do source "$c"; done
 start=$SECONDS
 bed_node
 bed_npm_deps
+bed_build
 bed_docker
 bed_base_image
 bed_build_image bastion/imds-client:test "$BASTION_ROOT/test/fixtures/images/imds-client"

@@ -39,3 +39,9 @@ bed_npm_deps() {
   (cd "$BASTION_ROOT" && npm ci --no-audit --no-fund >/dev/null)
   echo "$sum" > "$stamp"
 }
+
+# bed_build: compiles the packages to JavaScript (incremental, so a no-op when nothing
+# changed). Production and the integration suites run the built code.
+bed_build() {
+  (cd "$BASTION_ROOT" && npm run --silent build >/dev/null) || die "npm run build failed; run it by hand to see why"
+}

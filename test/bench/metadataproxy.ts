@@ -1,0 +1,170 @@
+// npm run bench:metadataproxy: the proxy's speed and memory on the real path
+// (container -> iptables DNAT -> proxy -> moto STS), each figure beside a baseline
+// measured in the same run. Prints a table; never a pass/fail test.
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { execa } from 'execa'
+import { startProxy, NODE, type Proxy } from '../fixtures/proxy.ts'
+import { runBox, type Box } from '../fixtures/containers.ts'
+import { startStsFront, type StsFront } from '../fixtures/sts-front.ts'
+import { testbed } from '../fixtures/testbed.ts'
+
+const DOCKER = '/usr/bin/docker'
+const teardowns: Array<() => unknown> = []
+const t = { teardown: (fn: () => unknown) => { teardowns.push(fn) } }
+const rows: Array<[string, string, string, string]> = []
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+const manyContainers = Number(process.env.BENCH_CONTAINERS ?? 200)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+
+interface WrkResult { p50: number, p99: number, rps: number }
+
+async function wrk (box: Box, url: string, token: string, duration = seconds): Promise<WrkResult> {
+  const r = await box.exec(['wrk', '-t1', '-c8', `-d${duration}s`, '--latency', '-H', `X-aws-ec2-metadata-token: ${token}`, url])
+  if (r.exitCode !== 0) throw new Error(`wrk failed: ${r.stderr}`)
+  const ms = (label: string): number => {
+    const m = new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s)$`, 'm').exec(r.stdout)
+    if (m === null) throw new Error(`no ${label}% in wrk output:\n${r.stdout}`)
+    return Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2] ?? 'ms']!
+  }
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout)
+  if (non2xx !== null) throw new Error(`${non2xx[1]} error responses during the run`)
+  return { p50: ms('50'), p99: ms('99'), rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1]) }
+}
+
+// Rounds alternate between the proxy and the trivial handler on the same gateway port,
+// so both see the same DNAT path and the same machine noise; the median round counts.
+async function throughput (front: StsFront): Promise<void> {
+  const proxy = await startProxy(t, { stsEndpoint: front.url })
+  const box = await runBox(t, proxy, { user: 'benchuser' })
+  // wrk needs the port: the minimal image has no /etc/services.
+  const url = 'http://169.254.169.254:80/latest/meta-data/iam/security-credentials/benchuser'
+  const ours: WrkResult[] = []
+  const base: WrkResult[] = []
+  for (let round = 0; round < rounds; round++) {
+    if (round > 0) await proxy.start()
+    const token = await box.token(21600)
+    await wrk(box, url, token, 2)
+    ours.push(await wrk(box, url, token))
+    await proxy.kill('SIGTERM')
+    const trivial = spawn(NODE, [new URL('./trivial-server.ts', import.meta.url).pathname, proxy.gateway, String(proxy.port)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    await new Promise<void>((resolve) => trivial.stdout.once('data', () => resolve()))
+    await wrk(box, url, token, 2)
+    base.push(await wrk(box, url, token))
+    await new Promise<void>((resolve) => { trivial.once('exit', () => resolve()); trivial.kill('SIGTERM') })
+  }
+  const o = { rps: median(ours.map((r) => r.rps)), p50: median(ours.map((r) => r.p50)), p99: median(ours.map((r) => r.p99)) }
+  const b = { rps: median(base.map((r) => r.rps)), p50: median(base.map((r) => r.p50)), p99: median(base.map((r) => r.p99)) }
+  const each = ours.map((r, i) => fmt(r.rps / base[i]!.rps, 2)).join(', ')
+  rows.push([`cached credential GET via DNAT: requests/s (median of ${rounds})`, fmt(o.rps, 0), fmt(b.rps, 0), `${fmt(o.rps / b.rps, 2)}x (target >= 0.8x; rounds: ${each})`])
+  rows.push(['  p50 latency (ms)', fmt(o.p50, 2), fmt(b.p50, 2), `${fmt(o.p50 / b.p50, 2)}x`])
+  rows.push(['  p99 latency (ms)', fmt(o.p99, 2), fmt(b.p99, 2), `${fmt(o.p99 / b.p99, 2)}x (target <= 1.5x)`])
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]!
+}
+
+async function burst (boxes: Box[], role: string, perBox: number): Promise<string[]> {
+  const results = await Promise.all(boxes.map(async (box) => {
+    const token = await box.token()
+    const script = `for i in $(seq ${perBox}); do curl -s -o /dev/null -w '%{http_code}\\n' -H 'X-aws-ec2-metadata-token: ${token}' http://169.254.169.254/latest/meta-data/iam/security-credentials/${role} & done; wait`
+    return (await box.exec(['sh', '-c', script])).stdout.trim().split('\n')
+  }))
+  return results.flat()
+}
+
+async function singleFlight (front: StsFront): Promise<void> {
+  // Short-lived credentials so that a refresh comes within seconds: STS grants 900 s,
+  // the proxy refreshes at 885 s left, that is 15 s after the first fetch.
+  const proxy = await startProxy(t, { stsEndpoint: front.url, credentials: { durationSeconds: 900, refreshBeforeSeconds: 885, minRemainingSeconds: 880 } })
+  front.latencyMs = 300
+  const started = Date.now()
+  const boxes = await Promise.all(Array.from({ length: 20 }, () => runBox(t, proxy, { user: 'shared', role: 'shared-role' })))
+  await sleep(1000)
+  const cold = front.callsBySession.get('shared') ?? 0
+  const statuses = await burst(boxes, 'shared-role', 10)
+  const afterCold = front.callsBySession.get('shared') ?? 0
+  // Fire the second burst across the refresh point.
+  await sleep(Math.max(0, started + 14_000 - Date.now()))
+  const atRefresh = await burst(boxes, 'shared-role', 10)
+  await sleep(Math.max(0, started + 17_000 - Date.now()))
+  const afterRefresh = front.callsBySession.get('shared') ?? 0
+  front.latencyMs = 0
+  const ok = [...statuses, ...atRefresh].filter((s) => s === '200').length
+  rows.push(['AssumeRole calls, 20 containers x 10 requests, one (role, session), cold', String(afterCold), '1', `${ok}/400 answered 200 (target exactly 1)`])
+  rows.push(['AssumeRole calls for the refresh, 200 more requests', String(afterRefresh - afterCold), '1', `of which ${cold} came from the prefetch at start (target exactly 1)`])
+}
+
+async function firstRequest (front: StsFront): Promise<void> {
+  front.latencyMs = 300
+  const proxy = await startProxy(t, { stsEndpoint: front.url })
+  const measure = async (user: string, delay: string): Promise<number> => {
+    const script = `sleep ${delay}; T=$(curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token); curl -s -o /dev/null -w '%{time_total}' -H "X-aws-ec2-metadata-token: $T" http://169.254.169.254/latest/meta-data/iam/security-credentials/${user}`
+    const r = await execa(DOCKER, ['run', '--rm', '--network', proxy.network, '--label', `bastion.user=${user}`, '-e', `IAM_ROLE=${user}`, testbed().clientImage, 'sh', '-c', script])
+    return Number(r.stdout) * 1000
+  }
+  const immediate = await measure('first-a', '0')
+  const after = await measure('first-b', '0.5')
+  front.latencyMs = 0
+  rows.push(['first credential GET, 0.5 s after container start (ms)', fmt(after, 1), '300 (STS latency)', `${fmt(after / 300, 2)}x of STS (target < 100 ms)`])
+  rows.push(['first credential GET, at container start (ms)', fmt(immediate, 1), '300 (STS latency)', 'joins the prefetch already in flight'])
+}
+
+async function memory (front: StsFront): Promise<void> {
+  const proxy = await startProxy(t, { stsEndpoint: front.url, docker: { resyncSeconds: 3600 } })
+  const idle = rss(proxy)
+  const names: string[] = []
+  for (let i = 0; i < manyContainers; i += 20) {
+    await Promise.all(Array.from({ length: Math.min(20, manyContainers - i) }, async (_, j) => {
+      const name = `bt-mem-${proxy.network}-${i + j}`
+      names.push(name)
+      await execa(DOCKER, ['run', '-d', '--name', name, '--network', proxy.network, '--label', `bastion.user=memuser${i + j}`, '-e', `IAM_ROLE=memuser${i + j}`, testbed().baseImage, 'sleep', 'infinity'])
+    }))
+  }
+  for (let i = 0; i < 120 && front.callsBySession.size < manyContainers + 3; i++) await sleep(500)
+  await sleep(2000)
+  const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text()
+  const indexed = /^bastion_index_containers (\d+)$/m.exec(metrics)?.[1]
+  const cached = /^bastion_credential_cache_entries (\d+)$/m.exec(metrics)?.[1]
+  const full = rss(proxy)
+  rows.push([`proxy RSS with ${indexed} managed containers, ${cached} cached credentials (MB)`, fmt(full, 1), `${fmt(idle, 1)} (idle)`, `${fmt(full / idle, 2)}x idle (target < 150 MB)`])
+  await execa(DOCKER, ['rm', '-f', ...names], { reject: false })
+}
+
+function rss (proxy: Proxy): number {
+  const pid = proxy.pid()
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  return Number(kb) / 1024
+}
+
+function fmt (n: number, digits: number): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a'
+}
+
+function printTable (): void {
+  const header: [string, string, string, string] = ['measure', 'proxy', 'baseline', 'ratio / note']
+  const all = [header, ...rows]
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)))
+  const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |'
+  console.log(line(header))
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|')
+  for (const r of rows) console.log(line(r))
+}
+
+// BENCH_ONLY=throughput,memory runs a subset.
+const only = (process.env.BENCH_ONLY ?? 'throughput,single-flight,first-request,memory').split(',')
+const front = await startStsFront(testbed().stsEndpoint)
+try {
+  for (const [name, fn] of [['throughput', throughput], ['single-flight', singleFlight], ['first-request', firstRequest], ['memory', memory]] as const) {
+    if (!only.includes(name)) continue
+    console.error(`bench: ${name} ...`)
+    await fn(front)
+  }
+  printTable()
+} finally {
+  for (const fn of teardowns.reverse()) await fn()
+  await front.close()
+}
