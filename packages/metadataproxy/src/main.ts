@@ -1,11 +1,11 @@
 // The process: load the config, make sure the network and the fail-closed rules are in
 // place, then serve. Only this file listens, handles signals and exits.
-import Docker from 'dockerode'
 import pino, { type Logger } from 'pino'
 import type { Config } from './config/schema.ts'
 import { buildApp } from './app.ts'
 import { systemClock } from './clock.ts'
 import { dockerSource } from './docker/source.ts'
+import { dockerEngine } from './docker/engine.ts'
 import { ensureNetwork, gatewayOf } from './docker/network.ts'
 import { BastionError } from './errors.ts'
 import { checkRules, execaRunner } from './iptables/iptables.ts'
@@ -23,7 +23,7 @@ export async function serve (config: Readonly<Config>, log: Logger = createLogge
   const mp = config.metadataproxy
   // No client-wide timeout: it would also cut the long-lived events stream. Each
   // request carries its own deadline instead (see docker/source.ts).
-  const docker = new Docker({ socketPath: mp.docker.socketPath })
+  const docker = dockerEngine(mp.docker.socketPath)
   try {
     await withTimeout(docker.ping(), mp.docker.timeoutMs)
   } catch (err) {

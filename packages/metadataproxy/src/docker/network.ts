@@ -1,6 +1,7 @@
 // The bastion Docker network: created when missing, verified when present. Containers
 // on it cannot talk to each other (ICC off); the proxy listens on its gateway.
 import type Docker from 'dockerode'
+import type { DockerApi } from './engine.ts'
 import type { Config } from '../config/schema.ts'
 import { BastionError } from '../errors.ts'
 
@@ -12,7 +13,7 @@ export function gatewayOf (subnet: string): string {
   return [24n, 16n, 8n, 0n].map((s) => String((gw >> s) & 255n)).join('.')
 }
 
-export async function ensureNetwork (docker: Docker, net: Config['network']): Promise<{ created: boolean; gateway: string }> {
+export async function ensureNetwork (docker: DockerApi, net: Config['network']): Promise<{ created: boolean; gateway: string }> {
   const gateway = gatewayOf(net.subnet)
   let info: Docker.NetworkInspectInfo | undefined
   try {

@@ -1,6 +1,7 @@
 // Our narrow view of the Docker Engine: what the container index needs and nothing
-// more. The real adapter is a thin layer over dockerode; unit tests use a fake.
-import Docker from 'dockerode'
+// more. The real adapter is a thin layer over the Engine API; unit tests use a fake.
+import type Docker from 'dockerode'
+import type { DockerApi } from './engine.ts'
 import { BastionError } from '../errors.ts'
 
 export interface ContainerFacts {
@@ -29,7 +30,7 @@ export interface DockerSource {
   openEvents (sinceNano: bigint | undefined, signal: AbortSignal): Promise<AsyncIterable<DockerEvent>>
 }
 
-export function dockerSource (docker: Docker): DockerSource {
+export function dockerSource (docker: DockerApi): DockerSource {
   return {
     async listManaged (label, network, signal) {
       const list = await wrap(docker.listContainers({ filters: { label: [label], network: [network], status: ['running'] }, abortSignal: signal }))
@@ -55,9 +56,10 @@ export function dockerSource (docker: Docker): DockerSource {
       return { id: info.Id, name: info.Name.replace(/^\//, ''), running: info.State.Running, labels: info.Config.Labels ?? {}, env, ips }
     },
     async openEvents (sinceNano, signal) {
-      const opts: Record<string, unknown> = { filters: { type: ['container', 'network'] }, abortSignal: signal }
-      if (sinceNano !== undefined) opts.since = `${sinceNano / 1_000_000_000n}.${String(sinceNano % 1_000_000_000n).padStart(9, '0')}`
-      const stream = await wrap(docker.getEvents(opts)) as NodeJS.ReadableStream
+      const filters = { type: ['container', 'network'] }
+      const stream = await wrap(docker.getEvents(sinceNano === undefined
+        ? { filters, abortSignal: signal }
+        : { filters, since: `${sinceNano / 1_000_000_000n}.${String(sinceNano % 1_000_000_000n).padStart(9, '0')}`, abortSignal: signal }))
       return parseStream(stream)
     }
   }

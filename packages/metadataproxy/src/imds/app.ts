@@ -8,10 +8,10 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/schema.ts'
 import type { Clock } from '../clock.ts'
 import type { ManagedContainer } from '../identity/container-index.ts'
-import { roleArn } from '../identity/names.ts'
 import type { Passthrough } from './passthrough.ts'
-import { canonicalize, joined } from './paths.ts'
-import { credentialsBody, errorBody, iamInfoBody } from './responses.ts'
+import { imdsContext } from './context.ts'
+import { fastCredentials } from './fast-path.ts'
+import { errorBody, iamInfoBody } from './responses.ts'
 import { parseTtl, type TokenSigner } from './token.ts'
 import type { CredentialKey } from '../sts/broker.ts'
 import type { Credentials } from '../sts/sts-client.ts'
@@ -34,7 +34,9 @@ const TOKEN_HEADER = 'x-aws-ec2-metadata-token'
 const TTL_HEADER = 'x-aws-ec2-metadata-token-ttl-seconds'
 
 export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): FastifyInstance {
-  const { imds, credentials, passthrough: pt } = config.metadataproxy
+  const { imds, passthrough: pt } = config.metadataproxy
+  const ctx = imdsContext(config, deps.signer)
+  const fast = fastCredentials(ctx, deps)
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // No child logger per request: the hot path logs nothing, and a child costs.
@@ -43,49 +45,16 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
     trustProxy: false,
     bodyLimit: 1024,
     return503OnClosing: true,
-    serverFactory: (handler) => createServer({ maxHeaderSize: imds.maxHeaderBytes }, handler)
+    serverFactory: (handler) => createServer({ maxHeaderSize: imds.maxHeaderBytes }, (req, res) => {
+      if (!fast(req, res)) handler(req, res)
+    })
   })
   // IMDS requests carry no body we care about; accept any content type and ignore it.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_req, _payload, done) => { done(null) })
 
-  // One credential is served many times: build its body once.
-  const bodies = new WeakMap<Credentials, string>()
-  const bodyOf = (creds: Credentials): string => {
-    let body = bodies.get(creds)
-    if (body === undefined) {
-      body = credentialsBody(creds)
-      bodies.set(creds, body)
-    }
-    return body
-  }
-
-  // Labelled counters resolved once per (route, status), not hashed on every request.
-  const counters = new Map<string, { inc (): void }>()
-  const count = (route: string, status: number): void => {
-    const key = `${route} ${status}`
-    let counter = counters.get(key)
-    if (counter === undefined) {
-      counter = deps.metrics.requests.labels({ route, status: String(status) })
-      counters.set(key, counter)
-    }
-    counter.inc()
-  }
-  // Clients ask for the same few URLs over and over; canonicalize each once.
-  const paths = new Map<string, ReturnType<typeof canonicalize>>()
-  const canonical = (raw: string): ReturnType<typeof canonicalize> => {
-    let path = paths.get(raw)
-    if (path === undefined) {
-      path = canonicalize(raw)
-      if (paths.size >= 1024) paths.clear()
-      paths.set(raw, path)
-    }
-    return path
-  }
-  const namePrefix = credentials.rolePrefix.slice(credentials.rolePrefix.lastIndexOf('/') + 1)
-
   const send = (reply: FastifyReply, route: string, status: number, body = ''): FastifyReply => {
-    count(route, status)
+    deps.metrics.countRequest(route, status)
     return reply.code(status).header('content-type', 'text/plain').header('server', 'EC2ws').send(body)
   }
 
@@ -95,10 +64,10 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
     handler: async (req, reply) => {
       const ip = (req.raw.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
       const container = deps.index.lookup(ip)
-      const path = canonical(req.raw.url ?? '')
+      const path = ctx.canonical(req.raw.url ?? '')
       if (container === undefined) return send(reply, 'unknown-caller', 404)
       if (path === null) return send(reply, 'invalid-path', 404)
-      const p = joined(path)
+      const p = path.joined
 
       if (p === 'api/token') {
         if (req.method !== 'PUT') return send(reply, 'token', 405)
@@ -110,16 +79,9 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(reply, 'method', 405)
 
-      const token = req.headers[TOKEN_HEADER]
-      if (token !== undefined) {
-        if (typeof token !== 'string' || !deps.signer.verify(token, { containerId: container.id, ip }, deps.clock.now())) {
-          return send(reply, 'unauthorized', 401)
-        }
-      } else if (!imds.allowV1) {
-        return send(reply, 'unauthorized', 401)
-      }
+      if (!ctx.authorized(container, ip, req.headers[TOKEN_HEADER], deps.clock.now())) return send(reply, 'unauthorized', 401)
 
-      const roleName = namePrefix + container.role
+      const roleName = ctx.roleName(container)
       const managed = container.problem === undefined
       if (p === 'meta-data/iam') return managed ? send(reply, 'iam', 200, 'info\nsecurity-credentials/') : send(reply, 'iam', 404)
       if (p === 'meta-data/iam/info') {
@@ -128,14 +90,14 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
       if (p === 'meta-data/iam/security-credentials') return managed ? send(reply, 'iam', 200, roleName) : send(reply, 'iam', 404)
       if (path.segments[0] === 'meta-data' && path.segments[1] === 'iam' && path.segments[2] === 'security-credentials' && path.segments.length === 4) {
         if (!managed || path.segments[3] !== roleName) return send(reply, 'credentials', 404)
-        const arn = roleArn(config.aws.partition, config.aws.accountId, credentials.rolePrefix, container.role)
+        const { arn, key } = ctx.keyOf(container)
         // The common case needs no await: fresh credentials straight from the cache.
-        const cached = deps.broker.peek({ roleArn: arn, sessionName: container.user, sourceIdentity: container.user })
+        const cached = deps.broker.peek(key)
         if (cached !== undefined) {
           deps.audit.issued(container, arn, cached)
-          return send(reply, 'credentials', 200, bodyOf(cached))
+          return send(reply, 'credentials', 200, ctx.bodyOf(cached))
         }
-        return serveCredentials(reply, container, arn)
+        return serveCredentials(reply, container, arn, key)
       }
       if (p === 'meta-data') return send(reply, 'listing', 200, metaDataListing(pt.paths))
       if (p === '' && path.trailingSlash) return send(reply, 'listing', 200, 'dynamic\nmeta-data')
@@ -154,12 +116,12 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
     }
   })
 
-  async function serveCredentials (reply: FastifyReply, c: ManagedContainer, arn: string): Promise<FastifyReply> {
+  async function serveCredentials (reply: FastifyReply, c: ManagedContainer, arn: string, key: CredentialKey): Promise<FastifyReply> {
     const now = (): Date => new Date(deps.clock.now())
     try {
-      const creds = await deps.broker.get({ roleArn: arn, sessionName: c.user, sourceIdentity: c.user })
+      const creds = await deps.broker.get(key)
       deps.audit.issued(c, arn, creds)
-      return send(reply, 'credentials', 200, bodyOf(creds))
+      return send(reply, 'credentials', 200, ctx.bodyOf(creds))
     } catch (err) {
       if (isBastionError(err, 'BASTION_METADATAPROXY_STS_ACCESS_DENIED')) {
         deps.log.warn({ user: c.user, container: c.name, role: arn }, 'STS denied AssumeRole')

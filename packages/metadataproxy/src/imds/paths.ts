@@ -9,6 +9,8 @@ export interface CanonicalPath {
   segments: string[]
   // Whether the client wrote a trailing slash (IMDS lists a directory then).
   trailingSlash: boolean
+  // The segments joined with "/", e.g. "meta-data/iam/info".
+  joined: string
 }
 
 const VERSION = /^(latest|[0-9]{4}-[0-9]{2}-[0-9]{2})$/
@@ -36,9 +38,5 @@ export function canonicalize (rawUrl: string): CanonicalPath | null {
   }
   const version = segments.shift()
   if (version === undefined || !VERSION.test(version)) return null
-  return { version, segments, trailingSlash }
-}
-
-export function joined (p: CanonicalPath): string {
-  return p.segments.join('/')
+  return { version, segments, trailingSlash, joined: segments.join('/') }
 }

@@ -49,9 +49,9 @@ t.test('/healthz is asked afresh on every request', async (t) => {
 
 t.test('/metrics exposes request counts and the gauges in Prometheus text format', async (t) => {
   const { app, metrics, state } = setup(t)
-  metrics.requests.inc({ route: 'credentials', status: '200' })
-  metrics.requests.inc({ route: 'credentials', status: '200' })
-  metrics.requests.inc({ route: 'unknown-caller', status: '404' })
+  metrics.countRequest('credentials', 200)
+  metrics.countRequest('credentials', 200)
+  metrics.countRequest('unknown-caller', 404)
   metrics.assumeRole.inc({ outcome: 'ok' })
   metrics.assumeRoleSeconds.observe({ outcome: 'ok' }, 0.2)
   state.health = { indexReady: false, iptablesOk: true }
@@ -73,7 +73,7 @@ t.test('/metrics exposes request counts and the gauges in Prometheus text format
 t.test('two metric sets do not share a registry', async (t) => {
   const a = setup(t)
   const b = setup(t)
-  a.metrics.requests.inc({ route: 'token', status: '200' })
+  a.metrics.countRequest('token', 200)
   const res = await b.app.inject({ method: 'GET', url: '/metrics' })
   t.notMatch(res.body, /route="token"/)
 })

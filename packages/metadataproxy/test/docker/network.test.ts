@@ -1,7 +1,7 @@
 // The bastion network: its gateway (where the proxy listens), and creating or checking
 // it against a dockerode stand-in.
 import t from 'tap'
-import type Docker from 'dockerode'
+import type { DockerApi } from '../../src/docker/engine.ts'
 import { ensureNetwork, gatewayOf } from '../../src/docker/network.ts'
 
 t.test('the gateway is the first address of the subnet', async (t) => {
@@ -26,7 +26,7 @@ function fakeDockerode (inspect: () => Promise<unknown>, create: (opts: unknown)
     getNetwork: (name: string) => ({ inspect: async () => { inspected.push(name); return await inspect() } }),
     createNetwork: async (opts: unknown) => { created.push(opts); return await create(opts) }
   }
-  return { docker: docker as unknown as Docker, created, inspected }
+  return { docker: docker as unknown as DockerApi, created, inspected }
 }
 
 const notFound = async (): Promise<never> => { throw Object.assign(new Error('network bastion not found'), { statusCode: 404 }) }

@@ -2,7 +2,7 @@
 // follows, and the few calls it makes, against a dockerode stand-in.
 import t from 'tap'
 import { Readable } from 'node:stream'
-import type Docker from 'dockerode'
+import type { DockerApi } from '../../src/docker/engine.ts'
 import { dockerSource, parseEvent } from '../../src/docker/source.ts'
 
 const line = (o: unknown): string => JSON.stringify(o)
@@ -67,7 +67,7 @@ function fakeDockerode (over: { chunks?: string[], inspect?: unknown, inspectErr
       return Readable.from((over.chunks ?? []).map((c) => Buffer.from(c)))
     }
   }
-  return { docker: docker as unknown as Docker, calls }
+  return { docker: docker as unknown as DockerApi, calls }
 }
 
 const signal = new AbortController().signal

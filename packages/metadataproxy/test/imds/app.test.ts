@@ -454,3 +454,47 @@ t.test('fresh cached credentials are served from peek without waiting on the bro
   t.equal(peeks.length, 1)
   t.equal(audited.at(-1)?.creds.accessKeyId, 'ASIACACHED0000000001', 'the hot path is audited too')
 })
+
+// The node:http fast path only exists on a real listener: inject goes around it.
+async function httpGet (port: number, path: string, headers: Record<string, string> = {}, method = 'GET') {
+  const res = await fetch(`http://${LOCAL}:${port}${path}`, { method, headers })
+  return { status: res.status, body: await res.text(), headers: res.headers }
+}
+
+t.test('fast path: fresh cached credentials are answered before Fastify, in the same shape', async (t) => {
+  const { app, state, brokerCalls, peeks, audited, creds, token, requestsCount } = setup(t)
+  state.cached = creds
+  const port = await listenLocal(app)
+  const tok = await token()
+  const fast = await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': tok })
+  t.equal(fast.status, 200)
+  t.equal(fast.headers.get('server'), 'EC2ws')
+  t.match(fast.headers.get('content-type'), /^text\/plain/)
+  t.same(Object.keys(JSON.parse(fast.body)), ['Code', 'LastUpdated', 'Type', 'AccessKeyId', 'SecretAccessKey', 'Token', 'Expiration'])
+  t.equal(brokerCalls.length, 0)
+  t.equal(peeks.length, 1)
+  t.equal(audited.length, 1, 'audited')
+  t.equal(await requestsCount('credentials', '200'), 1, 'counted')
+  state.cached = undefined
+  const slow = await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': tok })
+  t.equal(slow.status, 200)
+  t.equal(brokerCalls.length, 1, 'without a fresh credential the full path asks the broker')
+  t.equal(slow.body, fast.body, 'both paths answer the same body')
+})
+
+t.test('fast path: everything but a servable credential GET falls through to the full protocol', async (t) => {
+  const { app, state, creds, token, signer } = setup(t)
+  state.cached = creds
+  const port = await listenLocal(app)
+  const tok = await token()
+  t.equal((await httpGet(port, CREDS + 'dev')).status, 401, 'no token')
+  t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': 'garbage' })).status, 401, 'bad token')
+  const foreign = signer.issue({ containerId: 'b'.repeat(64), ip: LOCAL }, 60, Date.now())
+  t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': foreign })).status, 401, "another container's token")
+  t.equal((await httpGet(port, CREDS + 'other', { 'x-aws-ec2-metadata-token': tok })).status, 404, 'another role')
+  t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': tok }, 'POST')).status, 405, 'POST')
+  state.byIp.set(LOCAL, { ...alice, problem: 'bad role' })
+  t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': tok })).status, 404, 'a container with a problem')
+  state.byIp.delete(LOCAL)
+  t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': tok })).status, 404, 'an unknown caller')
+})

@@ -1,11 +1,11 @@
 // The one canonical form of a request target, and the targets that have none.
 import t from 'tap'
-import { canonicalize, joined } from '../../src/imds/paths.ts'
+import { canonicalize } from '../../src/imds/paths.ts'
 
 t.test('latest and dated versions are recognised', async (t) => {
-  t.same(canonicalize('/latest/meta-data/instance-id'), { version: 'latest', segments: ['meta-data', 'instance-id'], trailingSlash: false })
-  t.same(canonicalize('/2016-09-02/meta-data/iam/info'), { version: '2016-09-02', segments: ['meta-data', 'iam', 'info'], trailingSlash: false })
-  t.same(canonicalize('/latest'), { version: 'latest', segments: [], trailingSlash: false })
+  t.same(canonicalize('/latest/meta-data/instance-id'), { version: 'latest', segments: ['meta-data', 'instance-id'], trailingSlash: false, joined: 'meta-data/instance-id' })
+  t.same(canonicalize('/2016-09-02/meta-data/iam/info'), { version: '2016-09-02', segments: ['meta-data', 'iam', 'info'], trailingSlash: false, joined: 'meta-data/iam/info' })
+  t.same(canonicalize('/latest'), { version: 'latest', segments: [], trailingSlash: false, joined: '' })
 })
 
 t.test('anything else in the version position is refused', async (t) => {
@@ -24,13 +24,13 @@ t.test('duplicate slashes are collapsed', async (t) => {
   const p = canonicalize('//latest///meta-data//iam////security-credentials/dev')
   t.same(p?.segments, ['meta-data', 'iam', 'security-credentials', 'dev'])
   t.equal(p?.version, 'latest')
-  t.equal(p !== null && p !== undefined ? joined(p) : null, 'meta-data/iam/security-credentials/dev')
+  t.equal(p?.joined ?? null, 'meta-data/iam/security-credentials/dev')
 })
 
 t.test('a trailing slash is reported, and does not add a segment', async (t) => {
-  t.same(canonicalize('/latest/meta-data/iam/security-credentials/'), { version: 'latest', segments: ['meta-data', 'iam', 'security-credentials'], trailingSlash: true })
-  t.same(canonicalize('/latest/meta-data//'), { version: 'latest', segments: ['meta-data'], trailingSlash: true })
-  t.same(canonicalize('/latest/'), { version: 'latest', segments: [], trailingSlash: true })
+  t.same(canonicalize('/latest/meta-data/iam/security-credentials/'), { version: 'latest', segments: ['meta-data', 'iam', 'security-credentials'], trailingSlash: true, joined: 'meta-data/iam/security-credentials' })
+  t.same(canonicalize('/latest/meta-data//'), { version: 'latest', segments: ['meta-data'], trailingSlash: true, joined: 'meta-data' })
+  t.same(canonicalize('/latest/'), { version: 'latest', segments: [], trailingSlash: true, joined: '' })
   t.equal(canonicalize('/latest/meta-data')?.trailingSlash, false)
 })
 
@@ -84,13 +84,13 @@ t.test('targets longer than 2048 characters are refused', async (t) => {
 })
 
 t.test('query strings and fragments are ignored', async (t) => {
-  t.same(canonicalize('/latest/meta-data/iam/info?x=1&y=%2f..'), { version: 'latest', segments: ['meta-data', 'iam', 'info'], trailingSlash: false })
-  t.same(canonicalize('/latest/meta-data/?x'), { version: 'latest', segments: ['meta-data'], trailingSlash: true })
+  t.same(canonicalize('/latest/meta-data/iam/info?x=1&y=%2f..'), { version: 'latest', segments: ['meta-data', 'iam', 'info'], trailingSlash: false, joined: 'meta-data/iam/info' })
+  t.same(canonicalize('/latest/meta-data/?x'), { version: 'latest', segments: ['meta-data'], trailingSlash: true, joined: 'meta-data' })
   t.same(canonicalize('/latest/meta-data#/../user-data')?.segments, ['meta-data'])
   t.same(canonicalize('/latest/meta-data/iam/security-credentials/dev?/../../user-data')?.segments, ['meta-data', 'iam', 'security-credentials', 'dev'])
 })
 
 t.test('joined gives the segments below the version', async (t) => {
-  t.equal(joined({ version: 'latest', segments: [], trailingSlash: true }), '')
-  t.equal(joined({ version: 'latest', segments: ['dynamic', 'instance-identity', 'document'], trailingSlash: false }), 'dynamic/instance-identity/document')
+  t.equal(canonicalize('/latest/')?.joined, '')
+  t.equal(canonicalize('/latest/dynamic//instance-identity/document')?.joined, 'dynamic/instance-identity/document')
 })
