@@ -1,42 +1,38 @@
-// Loads /etc/bastion/bastion.yaml once at start: parse, apply defaults, reject unknown
-// keys, check the rules a schema cannot say, then freeze. Errors name the key path.
-import { readFile } from 'node:fs/promises'
-import { parseDocument } from 'yaml'
-import { Value } from '@sinclair/typebox/value'
+// Loads /etc/bastion/bastion.yaml once at start through @bastion/config (parse, apply
+// defaults, reject unknown keys by key path, freeze), plus the rules a schema cannot say.
+import { ConfigProblem, DEFAULT_CONFIG_PATH, configPath, parseConfigText, readConfigFile } from '@bastion/config'
 import { ConfigSchema, FORBIDDEN_PASSTHROUGH, type Config } from './schema.ts'
 import { BastionError } from '../errors.ts'
 
-export const DEFAULT_CONFIG_PATH = '/etc/bastion/bastion.yaml'
-
-// Where the config comes from: --config, then BASTION_CONFIG, then the default.
-export function configPath (flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? env.BASTION_CONFIG ?? DEFAULT_CONFIG_PATH
-}
+export { DEFAULT_CONFIG_PATH, configPath }
 
 export async function loadConfig (path: string): Promise<Readonly<Config>> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new BastionError('BASTION_METADATAPROXY_CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`, { cause: err })
-  }
-  return parseConfig(text, path)
+  return wrap(() => readConfigFile(ConfigSchema, path, crossChecks))
 }
 
 export function parseConfig (text: string, source = 'config'): Readonly<Config> {
-  const doc = parseDocument(text, { uniqueKeys: true })
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]
-    throw invalid(source, [`YAML syntax: ${first?.message ?? 'unknown error'}`])
+  return wrapSync(() => parseConfigText(ConfigSchema, text, source, crossChecks))
+}
+
+async function wrap<T> (fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw toBastionError(err)
   }
-  const raw: unknown = doc.toJS() ?? {}
-  const value = Value.Default(ConfigSchema, Value.Clone(raw))
-  const problems = [...Value.Errors(ConfigSchema, value)].map((e) => `${keyPath(e.path)}: ${describe(e.message, e.path, e.value)}`)
-  if (problems.length > 0) throw invalid(source, dedupe(problems))
-  const config = value as Config
-  const extra = crossChecks(config)
-  if (extra.length > 0) throw invalid(source, extra)
-  return deepFreeze(config)
+}
+
+function wrapSync<T> (fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw toBastionError(err)
+  }
+}
+
+function toBastionError (err: unknown): unknown {
+  if (!(err instanceof ConfigProblem)) return err
+  return new BastionError(err.unreadable ? 'BASTION_METADATAPROXY_CONFIG_UNREADABLE' : 'BASTION_METADATAPROXY_CONFIG_INVALID', err.message, { cause: err.unreadable ? err.cause : err })
 }
 
 function crossChecks (config: Config): string[] {
@@ -62,32 +58,4 @@ function crossChecks (config: Config): string[] {
     problems.push('network.subnet: not an IPv4 CIDR')
   }
   return problems
-}
-
-function describe (message: string, path: string, value: unknown): string {
-  // TypeBox reports an unknown key as a failed "additionalProperties" on the key itself.
-  if (/additional|unexpected property/i.test(message)) return 'unknown key'
-  if (value === undefined) return 'required key is missing'
-  return message
-}
-
-function keyPath (pointer: string): string {
-  if (pointer === '') return '(top level)'
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).join('.')
-}
-
-function invalid (source: string, problems: string[]): BastionError {
-  return new BastionError('BASTION_METADATAPROXY_CONFIG_INVALID', `invalid configuration in ${source}:\n  - ${problems.join('\n  - ')}`)
-}
-
-function dedupe (list: string[]): string[] {
-  return [...new Set(list)]
-}
-
-function deepFreeze<T> (value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v)
-    Object.freeze(value)
-  }
-  return value
 }
