@@ -37,7 +37,13 @@ export async function readConfigFile<S extends TSchema> (schema: S, path: string
 export function parseConfigText<S extends TSchema> (schema: S, text: string, source = 'config', checks?: (c: Static<S>) => string[]): Readonly<Static<S>> {
   const doc = parseDocument(text, { uniqueKeys: true })
   if (doc.errors.length > 0) throw new ConfigProblem(source, [`YAML syntax: ${doc.errors[0]?.message ?? 'unknown error'}`])
-  const raw: unknown = doc.toJS() ?? {}
+  let raw: unknown
+  try {
+    // toJS throws on alias bombs ("excessive alias count") and the like.
+    raw = doc.toJS() ?? {}
+  } catch (err) {
+    throw new ConfigProblem(source, [`YAML: ${(err as Error).message}`], false, err)
+  }
   const value = Value.Default(schema, Value.Clone(raw))
   const problems = [...new Set([...Value.Errors(schema, value)].map((e) => `${keyPath(e.path)}: ${describe(e.message, e.value)}`))]
   if (problems.length > 0) throw new ConfigProblem(source, problems)

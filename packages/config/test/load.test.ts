@@ -59,3 +59,8 @@ t.test('configPath: the flag, then a non-empty BASTION_CONFIG, then the default'
   t.equal(configPath(undefined, { BASTION_CONFIG: '' }), DEFAULT_CONFIG_PATH)
   t.equal(configPath(undefined, {}), '/etc/bastion/bastion.yaml')
 })
+
+t.test('a YAML alias bomb is a config problem, not a crash', async (t) => {
+  const bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n'
+  t.match(problems(() => parseConfigText(Schema, bomb)), [/^YAML: .*alias/i])
+})

@@ -1,0 +1,38 @@
+// The session audit trail: one JSON line when a session starts and one when it ends,
+// naming the human, where they came from, the container and the command.
+import { appendFileSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+
+export interface SessionRecord {
+  session: string
+  user: string
+  uid: number
+  source: { ip: string, port: number } | null
+  container: string
+  command: string | null // null: an interactive login
+  tty: boolean
+  recording: string | null
+}
+
+export interface AuditTrail {
+  start (r: SessionRecord): void
+  end (r: SessionRecord, outcome: { exitCode: number, durationMs: number, reason: string }): void
+}
+
+export function auditTrail (file: string): AuditTrail {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o750 })
+  // Synchronous appends: the line is on disk before the session goes on, and a session
+  // that dies abruptly still leaves its start line.
+  const write = (line: object): void => appendFileSync(file, JSON.stringify(line) + '\n', { mode: 0o640 })
+  return {
+    start: (r) => write({ event: 'session-start', time: new Date().toISOString(), ...r }),
+    end: (r, o) => write({ event: 'session-end', time: new Date().toISOString(), ...r, ...o })
+  }
+}
+
+// SSH_CONNECTION is "client-ip client-port server-ip server-port", set by sshd.
+export function sourceOf (sshConnection: string | undefined): { ip: string, port: number } | null {
+  const [ip, port] = (sshConnection ?? '').split(' ')
+  if (ip === undefined || ip === '' || port === undefined || !/^[0-9]+$/.test(port)) return null
+  return { ip, port: Number(port) }
+}

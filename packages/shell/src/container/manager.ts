@@ -1,0 +1,136 @@
+// One container per user, reused across sessions. Created on first login (two logins
+// racing end up in one), started when stopped, and recreated when the image or the
+// configuration changed, but only at a login that finds no live session in it.
+import { chown, mkdir, writeFile, rm, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type Docker from 'dockerode'
+import type { Logger } from 'pino'
+import type { ShellConfig } from '../config/schema.ts'
+import type { Caller } from '../identity.ts'
+import { ShellError } from '../errors.ts'
+import { alive } from '../proc.ts'
+import { containerName } from './name.ts'
+import { LABEL_CONFIG, LABEL_IMAGE, configHash, createOptions, type Paths } from './spec.ts'
+import { touchActivity } from './activity.ts'
+
+export interface Ensured { id: string, name: string, created: boolean }
+
+export async function ensureContainer (docker: Docker, config: Readonly<ShellConfig>, caller: Caller, log: Logger): Promise<Ensured> {
+  const name = containerName(caller.user)
+  const image = await imageId(docker, config.shell.image)
+  const paths = await prepareHost(config, caller, name)
+  const release = await lockContainer(config, name)
+  try {
+    // Marked as used while the lock is held, so a gc run cannot take it from under us.
+    await touchActivity(config, name)
+    const existing = await inspect(docker, name)
+    if (existing !== undefined) {
+      const current = existing.Config.Labels?.[LABEL_IMAGE] === image && existing.Config.Labels?.[LABEL_CONFIG] === configHash(config, caller)
+      if (current || await liveSessions(docker, existing) > 0) {
+        if (!current) log.info({ container: name }, 'container is outdated but has live sessions; reusing it')
+        if (!existing.State.Running) await docker.getContainer(existing.Id).start().catch(ignore304)
+        return { id: existing.Id, name, created: false }
+      }
+      log.info({ container: name }, 'recreating outdated container (image or configuration changed)')
+      await docker.getContainer(existing.Id).remove({ force: true })
+    }
+    let id: string
+    try {
+      id = (await docker.createContainer(createOptions(config, caller, name, image, paths))).id
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 409) throw err
+      // Created by a racing login a moment ago (another host lock holder cannot exist,
+      // but a manual `docker create` can): use it.
+      const raced = await inspect(docker, name)
+      if (raced === undefined) throw err
+      id = raced.Id
+    }
+    await docker.getContainer(id).start().catch(ignore304)
+    return { id, name, created: true }
+  } finally {
+    await release()
+  }
+}
+
+async function imageId (docker: Docker, image: string): Promise<string> {
+  try {
+    return (await docker.getImage(image).inspect()).Id
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) {
+      throw new ShellError('BASTION_SHELL_IMAGE_MISSING', `image ${image} is not on this host (shell.image)`, { cause: err })
+    }
+    throw err
+  }
+}
+
+async function inspect (docker: Docker, name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+  try {
+    return await docker.getContainer(name).inspect()
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined
+    throw err
+  }
+}
+
+// Live sessions are the container's running execs: Docker's own account of them.
+export async function liveSessions (docker: Docker, info: Docker.ContainerInspectInfo): Promise<number> {
+  const ids = (info as { ExecIDs?: string[] | null }).ExecIDs ?? []
+  let running = 0
+  for (const id of ids) {
+    const exec = await docker.getExec(id).inspect().catch(() => undefined)
+    if (exec?.Running === true) running++
+  }
+  return running
+}
+
+// The user's persistent home and the passwd/group files that let the container know
+// the user's name, all owned and placed by root.
+async function prepareHost (config: Readonly<ShellConfig>, caller: Caller, name: string): Promise<Paths> {
+  if (!/^[^/\0:\n]+$/.test(caller.user) || caller.user === '.' || caller.user === '..') {
+    throw new ShellError('BASTION_SHELL_IDENTITY', `user name ${JSON.stringify(caller.user)} cannot name a home directory`)
+  }
+  const home = join(config.shell.homeRoot, caller.user)
+  await mkdir(home, { recursive: true, mode: 0o700 })
+  await chown(home, caller.uid, caller.gid)
+  const dir = join(config.shell.stateDir, 'etc', name)
+  await mkdir(dir, { recursive: true, mode: 0o755 })
+  const passwd = join(dir, 'passwd')
+  const group = join(dir, 'group')
+  await writeIfChanged(passwd, `root:x:0:0:root:/root:/usr/sbin/nologin\n${caller.user}:x:${caller.uid}:${caller.gid}::/home/${caller.user}:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`)
+  await writeIfChanged(group, `root:x:0:\n${caller.user}:x:${caller.gid}:\nnogroup:x:65534:\n`)
+  return { home, passwd, group }
+}
+
+async function writeIfChanged (path: string, text: string): Promise<void> {
+  const now = await readFile(path, 'utf8').catch(() => undefined)
+  if (now !== text) await writeFile(path, text, { mode: 0o644 })
+}
+
+export function lockContainer (config: Readonly<ShellConfig>, name: string): Promise<() => Promise<void>> {
+  return lock(join(config.shell.stateDir, 'locks', name), config.shell.stepTimeoutMs)
+}
+
+// A per-user lock on the host (an exclusive mkdir), so that concurrent first logins,
+// recreation and gc never race. A lock left by a dead process is taken over.
+async function lock (path: string, timeoutMs: number): Promise<() => Promise<void>> {
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 })
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      await mkdir(path)
+      await writeFile(join(path, 'pid'), String(process.pid))
+      return async () => { await rm(path, { recursive: true, force: true }) }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    const holder = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => 'NaN'))
+    if (Number.isInteger(holder) && !alive(holder)) await rm(path, { recursive: true, force: true })
+    if (Date.now() > deadline) throw new ShellError('BASTION_SHELL_TIMEOUT', `lock ${path} still held after ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+
+function ignore304 (err: unknown): void {
+  if ((err as { statusCode?: number }).statusCode !== 304) throw err
+}

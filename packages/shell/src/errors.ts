@@ -1,0 +1,36 @@
+// Every error this package raises, with a stable code, the short sentence the SSH user
+// sees, and (in the message) the detail for the operator's log.
+// docs/shell/errors.md lists each code; a test checks that the two agree.
+
+export const codes = {
+  BASTION_SHELL_CONFIG_INVALID: 'The bastion is misconfigured. Please tell the operators.',
+  BASTION_SHELL_NOT_ALLOWED: 'You are not allowed to use this bastion.',
+  BASTION_SHELL_IDENTITY: 'Your identity could not be established.',
+  BASTION_SHELL_USAGE: 'This login shell only runs interactive sessions and `-c COMMAND`.',
+  BASTION_SHELL_DOCKER_UNAVAILABLE: 'The container service is not available right now. Please try again shortly.',
+  BASTION_SHELL_IMAGE_MISSING: 'The workstation image is missing on this bastion. Please tell the operators.',
+  BASTION_SHELL_LIMITS_REACHED: 'Your workstation hit a resource limit.',
+  BASTION_SHELL_TIMEOUT: 'The bastion took too long to prepare your workstation. Please try again.',
+  BASTION_SHELL_INTERNAL: 'Something went wrong on the bastion. Please tell the operators.'
+} as const
+
+export type ErrorCode = keyof typeof codes
+
+export class ShellError extends Error {
+  readonly code: ErrorCode
+  constructor (code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ShellError'
+    this.code = code
+  }
+
+  // What the SSH user reads: a short sentence and the code, never the detail.
+  get userMessage (): string {
+    return `bastion: ${codes[this.code]} (${this.code})`
+  }
+}
+
+export function toShellError (err: unknown): ShellError {
+  if (err instanceof ShellError) return err
+  return new ShellError('BASTION_SHELL_INTERNAL', (err as Error)?.message ?? String(err), { cause: err })
+}

@@ -1,0 +1,7 @@
+// The public entry of @bastion/shell, for the integration suite and later packages.
+export { ShellConfigSchema, type ShellConfig } from './config/schema.ts'
+export { loadShellConfig } from './config/load.ts'
+export { codes, ShellError } from './errors.ts'
+export { containerName } from './container/name.ts'
+export { LABEL_USER, LABEL_IMAGE, LABEL_CONFIG } from './container/spec.ts'
+export { sessionEnv } from './main.ts'

@@ -1,0 +1,161 @@
+// The shell's view of /etc/bastion/bastion.yaml: the test bed's file and the shipped
+// example parse, defaults fill the rest, and every problem is CONFIG_INVALID by key path.
+import t, { type Test } from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ConfigProblem } from '@bastion/config'
+import { loadShellConfig } from '../../src/config/load.ts'
+import { ShellError } from '../../src/errors.ts'
+
+const BED_SCRIPT = fileURLToPath(new URL('../../../../test/bed/components/shell.sh', import.meta.url))
+const EXAMPLE = fileURLToPath(new URL('../../../../etc/bastion.example.yaml', import.meta.url))
+
+const DEFAULT_SHELL = {
+  image: 'bastion/toolbox:latest',
+  allowedGroup: 'bastion-users',
+  roles: {},
+  homeRoot: '/var/lib/bastion/home',
+  stateDir: '/var/lib/bastion/state',
+  dockerSocket: '/var/run/docker.sock',
+  stepTimeoutMs: 30000,
+  idleTimeoutSeconds: 3600,
+  maxSessionSeconds: 43200,
+  gcIdleSeconds: 86400,
+  limits: { pids: 512, memoryMb: 2048, cpus: 1, tmpfsMb: 256 },
+  audit: { file: '/var/log/bastion/sessions.jsonl', recordingsDir: '/var/log/bastion/recordings', record: true },
+  log: { file: '/var/log/bastion/shell.log', level: 'info' }
+}
+
+// The YAML that test/bed/components/shell.sh writes, with its shell variables filled in
+// from the script's own assignments (and a stand-in STS endpoint).
+function bedConfig (): string {
+  const script = readFileSync(BED_SCRIPT, 'utf8')
+  const body = /<<YAML\n([\s\S]*?)\nYAML\n/.exec(script)?.[1]
+  if (body === undefined) throw new Error(`no <<YAML document in ${BED_SCRIPT}`)
+  const vars = new Map([...script.matchAll(/^([A-Z_]+)=(\S+)$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']))
+  vars.set('sts', 'http://127.0.0.1:4566')
+  return body.replace(/\$([A-Za-z_]+)/g, (_, name: string) => vars.get(name) ?? `$${name}`)
+}
+
+// Writes `yaml` to a file and loads it; resolves to the ShellError it is refused with.
+async function refusal (t: Test, yaml: string): Promise<ShellError> {
+  const path = join(t.testdir({ 'bastion.yaml': yaml }), 'bastion.yaml')
+  const err = await loadShellConfig(path).then(() => undefined, (e: unknown) => e)
+  if (!(err instanceof ShellError)) throw new Error(`accepted: ${yaml}`)
+  return err
+}
+
+async function load (t: Test, yaml: string) {
+  return loadShellConfig(join(t.testdir({ 'bastion.yaml': yaml }), 'bastion.yaml'))
+}
+
+t.test('the test bed\'s config file parses, with its values and defaults for the rest', async (t) => {
+  const yaml = bedConfig()
+  t.notMatch(yaml, '$', 'every variable was filled in')
+  const config = await load(t, yaml)
+  t.same(config.network, { name: 'bt-shell', bridge: 'btshell0', subnet: '10.252.0.0/24' })
+  t.same(config.shell, {
+    ...DEFAULT_SHELL,
+    image: 'bastion/shell-test:test',
+    roles: { 'bt-carol': 'carol-admin' },
+    homeRoot: '/var/lib/bastion-testbed/home',
+    stateDir: '/var/lib/bastion-testbed/state',
+    limits: { pids: 128, memoryMb: 256, cpus: 1, tmpfsMb: 64 },
+    audit: { file: '/var/log/bastion-testbed/sessions.jsonl', recordingsDir: '/var/log/bastion-testbed/recordings', record: true },
+    log: { file: '/var/log/bastion-testbed/shell.log', level: 'debug' }
+  })
+  t.match(config.aws, { accountId: '123456789012', stsEndpoint: 'http://127.0.0.1:4566' }, 'other sections are kept as they are')
+})
+
+t.test('the shipped example parses for the shell too', async (t) => {
+  const config = await loadShellConfig(EXAMPLE)
+  t.same(config.shell, DEFAULT_SHELL)
+  t.same(config.network, { name: 'bastion', bridge: 'bastion0', subnet: '10.250.0.0/24' })
+})
+
+t.test('an empty file gives the documented defaults', async (t) => {
+  const config = await load(t, '')
+  t.same(config, { network: { name: 'bastion', bridge: 'bastion0', subnet: '10.250.0.0/24' }, shell: DEFAULT_SHELL })
+})
+
+t.test('given values win and the rest of a section is still defaulted', async (t) => {
+  const config = await load(t, 'shell:\n  limits:\n    pids: 64\n  audit:\n    record: false\n')
+  t.same(config.shell.limits, { pids: 64, memoryMb: 2048, cpus: 1, tmpfsMb: 256 })
+  t.same(config.shell.audit, { ...DEFAULT_SHELL.audit, record: false })
+  t.equal(config.shell.image, DEFAULT_SHELL.image)
+})
+
+t.test('the result is frozen', async (t) => {
+  const config = await load(t, '')
+  t.ok(Object.isFrozen(config) && Object.isFrozen(config.shell) && Object.isFrozen(config.shell.limits) && Object.isFrozen(config.shell.roles))
+  t.throws(() => { (config.shell.limits as { pids: number }).pids = 1 }, TypeError)
+})
+
+t.test('an unknown key in shell is refused, naming its key path', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['shell:\n  imagee: x\n', 'shell.imagee'],
+    ['shell:\n  limits:\n    pid: 64\n', 'shell.limits.pid'],
+    ['shell:\n  audit:\n    recordDir: /x\n', 'shell.audit.recordDir'],
+    ['shell:\n  log:\n    lvl: debug\n', 'shell.log.lvl'],
+    ['network:\n  mtu: 1500\n', 'network.mtu'],
+    ['colour: blue\n', 'colour']
+  ]
+  for (const [yaml, path] of cases) {
+    const err = await refusal(t, yaml)
+    t.equal(err.code, 'BASTION_SHELL_CONFIG_INVALID')
+    t.match(err.message, new RegExp(`^ {2}- ${path.replace(/\./g, '\\.')}: unknown key$`, 'm'), path)
+  }
+})
+
+t.test('wrong types and out-of-range values are refused by key path', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['shell:\n  limits:\n    pids: 8\n', /^ {2}- shell\.limits\.pids: Expected integer to be greater or equal to 16$/m],
+    ['shell:\n  limits:\n    cpus: lots\n', /^ {2}- shell\.limits\.cpus: Expected number$/m],
+    ['shell:\n  stepTimeoutMs: 10\n', /^ {2}- shell\.stepTimeoutMs: /m],
+    ['shell:\n  gcIdleSeconds: 1.5\n', /^ {2}- shell\.gcIdleSeconds: Expected integer$/m],
+    ['shell:\n  roles:\n    alice: ../admin\n', /^ {2}- shell\.roles\.alice: Expected string to match/m],
+    ['shell:\n  allowedGroup: "Bad Group"\n', /^ {2}- shell\.allowedGroup: Expected string to match/m],
+    ['shell:\n  image: ""\n', /^ {2}- shell\.image: /m],
+    ['shell:\n  log:\n    level: loud\n', /^ {2}- shell\.log\.level: /m],
+    ['shell:\n  audit:\n    record: "yes"\n', /^ {2}- shell\.audit\.record: Expected boolean$/m],
+    ['network:\n  name: "-bad"\n', /^ {2}- network\.name: Expected string to match/m],
+    ['shell: 3\n', /^ {2}- shell: Expected object$/m]
+  ]
+  for (const [yaml, problem] of cases) {
+    const err = await refusal(t, yaml)
+    t.equal(err.code, 'BASTION_SHELL_CONFIG_INVALID', yaml)
+    t.match(err.message, problem, yaml)
+  }
+})
+
+t.test('a refusal names the file, lists every problem, and keeps the ConfigProblem as its cause', async (t) => {
+  const dir = t.testdir({ 'bastion.yaml': 'shell:\n  imagee: x\n  limits:\n    pid: 1\n' })
+  const path = join(dir, 'bastion.yaml')
+  const err = await loadShellConfig(path).then(() => undefined, (e: unknown) => e)
+  t.ok(err instanceof ShellError)
+  t.match(err, { code: 'BASTION_SHELL_CONFIG_INVALID', message: `invalid configuration in ${path}:\n  - shell.imagee: unknown key\n  - shell.limits.pid: unknown key` })
+  t.ok((err as Error).cause instanceof ConfigProblem)
+  t.notMatch((err as ShellError).userMessage, 'imagee', 'the user is not told the detail')
+})
+
+t.test('YAML syntax errors and duplicate keys are CONFIG_INVALID', async (t) => {
+  t.match(await refusal(t, 'shell: [\n'), { code: 'BASTION_SHELL_CONFIG_INVALID', message: /YAML syntax: / })
+  t.match(await refusal(t, 'shell:\n  image: a\n  image: b\n'), { code: 'BASTION_SHELL_CONFIG_INVALID', message: /Map keys must be unique/ })
+})
+
+t.test('a missing or unreadable file is CONFIG_INVALID, naming the path', async (t) => {
+  const dir = t.testdir({ sub: {} })
+  const missing = join(dir, 'missing.yaml')
+  await t.rejects(loadShellConfig(missing), { code: 'BASTION_SHELL_CONFIG_INVALID', message: new RegExp(`cannot read config file ${missing}`) })
+  await t.rejects(loadShellConfig(join(dir, 'sub')), { code: 'BASTION_SHELL_CONFIG_INVALID', message: /EISDIR/ })
+})
+
+t.test('a YAML alias bomb is refused without being expanded', async (t) => {
+  const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]']
+  for (let i = 1; i < 12; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`)
+  const path = join(t.testdir({ 'bastion.yaml': `${lines.join('\n')}\nshell:\n  image: *a11\n` }), 'bastion.yaml')
+  const started = Date.now()
+  await t.rejects(loadShellConfig(path), { message: /Excessive alias count/ })
+  t.ok(Date.now() - started < 2000, 'refused at once')
+})

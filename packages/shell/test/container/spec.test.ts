@@ -1,0 +1,154 @@
+// The container a user gets: hardened exactly as designed, on the bastion network, as the
+// user's own uid, and labelled so that an outdated one is recognised.
+import t from 'tap'
+import type Docker from 'dockerode'
+import { LABEL_CONFIG, LABEL_IMAGE, LABEL_USER, configHash, containerHome, createOptions, roleOf } from '../../src/container/spec.ts'
+import { alice, testConfig } from '../fixtures/config.ts'
+import { parseConfigText } from '@bastion/config'
+import { ShellConfigSchema } from '../../src/config/schema.ts'
+
+const IMAGE = 'sha256:' + 'ab'.repeat(32)
+const paths = { home: '/var/lib/bastion/home/alice', passwd: '/var/lib/bastion/state/etc/shell-alice/passwd', group: '/var/lib/bastion/state/etc/shell-alice/group' }
+const limited = testConfig({
+  network: { name: 'bt-net' },
+  shell: { limits: { pids: 128, memoryMb: 300, cpus: 1.5, tmpfsMb: 64 }, roles: { alice: 'alice-admin' } }
+})
+
+function options (config = limited, caller = alice): Docker.ContainerCreateOptions {
+  return createOptions(config, caller, 'shell-alice-x', IMAGE, paths)
+}
+
+function host (o: Docker.ContainerCreateOptions): Docker.HostConfig {
+  if (o.HostConfig === undefined) throw new Error('no HostConfig')
+  return o.HostConfig
+}
+
+t.test('every capability is dropped and none is added back', async (t) => {
+  const h = host(options())
+  t.same(h.CapDrop, ['ALL'])
+  t.equal(h.CapAdd, undefined)
+  t.not(h.Privileged, true)
+})
+
+t.test('no process in the container can gain privileges, and the root filesystem is read-only', async (t) => {
+  const h = host(options())
+  t.same(h.SecurityOpt, ['no-new-privileges'])
+  t.equal(h.ReadonlyRootfs, true)
+  t.equal(h.Init, true)
+})
+
+t.test('/tmp, /var/tmp and /run are tmpfs of the configured size, nosuid and nodev', async (t) => {
+  const tmpfs = 'rw,nosuid,nodev,size=64m'
+  t.same(host(options()).Tmpfs, { '/tmp': tmpfs, '/var/tmp': tmpfs, '/run': tmpfs })
+  const other = testConfig({ shell: { limits: { tmpfsMb: 1024 } } })
+  t.equal(host(options(other)).Tmpfs?.['/tmp'], 'rw,nosuid,nodev,size=1024m')
+})
+
+t.test('process, memory and CPU limits come from the config, with no swap beyond memory', async (t) => {
+  const h = host(options())
+  t.equal(h.PidsLimit, 128)
+  t.equal(h.Memory, 300 * 1024 * 1024)
+  t.equal(h.MemorySwap, 300 * 1024 * 1024)
+  t.equal(h.NanoCpus, 1_500_000_000)
+  const d = host(options(testConfig()))
+  t.same([d.PidsLimit, d.Memory, d.MemorySwap, d.NanoCpus], [512, 2048 * 1024 * 1024, 2048 * 1024 * 1024, 1_000_000_000], 'the defaults')
+})
+
+t.test('only the home and the generated passwd and group files are mounted', async (t) => {
+  const o = options()
+  const h = host(o)
+  t.same(h.Binds, [
+    '/var/lib/bastion/home/alice:/home/alice:rw',
+    '/var/lib/bastion/state/etc/shell-alice/passwd:/etc/passwd:ro',
+    '/var/lib/bastion/state/etc/shell-alice/group:/etc/group:ro'
+  ])
+  t.equal(h.Mounts, undefined)
+  t.equal(h.Devices, undefined)
+  t.equal(h.VolumesFrom, undefined)
+  t.equal(o.Volumes, undefined)
+  t.notMatch(JSON.stringify(o), /docker\.sock/)
+})
+
+t.test('the container joins the bastion network and shares no namespace with the host', async (t) => {
+  const h = host(options())
+  t.equal(h.NetworkMode, 'bt-net')
+  t.equal(host(options(testConfig())).NetworkMode, 'bastion', 'the default network')
+  const namespaces = h as Record<string, unknown>
+  for (const key of ['PidMode', 'UsernsMode', 'UTSMode', 'CgroupnsMode', 'Cgroup']) t.equal(namespaces[key], undefined, `${key} is not set`)
+  t.equal(h.IpcMode, 'private')
+  t.not(h.NetworkMode, 'host')
+})
+
+t.test('the container runs as the user uid:gid, in their home', async (t) => {
+  const o = options(limited, { uid: 2345, gid: 678, user: 'bob', groups: [] })
+  t.equal(o.User, '2345:678')
+  t.equal(o.WorkingDir, '/home/bob')
+  t.equal(containerHome('bob'), '/home/bob')
+})
+
+t.test('the labels name the user, the image and the configuration hash', async (t) => {
+  const o = options()
+  t.same(o.Labels, { [LABEL_USER]: 'alice', [LABEL_IMAGE]: IMAGE, [LABEL_CONFIG]: configHash(limited, alice) })
+  t.same([LABEL_USER, LABEL_IMAGE, LABEL_CONFIG], ['bastion.user', 'bastion.image-digest', 'bastion.config-hash'])
+  t.equal(o.Image, IMAGE)
+  t.equal(o.name, 'shell-alice-x')
+})
+
+t.test('IAM_ROLE is the configured role, or the username when none is configured', async (t) => {
+  t.ok(options().Env?.includes('IAM_ROLE=alice-admin'))
+  t.equal(options().Env?.filter((e) => e.startsWith('IAM_ROLE=')).length, 1)
+  const bob = { uid: 1002, gid: 1002, user: 'bob', groups: [] }
+  t.ok(options(limited, bob).Env?.includes('IAM_ROLE=bob'))
+  t.equal(roleOf(limited, 'alice'), 'alice-admin')
+  t.equal(roleOf(limited, 'bob'), 'bob')
+})
+
+t.test('the environment names the user and home and nothing else', async (t) => {
+  t.same(options().Env, ['IAM_ROLE=alice-admin', 'HOME=/home/alice', 'USER=alice', 'LOGNAME=alice'])
+})
+
+t.test('the configuration hash changes with limits, role, uid, gid and network', async (t) => {
+  const base = configHash(limited, alice)
+  t.match(base, /^[0-9a-f]{16}$/)
+  const variants: Record<string, string> = {
+    pids: configHash(testConfig({ network: { name: 'bt-net' }, shell: { limits: { pids: 129, memoryMb: 300, cpus: 1.5, tmpfsMb: 64 }, roles: { alice: 'alice-admin' } } }), alice),
+    memory: configHash(testConfig({ network: { name: 'bt-net' }, shell: { limits: { pids: 128, memoryMb: 301, cpus: 1.5, tmpfsMb: 64 }, roles: { alice: 'alice-admin' } } }), alice),
+    cpus: configHash(testConfig({ network: { name: 'bt-net' }, shell: { limits: { pids: 128, memoryMb: 300, cpus: 2, tmpfsMb: 64 }, roles: { alice: 'alice-admin' } } }), alice),
+    tmpfs: configHash(testConfig({ network: { name: 'bt-net' }, shell: { limits: { pids: 128, memoryMb: 300, cpus: 1.5, tmpfsMb: 65 }, roles: { alice: 'alice-admin' } } }), alice),
+    role: configHash(testConfig({ network: { name: 'bt-net' }, shell: { limits: { pids: 128, memoryMb: 300, cpus: 1.5, tmpfsMb: 64 }, roles: { alice: 'alice-ro' } } }), alice),
+    'role removed': configHash(testConfig({ network: { name: 'bt-net' }, shell: { limits: { pids: 128, memoryMb: 300, cpus: 1.5, tmpfsMb: 64 } } }), alice),
+    network: configHash(testConfig({ network: { name: 'bt-other' }, shell: { limits: { pids: 128, memoryMb: 300, cpus: 1.5, tmpfsMb: 64 }, roles: { alice: 'alice-admin' } } }), alice),
+    uid: configHash(limited, { ...alice, uid: 1002 }),
+    gid: configHash(limited, { ...alice, gid: 1002 })
+  }
+  for (const [what, hash] of Object.entries(variants)) t.not(hash, base, what)
+  t.equal(new Set(Object.values(variants)).size, Object.keys(variants).length, 'each change gives its own hash')
+})
+
+t.test('the configuration hash ignores settings that do not shape the container', async (t) => {
+  const base = configHash(limited, alice)
+  const same = testConfig({
+    network: { name: 'bt-net', bridge: 'other0', subnet: '10.9.0.0/24' },
+    shell: {
+      limits: { pids: 128, memoryMb: 300, cpus: 1.5, tmpfsMb: 64 },
+      roles: { alice: 'alice-admin', bob: 'bob-admin' },
+      image: 'other/image:1',
+      allowedGroup: 'others',
+      idleTimeoutSeconds: 60,
+      maxSessionSeconds: 60,
+      gcIdleSeconds: 600,
+      stepTimeoutMs: 5000,
+      audit: { record: false, file: '/tmp/a.jsonl' },
+      log: { level: 'debug', file: '/tmp/shell.log' }
+    }
+  })
+  t.equal(configHash(same, alice), base)
+  t.equal(configHash(limited, { ...alice, groups: ['wheel'] }), base, 'group membership')
+})
+
+t.test('the config hash does not depend on the order of keys in the file', async (t) => {
+  const a = parseConfigText(ShellConfigSchema, 'shell:\n  limits: {pids: 128, memoryMb: 256, cpus: 1, tmpfsMb: 64}\n')
+  const b = parseConfigText(ShellConfigSchema, 'shell:\n  limits: {tmpfsMb: 64, cpus: 1, memoryMb: 256, pids: 128}\n')
+  const caller = { uid: 1001, gid: 1001, user: 'alice', groups: [] }
+  t.equal(configHash(a, caller), configHash(b, caller))
+})
