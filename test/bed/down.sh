@@ -4,4 +4,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 for c in "$(dirname "${BASH_SOURCE[0]}")"/components/*.sh; do source "$c"; done
 bed_fake_imds_down
 stop_daemon moto
+stop_daemon sshd
 log "test bed stopped (Docker, packages and images are left in place)"

@@ -16,6 +16,8 @@ bed_base_image
 bed_build_image bastion/imds-client:test "$BASTION_ROOT/test/fixtures/images/imds-client"
 bed_moto
 bed_fake_imds
+bed_shell
+bed_sshd
 env_set BASTION_TEST_BASE_IMAGE "$BASE_IMAGE"
 env_set BASTION_TEST_CLIENT_IMAGE bastion/imds-client:test
 log "ready in $((SECONDS - start))s; facts for the tests are in $BASTION_RUN/env"

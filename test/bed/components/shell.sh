@@ -1,0 +1,51 @@
+# The login shell's part of the test bed: its config file, its Docker network (as the
+# metadata proxy would create it) and a stand-in for the toolbox image.
+SHELL_TEST_CONFIG=/etc/bastion-testbed/bastion.yaml
+SHELL_TEST_NETWORK=bt-shell
+SHELL_TEST_IMAGE=bastion/shell-test:test
+
+bed_shell() {
+  apt_install asciinema bsdutils
+  bed_build_image "$SHELL_TEST_IMAGE" "$BASTION_ROOT/test/fixtures/images/shell"
+  mkdir -p /etc/bastion-testbed
+  local sts; sts="$(grep '^BASTION_TEST_STS_ENDPOINT=' "$BASTION_RUN/env" | cut -d= -f2-)"
+  write_if_changed "$SHELL_TEST_CONFIG" 644 <<YAML
+# Written by test/bed/components/shell.sh: the configuration the shell's tests log in with.
+aws:
+  accountId: "123456789012"
+  region: eu-west-1
+  stsEndpoint: $sts
+network:
+  name: $SHELL_TEST_NETWORK
+  bridge: btshell0
+  subnet: 10.252.0.0/24
+shell:
+  image: $SHELL_TEST_IMAGE
+  allowedGroup: bastion-users
+  roles:
+    bt-carol: carol-admin
+  homeRoot: /var/lib/bastion-testbed/home
+  stateDir: /var/lib/bastion-testbed/state
+  stepTimeoutMs: 30000
+  limits:
+    pids: 128
+    memoryMb: 256
+    cpus: 1
+    tmpfsMb: 64
+  audit:
+    file: /var/log/bastion-testbed/sessions.jsonl
+    recordingsDir: /var/log/bastion-testbed/recordings
+  log:
+    file: /var/log/bastion-testbed/shell.log
+    level: debug
+YAML
+  if ! $DOCKER network inspect "$SHELL_TEST_NETWORK" >/dev/null 2>&1; then
+    log "creating Docker network $SHELL_TEST_NETWORK"
+    $DOCKER network create --driver bridge --subnet 10.252.0.0/24 --gateway 10.252.0.1 \
+      -o com.docker.network.bridge.name=btshell0 -o com.docker.network.bridge.enable_icc=false \
+      --label bastion.managed=true "$SHELL_TEST_NETWORK" >/dev/null
+  fi
+  env_set BASTION_TEST_SHELL_CONFIG "$SHELL_TEST_CONFIG"
+  env_set BASTION_TEST_SHELL_NETWORK "$SHELL_TEST_NETWORK"
+  env_set BASTION_TEST_SHELL_IMAGE "$SHELL_TEST_IMAGE"
+}

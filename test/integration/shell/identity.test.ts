@@ -1,0 +1,65 @@
+// Identity comes from the kernel, never from the user: the role is the configured one,
+// sudo's environment reset keeps the user's variables (NODE_OPTIONS, LD_PRELOAD,
+// SUDO_UID, IAM_ROLE) away from the root runner, users are not in the docker group and
+// cannot reach Docker, and the runner refuses to start outside its sudoers rule.
+import t from 'tap'
+import { existsSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { execa } from 'execa'
+import { ssh } from '../../fixtures/ssh.ts'
+
+const asUser = (user: string, argv: string[], env: Record<string, string> = {}) =>
+  execa('runuser', ['-u', user, '--', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], { reject: false, input: '' })
+
+t.test('the container role is the username by default, and the configured role when one is set', async (t) => {
+  t.equal((await ssh('bt-alice', 'echo $IAM_ROLE')).stdout.toString(), 'bt-alice\n')
+  t.equal((await ssh('bt-carol', 'echo $IAM_ROLE')).stdout.toString(), 'carol-admin\n')
+})
+
+t.test('a user cannot choose another IAM_ROLE, through SendEnv or the environment of the shell', async (t) => {
+  const sent = await ssh('bt-alice', 'echo $IAM_ROLE', { extra: ['-o', 'SendEnv=IAM_ROLE'], env: { IAM_ROLE: 'bt-carol' } })
+  t.equal(sent.stdout.toString(), 'bt-alice\n', 'SendEnv IAM_ROLE has no effect')
+  const local = await asUser('bt-alice', ['/usr/local/bin/bastion-shell', '-c', 'echo $IAM_ROLE'], { IAM_ROLE: 'carol-admin', SUDO_UID: '1003', USER: 'bt-carol', LOGNAME: 'bt-carol' })
+  t.equal(local.stdout, 'bt-alice', 'IAM_ROLE, SUDO_UID, USER and LOGNAME from the caller change nothing')
+})
+
+t.test('NODE_OPTIONS and LD_PRELOAD from the user never reach the root runner or the container', async (t) => {
+  const marker = '/tmp/bastion-node-options-marker'
+  rmSync(marker, { force: true })
+  const evil = '/tmp/bastion-evil-require.cjs'
+  writeFileSync(evil, `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.getuid()))\n`)
+  chmodSync(evil, 0o644)
+  t.teardown(() => { rmSync(evil, { force: true }); rmSync(marker, { force: true }) })
+  const r = await asUser('bt-alice', ['/usr/local/bin/bastion-shell', '-c', 'env'], { NODE_OPTIONS: `--require ${evil}`, LD_PRELOAD: '/tmp/nonexistent.so' })
+  t.equal(r.exitCode, 0, r.stderr)
+  t.notOk(existsSync(marker), 'the --require never ran in the runner')
+  t.notMatch(r.stdout, /NODE_OPTIONS|LD_PRELOAD/, 'neither reaches the container')
+  const sent = await ssh('bt-alice', 'env', { extra: ['-o', 'SendEnv=LD_PRELOAD NODE_OPTIONS LANG'], env: { LD_PRELOAD: '/x.so', NODE_OPTIONS: '--inspect', LANG: 'C.UTF-8' } })
+  t.notMatch(sent.stdout.toString(), /LD_PRELOAD|NODE_OPTIONS/)
+  t.match(sent.stdout.toString(), /^LANG=C\.UTF-8$/m, 'allowlisted variables do arrive')
+})
+
+t.test('the runner refuses to start without sudo, with a short message and status 125', async (t) => {
+  const r = await asUser('bt-alice', ['/usr/local/libexec/bastion/shell-session', '-c', 'id'])
+  t.equal(r.exitCode, 125)
+  t.match(r.stderr, /^bastion: Your identity could not be established\. \(BASTION_SHELL_IDENTITY\)$/)
+})
+
+t.test('users are not in the docker group and cannot reach Docker, on the host or in the container', async (t) => {
+  for (const user of ['bt-alice', 'bt-bob', 'bt-carol']) {
+    const groups = (await execa('id', ['-Gn', user])).stdout.split(' ')
+    t.notOk(groups.includes('docker'), `${user} is not in docker`)
+  }
+  const host = await asUser('bt-alice', ['curl', '-s', '--max-time', '3', '--unix-socket', '/var/run/docker.sock', 'http://docker/_ping'])
+  t.not(host.exitCode, 0, 'the host socket refuses the user')
+  const inside = await ssh('bt-alice', 'ls /var/run/docker.sock /run/docker.sock 2>&1; curl -s --max-time 3 http://10.252.0.1:2375/_ping; echo curl=$?')
+  t.match(inside.stdout.toString(), /No such file or directory[\s\S]*No such file or directory/, 'no Docker socket in the container')
+  t.match(inside.stdout.toString(), /curl=(7|28)/, 'no Docker API over TCP either')
+})
+
+t.test('a user outside the allowed group gets a short refusal and no container', async (t) => {
+  const r = await ssh('bt-outsider', 'true')
+  t.equal(r.exitCode, 125)
+  t.equal(r.stderr.trim(), 'bastion: You are not allowed to use this bastion. (BASTION_SHELL_NOT_ALLOWED)')
+  const list = await execa('/usr/bin/docker', ['ps', '-aq', '--filter', 'label=bastion.user=bt-outsider'])
+  t.equal(list.stdout.trim(), '')
+})
