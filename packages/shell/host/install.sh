@@ -63,7 +63,10 @@ trusted() {
       if [ -e "$p" ] && [ ! -L "$p" ]; then
         read -r uid mode < <(stat -c '%u %a' -- "$p")
         [ "$uid" = 0 ] || die "$p is not owned by root, yet root runs what it holds"
-        (( (8#$mode & 8#022) == 0 )) || die "$p is writable by group or others, yet root runs what it holds"
+        # A sticky directory such as /tmp is fine: others cannot rename or remove what
+        # root owns in it.
+        if [ -d "$p" ] && (( (8#$mode & 8#1000) != 0 )); then :
+        else (( (8#$mode & 8#022) == 0 )) || die "$p is writable by group or others, yet root runs what it holds"; fi
       fi
       [ "$p" = / ] && break
       p="$(dirname -- "$p")"
