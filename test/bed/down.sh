@@ -5,4 +5,5 @@ for c in "$(dirname "${BASH_SOURCE[0]}")"/components/*.sh; do source "$c"; done
 bed_fake_imds_down
 stop_daemon moto
 stop_daemon sshd
+stop_daemon shell-metadataproxy
 log "test bed stopped (Docker, packages and images are left in place)"

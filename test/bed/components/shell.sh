@@ -19,6 +19,15 @@ network:
   name: $SHELL_TEST_NETWORK
   bridge: btshell0
   subnet: 10.252.0.0/24
+metadataproxy:
+  imds:
+    port: 8785
+  admin:
+    port: 8786
+  iptables:
+    chainPrefix: BT-SHELL-IMDS
+  log:
+    auditFile: /var/log/bastion-testbed/credentials.jsonl
 shell:
   image: $SHELL_TEST_IMAGE
   allowedGroup: bastion-users
@@ -44,6 +53,17 @@ YAML
     $DOCKER network create --driver bridge --subnet 10.252.0.0/24 --gateway 10.252.0.1 \
       -o com.docker.network.bridge.name=btshell0 -o com.docker.network.bridge.enable_icc=false \
       --label bastion.managed=true "$SHELL_TEST_NETWORK" >/dev/null
+  fi
+  # The metadata proxy for this network, so that the shell's containers have IMDS as on
+  # a real bastion.
+  local proxy="$NODE_HOME/bin/node $BASTION_ROOT/packages/metadataproxy/dist/bin/bastion-metadataproxy.js --config $SHELL_TEST_CONFIG"
+  $proxy iptables install >/dev/null
+  if ! curl -sf -m 2 http://127.0.0.1:8786/healthz >/dev/null; then
+    stop_daemon shell-metadataproxy
+    mkdir -p /var/log/bastion-testbed
+    start_daemon shell-metadataproxy /var/log/bastion-testbed/metadataproxy.log \
+      env -u NODE_OPTIONS AWS_ACCESS_KEY_ID=AKIABASTIONTESTBED00 AWS_SECRET_ACCESS_KEY=bastion-testbed-secret AWS_EC2_METADATA_DISABLED=true $proxy serve
+    wait_for "the shell network's metadata proxy" 30 curl -sf http://127.0.0.1:8786/healthz
   fi
   env_set BASTION_TEST_SHELL_CONFIG "$SHELL_TEST_CONFIG"
   env_set BASTION_TEST_SHELL_NETWORK "$SHELL_TEST_NETWORK"

@@ -63,3 +63,11 @@ t.test('a user outside the allowed group gets a short refusal and no container',
   const list = await execa('/usr/bin/docker', ['ps', '-aq', '--filter', 'label=bastion.user=bt-outsider'])
   t.equal(list.stdout.trim(), '')
 })
+
+t.test("inside a user's container IMDS lists that user's role, through the metadata proxy", async (t) => {
+  const imds = 'T=$(curl -s -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token); curl -s -H "X-aws-ec2-metadata-token: $T" http://169.254.169.254/latest/meta-data/iam/security-credentials/'
+  t.equal((await ssh('bt-alice', imds)).stdout.toString(), 'bt-alice')
+  t.equal((await ssh('bt-carol', imds)).stdout.toString(), 'carol-admin')
+  const creds = await ssh('bt-alice', imds + 'bt-alice')
+  t.match(JSON.parse(creds.stdout.toString()), { Code: 'Success', AccessKeyId: /^ASIA/ })
+})
