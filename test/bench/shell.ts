@@ -1,6 +1,6 @@
 // npm run bench:shell: what the shell adds to an ssh login, beside plain ssh to a bash
 // user on the same sshd, measured in the same run; and 50 concurrent logins by 25 users.
-import { execa } from 'execa'
+import { execaSync } from 'execa'
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { ssh, sshFacts } from '../fixtures/ssh.ts'
 import { containersOf, removeContainersOf } from '../fixtures/shell.ts'
@@ -44,12 +44,12 @@ function benchUsers (n: number): string[] {
   const key = readFileSync(`${sshFacts().key}.pub`, 'utf8')
   const users = Array.from({ length: n }, (_, i) => `bt-bench${String(i + 1).padStart(2, '0')}`)
   return users.map((u) => {
-    const exists = execa.sync('id', [u], { reject: false }).exitCode === 0
-    if (!exists) execa.sync('useradd', ['-m', '-s', '/usr/local/bin/bastion-shell', '-G', 'bastion-users', u])
+    const exists = execaSync('id', [u], { reject: false }).exitCode === 0
+    if (!exists) execaSync('useradd', ['-m', '-s', '/usr/local/bin/bastion-shell', '-G', 'bastion-users', u])
     const home = `/home/${u}`
     mkdirSync(`${home}/.ssh`, { recursive: true, mode: 0o700 })
     writeFileSync(`${home}/.ssh/authorized_keys`, key, { mode: 0o600 })
-    const [uid, gid] = [Number(execa.sync('id', ['-u', u]).stdout), Number(execa.sync('id', ['-g', u]).stdout)]
+    const [uid, gid] = [Number(execaSync('id', ['-u', u]).stdout), Number(execaSync('id', ['-g', u]).stdout)]
     chownSync(`${home}/.ssh`, uid, gid)
     chownSync(`${home}/.ssh/authorized_keys`, uid, gid)
     chmodSync(`${home}/.ssh`, 0o700)
