@@ -48,9 +48,9 @@ function nonEmpty (s: string | undefined): string | undefined {
 }
 
 main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code
-  // Nothing may keep a finished session open.
-  setTimeout(() => process.exit(code), 200).unref()
+  // Nothing may keep a finished session open (the paused stdin would): exit once what we
+  // wrote has left. Audit lines and the log are written synchronously already.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)))
 }, (err: unknown) => {
   const e = toShellError(err)
   process.stderr.write(`${e.userMessage}\n`)
