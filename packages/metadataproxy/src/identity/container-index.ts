@@ -8,6 +8,7 @@ import type { ContainerFacts, DockerEvent, DockerSource } from '../docker/source
 import { checkRoleName, checkSessionName } from './names.ts'
 
 export const USER_LABEL = 'bastion.user'
+const MISS_RESYNC_MS = 1000
 
 export interface ManagedContainer {
   id: string
@@ -39,6 +40,8 @@ export class ContainerIndex {
   #ready = false
   #lastEventNano: bigint | undefined
   #resyncTimer: Timer | undefined
+  #missResync: Promise<void> | undefined
+  #lastMissResync = Number.NEGATIVE_INFINITY
 
   constructor (opts: IndexOptions) {
     this.#opts = opts
@@ -46,6 +49,24 @@ export class ContainerIndex {
 
   lookup (ip: string): ManagedContainer | undefined {
     return this.#ready ? this.#byIp.get(ip) : undefined
+  }
+
+  // For a caller the index does not know: it may be a container that started a moment
+  // ago, whose start event is not processed yet (a first login that runs a command at
+  // once). Resync, shared and at most once a second, then look again. Unknown callers
+  // can therefore cost at most one listing per second, never one per request.
+  async lookupFresh (ip: string): Promise<ManagedContainer | undefined> {
+    const hit = this.lookup(ip)
+    if (hit !== undefined || !this.#ready) return hit
+    const now = this.#opts.clock.now()
+    if (this.#missResync === undefined && now - this.#lastMissResync >= MISS_RESYNC_MS) {
+      this.#lastMissResync = now
+      this.#missResync = this.#serial(() => this.#resync())
+        .catch((err: unknown) => { this.#opts.log.warn({ err }, 'resync for an unknown caller failed') })
+        .finally(() => { this.#missResync = undefined })
+    }
+    if (this.#missResync !== undefined) await this.#missResync
+    return this.lookup(ip)
   }
 
   get ready (): boolean { return this.#ready }

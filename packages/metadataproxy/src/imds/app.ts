@@ -20,7 +20,7 @@ import type { Metrics } from '../admin/metrics.ts'
 import type { AuditLog } from './audit.ts'
 
 export interface ImdsDeps {
-  index: { lookup (ip: string): ManagedContainer | undefined }
+  index: { lookup (ip: string): ManagedContainer | undefined, lookupFresh? (ip: string): Promise<ManagedContainer | undefined> }
   broker: { get (key: CredentialKey): Promise<Credentials>, peek (key: CredentialKey): Credentials | undefined }
   signer: TokenSigner
   passthrough: Passthrough
@@ -63,7 +63,7 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
     url: '*',
     handler: async (req, reply) => {
       const ip = (req.raw.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
-      const container = deps.index.lookup(ip)
+      const container = deps.index.lookup(ip) ?? await deps.index.lookupFresh?.(ip)
       const path = ctx.canonical(req.raw.url ?? '')
       if (container === undefined) return send(reply, 'unknown-caller', 404)
       if (path === null) return send(reply, 'invalid-path', 404)

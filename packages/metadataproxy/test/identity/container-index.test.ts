@@ -411,3 +411,28 @@ t.test('close() during the backoff stops the reopening', async (t) => {
   t.equal(docker.openCalls.length, 1)
   t.equal(index.ready, false)
 })
+
+t.test('lookupFresh finds a container whose start event is not processed yet, with one shared resync a second at most', async (t) => {
+  const { docker, index, advance } = setup(t)
+  await index.start()
+  const listsAfterStart = docker.listCalls.length
+  // Docker runs it, but no event has reached the index yet.
+  docker.containers.set(A, container(A, IP1, { user: 'alice', role: 'dev' }))
+  t.equal(index.lookup(IP1), undefined)
+  const [a, b] = await Promise.all([index.lookupFresh(IP1), index.lookupFresh(IP1)])
+  t.match(a, { id: A, user: 'alice' })
+  t.equal(b, a)
+  t.equal(docker.listCalls.length, listsAfterStart + 1, 'concurrent misses share one resync')
+  t.equal(await index.lookupFresh('10.250.0.99'), undefined, 'a stranger stays unknown')
+  t.equal(docker.listCalls.length, listsAfterStart + 1, 'and within the second costs no listing')
+  await advance(1000)
+  t.equal(await index.lookupFresh('10.250.0.98'), undefined)
+  t.equal(docker.listCalls.length, listsAfterStart + 2, 'after a second a miss may resync again')
+})
+
+t.test('lookupFresh answers nothing while the index is not ready', async (t) => {
+  const { docker, index } = setup(t)
+  docker.containers.set(A, container(A, IP1))
+  t.equal(await index.lookupFresh(IP1), undefined)
+  t.equal(docker.listCalls.length, 0)
+})
