@@ -2,6 +2,7 @@
 // (container -> iptables DNAT -> proxy -> moto STS), each figure beside a baseline
 // measured in the same run. Prints a table; never a pass/fail test.
 import { spawn } from 'node:child_process'
+import { median, printTable, type Row } from '../fixtures/bench-table.ts'
 import { readFileSync } from 'node:fs'
 import { execa } from 'execa'
 import { startProxy, NODE, type Proxy } from '../fixtures/proxy.ts'
@@ -12,7 +13,7 @@ import { testbed } from '../fixtures/testbed.ts'
 const DOCKER = '/usr/bin/docker'
 const teardowns: Array<() => unknown> = []
 const t = { teardown: (fn: () => unknown) => { teardowns.push(fn) } }
-const rows: Array<[string, string, string, string]> = []
+const rows: Row[] = []
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const manyContainers = Number(process.env.BENCH_CONTAINERS ?? 200)
@@ -72,10 +73,6 @@ async function throughput (front: StsFront): Promise<void> {
   rows.push(['  p99 latency (ms)', fmt(o.p99, 2), fmt(b.p99, 2), `${fmt(ratio((r) => r.p99), 2)}x (target <= 1.5x)`])
 }
 
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
-}
 
 async function burst (boxes: Box[], role: string, perBox: number): Promise<string[]> {
   const results = await Promise.all(boxes.map(async (box) => {
@@ -155,15 +152,6 @@ function fmt (n: number, digits: number): string {
   return Number.isFinite(n) ? n.toFixed(digits) : 'n/a'
 }
 
-function printTable (): void {
-  const header: [string, string, string, string] = ['measure', 'proxy', 'baseline', 'ratio / note']
-  const all = [header, ...rows]
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)))
-  const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |'
-  console.log(line(header))
-  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|')
-  for (const r of rows) console.log(line(r))
-}
 
 // BENCH_ONLY=throughput,memory runs a subset.
 const only = (process.env.BENCH_ONLY ?? 'throughput,single-flight,first-request,memory').split(',')
@@ -174,7 +162,7 @@ try {
     console.error(`bench: ${name} ...`)
     await fn(front)
   }
-  printTable()
+  printTable('proxy', rows)
 } finally {
   for (const fn of teardowns.reverse()) await fn()
   await front.close()

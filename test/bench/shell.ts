@@ -1,12 +1,13 @@
 // npm run bench:shell: what the shell adds to an ssh login, beside plain ssh to a bash
 // user on the same sshd, measured in the same run; and 50 concurrent logins by 25 users.
 import { execaSync } from 'execa'
+import { median, printTable, type Row } from '../fixtures/bench-table.ts'
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { ssh, sshFacts } from '../fixtures/ssh.ts'
 import { containersOf, removeContainersOf } from '../fixtures/shell.ts'
 
 const runs = Number(process.env.BENCH_RUNS ?? 15)
-const rows: Array<[string, string, string, string]> = []
+const rows: Row[] = []
 
 async function timed (user: string): Promise<number> {
   const t0 = performance.now()
@@ -15,10 +16,6 @@ async function timed (user: string): Promise<number> {
   return performance.now() - t0
 }
 
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
-}
 
 async function logins (): Promise<void> {
   await timed('bt-plain')
@@ -71,17 +68,8 @@ async function concurrent (): Promise<void> {
   for (const u of users) await removeContainersOf(u)
 }
 
-function printTable (): void {
-  const header: [string, string, string, string] = ['measure', 'bastion', 'baseline', 'ratio / note']
-  const all = [header, ...rows]
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)))
-  const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |'
-  console.log(line(header))
-  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|')
-  for (const r of rows) console.log(line(r))
-}
 
 const only = (process.env.BENCH_ONLY ?? 'logins,concurrent').split(',')
 if (only.includes('logins')) { console.error('bench: logins ...'); await logins() }
 if (only.includes('concurrent')) { console.error('bench: concurrent ...'); await concurrent() }
-printTable()
+printTable('bastion', rows)

@@ -2,6 +2,7 @@
 // Every option carries a one-line description; etc/bastion.example.yaml repeats them.
 // Sections owned by other components are accepted here as objects and validated there.
 import { Type, type Static } from '@sinclair/typebox'
+import { ForeignSection, NetworkSection } from '@bastion/config'
 
 const strict = { additionalProperties: false } as const
 
@@ -21,12 +22,6 @@ const Aws = Type.Object({
   region: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$', default: 'us-east-1', description: 'Region for STS calls' }),
   partition: Type.String({ default: 'aws', pattern: '^aws(-[a-z-]+)?$', description: 'ARN partition (aws, aws-cn, aws-us-gov)' }),
   stsEndpoint: Type.Optional(Type.String({ pattern: '^https?://', description: 'STS endpoint; default is the regional endpoint. Point it at an emulator in tests' }))
-}, strict)
-
-const Network = Type.Object({
-  name: Type.String({ default: 'bastion', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$', description: 'Docker network the personal containers join' }),
-  bridge: Type.String({ default: 'bastion0', pattern: '^[a-zA-Z0-9_-]{1,15}$', description: 'Linux bridge interface of that network (iptables rules match on it)' }),
-  subnet: Type.String({ default: '10.250.0.0/24', pattern: '^([0-9]{1,3}\\.){3}[0-9]{1,3}/(1[6-9]|2[0-8])$', description: 'IPv4 subnet of the network; the proxy listens on its first address (the gateway)' })
 }, strict)
 
 const Imds = Type.Object({
@@ -96,16 +91,13 @@ export const MetadataProxySection = Type.Object({
   log: Type.Object(Log.properties, { ...strict, default: {} })
 }, { ...strict, default: {} })
 
-// Other components' sections: present in the one file, validated by their owners.
-const Foreign = Type.Object({}, { additionalProperties: true })
-
 export const ConfigSchema = Type.Object({
   aws: Aws,
-  network: Type.Object(Network.properties, { ...strict, default: {} }),
+  network: NetworkSection,
   metadataproxy: MetadataProxySection,
-  shell: Type.Optional(Foreign),
-  rbacsync: Type.Optional(Foreign),
-  toolbox: Type.Optional(Foreign),
+  shell: ForeignSection,
+  rbacsync: ForeignSection,
+  toolbox: ForeignSection,
   clusters: Type.Optional(Type.Array(Type.Unknown()))
 }, strict)
 

@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.ts'
 import type { Clock } from '../clock.ts'
 import type { ManagedContainer } from '../identity/container-index.ts'
 import type { Passthrough } from './passthrough.ts'
-import { imdsContext } from './context.ts'
+import { callerIp, imdsContext } from './context.ts'
 import { fastCredentials } from './fast-path.ts'
 import { errorBody, iamInfoBody } from './responses.ts'
 import { parseTtl, type TokenSigner } from './token.ts'
@@ -62,7 +62,7 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
     method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS'],
     url: '*',
     handler: async (req, reply) => {
-      const ip = (req.raw.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
+      const ip = callerIp(req.raw.socket)
       const container = deps.index.lookup(ip) ?? await deps.index.lookupFresh?.(ip)
       const path = ctx.canonical(req.raw.url ?? '')
       if (container === undefined) return send(reply, 'unknown-caller', 404)

@@ -22,6 +22,12 @@ export interface ImdsContext {
 
 const PATH_CACHE_SIZE = 1024
 
+// The caller: the TCP source address, never a header; IPv4-mapped IPv6 unwrapped.
+export function callerIp (socket: { remoteAddress?: string | undefined }): string {
+  const address = socket.remoteAddress ?? ''
+  return address.startsWith('::ffff:') ? address.slice(7) : address
+}
+
 export function imdsContext (config: Readonly<Config>, signer: TokenSigner): ImdsContext {
   const { credentials, imds } = config.metadataproxy
   const namePrefix = credentials.rolePrefix.slice(credentials.rolePrefix.lastIndexOf('/') + 1)

@@ -4,14 +4,13 @@
 // holds the whole protocol. Skipping the framework here is what keeps a cached
 // credential about as cheap as the most trivial handler.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { ImdsContext } from './context.ts'
+import { callerIp, type ImdsContext } from './context.ts'
 import type { ImdsDeps } from './app.ts'
 
 export function fastCredentials (ctx: ImdsContext, deps: ImdsDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     if (req.method !== 'GET') return false
-    const address = req.socket.remoteAddress ?? ''
-    const ip = address.startsWith('::ffff:') ? address.slice(7) : address
+    const ip = callerIp(req.socket)
     const container = deps.index.lookup(ip)
     if (container === undefined || container.problem !== undefined) return false
     const path = ctx.canonical(req.url ?? '')

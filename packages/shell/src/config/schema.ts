@@ -2,16 +2,10 @@
 // shared `network` section and the `shell` section. Other components' sections are
 // accepted as objects and validated by their owners.
 import { Type, type Static } from '@sinclair/typebox'
+import { ForeignSection, NetworkSection } from '@bastion/config'
 
 const strict = { additionalProperties: false } as const
 const section = <T extends Record<string, import('@sinclair/typebox').TSchema>>(props: T) => Type.Object(props, { ...strict, default: {} })
-
-// The same shape as the metadata proxy's `network`: both read the one file.
-const Network = section({
-  name: Type.String({ default: 'bastion', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$', description: 'Docker network the personal containers join' }),
-  bridge: Type.String({ default: 'bastion0', pattern: '^[a-zA-Z0-9_-]{1,15}$', description: 'Linux bridge interface of that network' }),
-  subnet: Type.String({ default: '10.250.0.0/24', pattern: '^([0-9]{1,3}\\.){3}[0-9]{1,3}/(1[6-9]|2[0-8])$', description: 'IPv4 subnet of the network' })
-})
 
 const Limits = section({
   pids: Type.Integer({ minimum: 16, maximum: 65536, default: 512, description: 'Most processes a container may run (stops fork bombs)' }),
@@ -47,15 +41,13 @@ export const ShellSection = section({
   log: Log
 })
 
-const Foreign = Type.Object({}, { additionalProperties: true })
-
 export const ShellConfigSchema = Type.Object({
-  network: Network,
+  network: NetworkSection,
   shell: ShellSection,
-  aws: Type.Optional(Foreign),
-  metadataproxy: Type.Optional(Foreign),
-  rbacsync: Type.Optional(Foreign),
-  toolbox: Type.Optional(Foreign),
+  aws: ForeignSection,
+  metadataproxy: ForeignSection,
+  rbacsync: ForeignSection,
+  toolbox: ForeignSection,
   clusters: Type.Optional(Type.Array(Type.Unknown()))
 }, strict)
 
