@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// bastion: the operator's command. Each subcommand lives in src/commands/<name>.ts and
+// exports register(program); this file only wires them and turns errors into exit codes.
+import { Command } from 'commander'
+import { commands } from '../src/commands/index.ts'
+import { reportAndExit } from '../src/cli-errors.ts'
+
+const program = new Command()
+program
+  .name('bastion')
+  .description('Operate a bastion host: set it up, check it, roll out the toolbox image, write kubeconfig, read the audit trail.')
+  .option('-c, --config <path>', 'config file (default: $BASTION_CONFIG or /etc/bastion/bastion.yaml)')
+  .showHelpAfterError()
+
+for (const register of commands) register(program)
+
+program.parseAsync(process.argv).catch(reportAndExit)

@@ -1,0 +1,8 @@
+// The subcommands of `bastion`, in the order --help lists them. Each module exports
+// register(program: Command), which adds its command(s) to the program.
+import type { Command } from 'commander'
+
+export type Register = (program: Command) => void
+
+export const commands: Register[] = [
+]
