@@ -18,6 +18,7 @@ bed_moto
 bed_fake_imds
 bed_shell
 bed_sshd
+bed_chef
 env_set BASTION_TEST_BASE_IMAGE "$BASE_IMAGE"
 env_set BASTION_TEST_CLIENT_IMAGE bastion/imds-client:test
 log "ready in $((SECONDS - start))s; facts for the tests are in $BASTION_RUN/env"
