@@ -2,3 +2,5 @@
 // its own schema (its section, the shared ones, the others as opaque objects).
 export { ConfigProblem, DEFAULT_CONFIG_PATH, configPath, parseConfigText, readConfigFile } from './load.ts'
 export { ForeignSection, NetworkSection } from './sections.ts'
+export { AwsSection } from './aws.ts'
+export { CLUSTER_NAME_PATTERN, ClusterEntry, ClustersSection, clusterProblems, type Cluster } from './clusters.ts'

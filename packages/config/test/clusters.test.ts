@@ -1,0 +1,24 @@
+// The shared `clusters` list: its schema and the checks the schema cannot say.
+import t from 'tap'
+import { Type } from '@sinclair/typebox'
+import { ClustersSection, clusterProblems, parseConfigText } from '../src/index.ts'
+
+const Schema = Type.Object({ clusters: ClustersSection }, { additionalProperties: false })
+
+t.test('a cluster needs a name and a region; endpoint and CA are optional', async (t) => {
+  const c = parseConfigText(Schema, 'clusters:\n  - {name: hyades, region: eu-west-1}\n')
+  t.same(c.clusters, [{ name: 'hyades', region: 'eu-west-1' }])
+  t.same(parseConfigText(Schema, '').clusters, [])
+})
+
+t.test('a cluster name with @ or a leading dash is refused by key path', async (t) => {
+  t.throws(() => parseConfigText(Schema, 'clusters:\n  - {name: "a@b", region: eu-west-1}\n'), { problems: [/^clusters\.0\.name: /] })
+  t.throws(() => parseConfigText(Schema, 'clusters:\n  - {name: "-a", region: eu-west-1}\n'), { problems: [/^clusters\.0\.name: /] })
+  t.throws(() => parseConfigText(Schema, 'clusters:\n  - {name: a, region: eu-west-1, colour: red}\n'), { problems: ['clusters.0.colour: unknown key'] })
+})
+
+t.test('clusterProblems: a name listed twice, an endpoint without its CA', async (t) => {
+  t.same(clusterProblems([{ name: 'a', region: 'eu-west-1' }, { name: 'b', region: 'eu-west-1', endpoint: 'https://x', certificateAuthority: 'QUJD' }]), [])
+  t.same(clusterProblems([{ name: 'a', region: 'eu-west-1' }, { name: 'a', region: 'us-east-1' }]), ['clusters.1.name: cluster "a" is listed twice'])
+  t.match(clusterProblems([{ name: 'a', region: 'eu-west-1', endpoint: 'https://x' }]), [/^clusters\.0: endpoint and certificateAuthority go together/])
+})
