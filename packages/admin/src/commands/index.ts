@@ -1,8 +1,12 @@
 // The subcommands of `bastion`, in the order --help lists them. Each module exports
 // register(program: Command), which adds its command(s) to the program.
 import type { Command } from 'commander'
+import { register as setup } from './setup.ts'
+import { register as doctor } from './doctor.ts'
 
 export type Register = (program: Command) => void
 
 export const commands: Register[] = [
+  setup,
+  doctor,
 ]

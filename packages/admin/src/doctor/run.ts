@@ -1,0 +1,40 @@
+// `bastion doctor`: every check in turn, one line per finding (ok, skipped, or one line
+// per problem with its fix), and whether anything needs fixing.
+import { dockerCheck } from './checks/docker.ts'
+import { iptablesCheck } from './checks/iptables.ts'
+import { proxyCheck } from './checks/proxy.ts'
+import { imageCheck } from './checks/image.ts'
+import { sshdCheck } from './checks/sshd.ts'
+import { dockerGroupCheck } from './checks/docker-group.ts'
+import { clustersCheck } from './checks/clusters.ts'
+import type { Check, DoctorContext, Finding } from './check.ts'
+
+// Docker first: the image check is skipped when Docker does not answer.
+export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, proxyCheck, imageCheck, sshdCheck, dockerGroupCheck, clustersCheck]
+
+export interface Report { lines: string[], problems: number }
+
+export async function runDoctor (ctx: DoctorContext, checks: readonly Check[] = CHECKS, opts: { quiet?: boolean } = {}): Promise<Report> {
+  const lines: string[] = []
+  let count = 0
+  for (const check of checks) {
+    let finding: Finding
+    try {
+      finding = await check.run(ctx)
+    } catch (err) {
+      finding = { status: 'problems', problems: [{ problem: `the check itself failed: ${(err as Error).message}`, fix: 'see the message; run doctor as root' }] }
+    }
+    if (finding.status === 'problems') {
+      count += finding.problems.length
+      for (const p of finding.problems) lines.push(`PROBLEM ${check.name}: ${oneLine(p.problem)} -- fix: ${oneLine(p.fix)}`)
+    } else if (opts.quiet !== true) {
+      lines.push(`${finding.status === 'ok' ? 'ok' : 'skipped'} ${check.name}: ${oneLine(finding.detail)}`)
+    }
+  }
+  lines.push(count === 0 ? 'doctor: no problems' : `doctor: ${count} problem${count === 1 ? '' : 's'}`)
+  return { lines, problems: count }
+}
+
+function oneLine (s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ')
+}
