@@ -32,6 +32,7 @@ export const ShellSection = section({
   homeRoot: Type.String({ default: '/var/lib/bastion/home', description: 'Persistent per-user homes on the host, mounted as the home in the container' }),
   stateDir: Type.String({ default: '/var/lib/bastion/state', description: 'Generated passwd/group files and session state' }),
   dockerSocket: Type.String({ default: '/var/run/docker.sock', description: 'Docker Engine API socket' }),
+  kubeconfigDir: Type.String({ default: '/etc/bastion/kube', pattern: '^/', description: 'Directory of the kubeconfig `bastion kubeconfig write` writes (its file `config`), mounted read-only into every container; no mount while that file is absent' }),
   stepTimeoutMs: Type.Integer({ minimum: 1000, maximum: 300000, default: 30000, description: 'Longest any step of a login may take (the shell never hangs)' }),
   idleTimeoutSeconds: Type.Integer({ minimum: 0, default: 3600, description: 'End a session with no input or output for this long (0: never)' }),
   maxSessionSeconds: Type.Integer({ minimum: 0, default: 43200, description: 'End any session after this long (0: never)' }),

@@ -1,7 +1,10 @@
 // What a user's container looks like: hardened, on the bastion network, running as the
-// user's own uid, with the persistent home mounted. The labels say whose it is and
-// which image and configuration made it, so an outdated one can be recognised.
+// user's own uid, with the persistent home and the operators' kubeconfig mounted. The
+// labels say whose it is and which image and configuration made it, so an outdated one
+// can be recognised.
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import type Docker from 'dockerode'
 import type { ShellConfig } from '../config/schema.ts'
 import type { Caller } from '../identity.ts'
@@ -15,6 +18,26 @@ export const LABEL_CONFIG = 'bastion.config-hash'
 
 export interface Paths { home: string, passwd: string, group: string }
 
+// The operators' kubeconfig directory (shell.kubeconfigDir) appears read-only here, and
+// the directory is mounted rather than the file so that a kubeconfig replaced by rename
+// reaches running containers too.
+export const KUBE_DIR = '/etc/bastion/kube'
+// kubectl takes a lock file beside every file named in KUBECONFIG before it changes any
+// of them, so a path inside the read-only mount would make every `kubectl config` edit
+// (kubectx, kubens) fail. KUBECONFIG names this symlink in the container's own /tmp
+// instead, made when the container starts. The user's own file comes first: kubectl
+// writes their choices (current context, namespaces) there and merges the two.
+export const KUBE_LINK = '/tmp/.bastion-kube/config'
+const KUBE_START = `mkdir -p ${KUBE_LINK.slice(0, KUBE_LINK.lastIndexOf('/'))}; ln -sfn ${KUBE_DIR}/config ${KUBE_LINK}; exec sleep infinity`
+
+// The host directory to mount, or undefined while it holds no kubeconfig yet.
+export interface KubeMount { source: string }
+
+export function kubeconfigMount (config: Readonly<ShellConfig>, exists: (path: string) => boolean = existsSync): KubeMount | undefined {
+  const dir = config.shell.kubeconfigDir
+  return exists(join(dir, 'config')) ? { source: dir } : undefined
+}
+
 export function roleOf (config: Readonly<ShellConfig>, user: string): string {
   return config.shell.roles[user] ?? user
 }
@@ -23,7 +46,8 @@ export function containerHome (user: string): string {
   return `/home/${user}`
 }
 
-export function configHash (config: Readonly<ShellConfig>, caller: Caller): string {
+// kube: null for no kubeconfig mount; left out, it is looked up (kubeconfigMount).
+export function configHash (config: Readonly<ShellConfig>, caller: Caller, kube: KubeMount | null = kubeconfigMount(config) ?? null): string {
   const s = config.shell
   return createHash('sha256').update(JSON.stringify({
     // Fields listed one by one, so the order of keys in the YAML file never matters.
@@ -32,23 +56,32 @@ export function configHash (config: Readonly<ShellConfig>, caller: Caller): stri
     limits: [s.limits.pids, s.limits.memoryMb, s.limits.cpus, s.limits.tmpfsMb],
     role: roleOf(config, caller.user),
     uid: caller.uid,
-    gid: caller.gid
+    gid: caller.gid,
+    // Only when there is one, so that containers made before kubeconfigs existed, and
+    // still without one, are not recreated for nothing.
+    ...(kube === null ? {} : { kube: kube.source })
   })).digest('hex').slice(0, 16)
 }
 
-export function createOptions (config: Readonly<ShellConfig>, caller: Caller, name: string, imageId: string, paths: Paths): Docker.ContainerCreateOptions {
+export function createOptions (config: Readonly<ShellConfig>, caller: Caller, name: string, imageId: string, paths: Paths, kube: KubeMount | null = kubeconfigMount(config) ?? null): Docker.ContainerCreateOptions {
   const { limits } = config.shell
   const home = containerHome(caller.user)
   const tmpfs = `rw,nosuid,nodev,size=${limits.tmpfsMb}m`
+  const binds = [`${paths.home}:${home}:rw`, `${paths.passwd}:/etc/passwd:ro`, `${paths.group}:/etc/group:ro`]
+  const env = [`IAM_ROLE=${roleOf(config, caller.user)}`, `HOME=${home}`, `USER=${caller.user}`, `LOGNAME=${caller.user}`]
+  if (kube !== null) {
+    binds.push(`${kube.source}:${KUBE_DIR}:ro`)
+    env.push(`KUBECONFIG=${home}/.kube/config:${KUBE_LINK}`)
+  }
   return {
     name,
     Image: imageId,
     Hostname: 'bastion',
     User: `${caller.uid}:${caller.gid}`,
-    Cmd: ['sleep', 'infinity'],
+    Cmd: kube === null ? ['sleep', 'infinity'] : ['sh', '-c', KUBE_START],
     WorkingDir: home,
-    Env: [`IAM_ROLE=${roleOf(config, caller.user)}`, `HOME=${home}`, `USER=${caller.user}`, `LOGNAME=${caller.user}`],
-    Labels: { [LABEL_USER]: caller.user, [LABEL_IMAGE]: imageId, [LABEL_CONFIG]: configHash(config, caller) },
+    Env: env,
+    Labels: { [LABEL_USER]: caller.user, [LABEL_IMAGE]: imageId, [LABEL_CONFIG]: configHash(config, caller, kube) },
     HostConfig: {
       NetworkMode: config.network.name,
       Init: true,
@@ -58,7 +91,7 @@ export function createOptions (config: Readonly<ShellConfig>, caller: Caller, na
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,
       Tmpfs: { '/tmp': tmpfs, '/var/tmp': tmpfs, '/run': tmpfs },
-      Binds: [`${paths.home}:${home}:rw`, `${paths.passwd}:/etc/passwd:ro`, `${paths.group}:/etc/group:ro`],
+      Binds: binds,
       PidsLimit: limits.pids,
       Memory: limits.memoryMb * 1024 * 1024,
       MemorySwap: limits.memoryMb * 1024 * 1024,

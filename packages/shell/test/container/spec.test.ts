@@ -1,8 +1,9 @@
 // The container a user gets: hardened exactly as designed, on the bastion network, as the
 // user's own uid, and labelled so that an outdated one is recognised.
 import t from 'tap'
+import { createHash } from 'node:crypto'
 import type Docker from 'dockerode'
-import { LABEL_CONFIG, LABEL_IMAGE, LABEL_USER, configHash, containerHome, createOptions, roleOf } from '../../src/container/spec.ts'
+import { KUBE_DIR, KUBE_LINK, LABEL_CONFIG, LABEL_IMAGE, LABEL_USER, configHash, containerHome, createOptions, kubeconfigMount, roleOf, type KubeMount } from '../../src/container/spec.ts'
 import { alice, testConfig } from '../fixtures/config.ts'
 import { parseConfigText } from '@bastion/config'
 import { ShellConfigSchema } from '../../src/config/schema.ts'
@@ -14,9 +15,11 @@ const limited = testConfig({
   shell: { limits: { pids: 128, memoryMb: 300, cpus: 1.5, tmpfsMb: 64 }, roles: { alice: 'alice-admin' } }
 })
 
-function options (config = limited, caller = alice): Docker.ContainerCreateOptions {
-  return createOptions(config, caller, 'shell-alice-x', IMAGE, paths)
+// Without a kubeconfig mount unless one is given: what the host has must not matter.
+function options (config = limited, caller = alice, kube: KubeMount | null = null): Docker.ContainerCreateOptions {
+  return createOptions(config, caller, 'shell-alice-x', IMAGE, paths, kube)
 }
+const KUBE: KubeMount = { source: '/etc/bastion/kube' }
 
 function host (o: Docker.ContainerCreateOptions): Docker.HostConfig {
   if (o.HostConfig === undefined) throw new Error('no HostConfig')
@@ -88,7 +91,7 @@ t.test('the container runs as the user uid:gid, in their home', async (t) => {
 
 t.test('the labels name the user, the image and the configuration hash', async (t) => {
   const o = options()
-  t.same(o.Labels, { [LABEL_USER]: 'alice', [LABEL_IMAGE]: IMAGE, [LABEL_CONFIG]: configHash(limited, alice) })
+  t.same(o.Labels, { [LABEL_USER]: 'alice', [LABEL_IMAGE]: IMAGE, [LABEL_CONFIG]: configHash(limited, alice, null) })
   t.same([LABEL_USER, LABEL_IMAGE, LABEL_CONFIG], ['bastion.user', 'bastion.image-digest', 'bastion.config-hash'])
   t.equal(o.Image, IMAGE)
   t.equal(o.name, 'shell-alice-x')
@@ -151,4 +154,53 @@ t.test('the config hash does not depend on the order of keys in the file', async
   const b = parseConfigText(ShellConfigSchema, 'shell:\n  limits: {tmpfsMb: 64, cpus: 1, memoryMb: 256, pids: 128}\n')
   const caller = { uid: 1001, gid: 1001, user: 'alice', groups: [] }
   t.equal(configHash(a, caller), configHash(b, caller))
+})
+
+t.test('with no kubeconfig on the host there is no kubeconfig mount, no KUBECONFIG, and the plain command', async (t) => {
+  const o = options()
+  t.notOk(host(o).Binds?.some((b) => b.includes(KUBE_DIR)))
+  t.notOk(o.Env?.some((e) => e.startsWith('KUBECONFIG=')))
+  t.same(o.Cmd, ['sleep', 'infinity'])
+})
+
+t.test("the kubeconfig directory is mounted read-only, and KUBECONFIG puts the user's own file first", async (t) => {
+  const o = options(limited, alice, KUBE)
+  t.same(host(o).Binds, [
+    '/var/lib/bastion/home/alice:/home/alice:rw',
+    '/var/lib/bastion/state/etc/shell-alice/passwd:/etc/passwd:ro',
+    '/var/lib/bastion/state/etc/shell-alice/group:/etc/group:ro',
+    '/etc/bastion/kube:/etc/bastion/kube:ro'
+  ])
+  t.same(o.Env, ['IAM_ROLE=alice-admin', 'HOME=/home/alice', 'USER=alice', 'LOGNAME=alice', `KUBECONFIG=/home/alice/.kube/config:${KUBE_LINK}`])
+  t.equal(host(options(limited, alice, { source: '/srv/kube' })).Binds?.at(-1), '/srv/kube:/etc/bastion/kube:ro', 'the configured directory')
+})
+
+t.test('KUBECONFIG reaches the read-only file through a link in /tmp, made at start, where kubectl can put its lock files', async (t) => {
+  const o = options(limited, alice, KUBE)
+  t.match(KUBE_LINK, /^\/tmp\/[^/]+\/config$/)
+  t.ok(Object.hasOwn(host(o).Tmpfs ?? {}, '/tmp'), '/tmp is a writable tmpfs')
+  t.same(o.Cmd, ['sh', '-c', 'mkdir -p /tmp/.bastion-kube; ln -sfn /etc/bastion/kube/config /tmp/.bastion-kube/config; exec sleep infinity'])
+})
+
+t.test('the configuration hash changes when the kubeconfig mount appears or moves, and not otherwise', async (t) => {
+  const none = configHash(limited, alice, null)
+  const mounted = configHash(limited, alice, KUBE)
+  t.not(mounted, none)
+  t.not(configHash(limited, alice, { source: '/srv/kube' }), mounted)
+  t.equal(options(limited, alice, KUBE).Labels?.[LABEL_CONFIG], mounted, 'the label carries it')
+  // A container made before kubeconfigs existed, with none still, keeps its hash.
+  const s = limited.shell
+  const before = createHash('sha256').update(JSON.stringify({ v: 1, network: 'bt-net', limits: [s.limits.pids, s.limits.memoryMb, s.limits.cpus, s.limits.tmpfsMb], role: 'alice-admin', uid: alice.uid, gid: alice.gid })).digest('hex').slice(0, 16)
+  t.equal(none, before)
+})
+
+t.test('kubeconfigMount looks for the file config in shell.kubeconfigDir', async (t) => {
+  const asked: string[] = []
+  t.same(kubeconfigMount(testConfig({ shell: { kubeconfigDir: '/srv/kube' } }), (p) => { asked.push(p); return true }), { source: '/srv/kube' })
+  t.equal(kubeconfigMount(testConfig(), (p) => { asked.push(p); return false }), undefined)
+  t.same(asked, ['/srv/kube/config', '/etc/bastion/kube/config'], 'the default directory is /etc/bastion/kube')
+  t.equal(kubeconfigMount(testConfig({ shell: { kubeconfigDir: '/nonexistent-bastion-test' } })), undefined, 'the real filesystem by default')
+  const absent = testConfig({ shell: { kubeconfigDir: '/nonexistent-bastion-test' } })
+  t.equal(configHash(absent, alice), configHash(absent, alice, null))
+  t.same(createOptions(absent, alice, 'shell-alice-x', IMAGE, paths), options(absent, alice, null), 'createOptions looks it up too')
 })
