@@ -15,6 +15,8 @@ bed_docker
 bed_base_image
 bed_build_image bastion/imds-client:test "$BASTION_ROOT/test/fixtures/images/imds-client"
 bed_moto
+bed_go_tools
+bed_kube
 bed_fake_imds
 bed_shell
 bed_sshd

@@ -1,0 +1,151 @@
+# A real Kubernetes API for the rbacsync and end-to-end suites: Debian's etcd-server
+# and kube-apiserver (built by gotools.sh), both on loopback only. No controller
+# manager runs: a deleted namespace stays Terminating until its finalizer is cleared
+# (test/fixtures/kube.ts does that), and no service-account tokens are minted.
+#   PKI (openssl, made once)  /var/lib/bastion-testbed/kube/pki: CA, serving cert for
+#                             127.0.0.1, service-account key pair, admin client cert
+#                             in group system:masters
+#   etcd data                 /var/lib/bastion-testbed/etcd
+#   audit log                 $BASTION_RUN/kube/audit.log (JSON lines, Metadata level)
+#   admin kubeconfig          $BASTION_RUN/kube/admin.kubeconfig
+# When $BASTION_RUN/kube/authenticator-webhook.kubeconfig exists (authenticator.sh
+# writes it), kube-apiserver gets it as its token webhook. The effective command line
+# is recorded; a change restarts kube-apiserver, so the bed stays idempotent.
+KUBE_STATE="${KUBE_STATE:-/var/lib/bastion-testbed/kube}"
+KUBE_PKI="$KUBE_STATE/pki"
+KUBE_RUN="$BASTION_RUN/kube"
+KUBE_PORT="${KUBE_PORT:-6443}"
+ETCD_DATA="${ETCD_DATA:-/var/lib/bastion-testbed/etcd}"
+# Not etcd's default ports, so a system etcd (the package's own service) cannot collide.
+ETCD_CLIENT_PORT="${ETCD_CLIENT_PORT:-12379}"
+ETCD_PEER_PORT="${ETCD_PEER_PORT:-12380}"
+
+# _kube_cert NAME SUBJECT EXTENSIONS: a key and a CA-signed certificate, once.
+_kube_cert() {
+  local name="$1" subj="$2" ext="$3"
+  [ -f "$KUBE_PKI/$name.crt" ] && [ -f "$KUBE_PKI/$name.key" ] && return 0
+  openssl req -newkey rsa:2048 -nodes -subj "$subj" -keyout "$KUBE_PKI/$name.key" -out "$KUBE_PKI/$name.csr" 2>/dev/null
+  printf '%b' "$ext" > "$KUBE_PKI/$name.ext"
+  openssl x509 -req -days 3650 -in "$KUBE_PKI/$name.csr" -CA "$KUBE_PKI/ca.crt" -CAkey "$KUBE_PKI/ca.key" \
+    -CAcreateserial -extfile "$KUBE_PKI/$name.ext" -out "$KUBE_PKI/$name.crt" 2>/dev/null
+  rm -f "$KUBE_PKI/$name.csr" "$KUBE_PKI/$name.ext"
+  chmod 600 "$KUBE_PKI/$name.key"
+}
+
+_kube_pki() {
+  install -d -m 700 "$KUBE_PKI"
+  if [ ! -f "$KUBE_PKI/ca.crt" ] || [ ! -f "$KUBE_PKI/ca.key" ]; then
+    log "creating the test bed's Kubernetes CA"
+    rm -f "$KUBE_PKI"/*.crt "$KUBE_PKI"/*.key
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=bastion test bed kubernetes CA" \
+      -keyout "$KUBE_PKI/ca.key" -out "$KUBE_PKI/ca.crt" 2>/dev/null
+    chmod 600 "$KUBE_PKI/ca.key"
+  fi
+  _kube_cert apiserver "/CN=kube-apiserver" \
+    'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n'
+  _kube_cert admin "/O=system:masters/CN=bastion-testbed-admin" \
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n'
+  if [ ! -f "$KUBE_PKI/sa.key" ] || [ ! -f "$KUBE_PKI/sa.pub" ]; then
+    openssl genrsa -out "$KUBE_PKI/sa.key" 2048 2>/dev/null
+    openssl rsa -in "$KUBE_PKI/sa.key" -pubout -out "$KUBE_PKI/sa.pub" 2>/dev/null
+    chmod 600 "$KUBE_PKI/sa.key"
+  fi
+}
+
+_kube_etcd() {
+  apt_install etcd-server
+  install -d -m 700 "$ETCD_DATA"
+  start_daemon etcd "$KUBE_RUN/etcd.log" /usr/bin/etcd --name bastion-testbed --data-dir "$ETCD_DATA" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "bastion-testbed=http://127.0.0.1:$ETCD_PEER_PORT"
+  wait_for "etcd on 127.0.0.1:$ETCD_CLIENT_PORT" 30 curl -sf "http://127.0.0.1:$ETCD_CLIENT_PORT/health"
+}
+
+_kube_audit_policy() {
+  write_if_changed "$KUBE_STATE/audit-policy.yaml" 644 <<'POLICY'
+# The test bed's audit policy: every request by a person at Metadata level (who, what,
+# when, the verdict), none of the API server's own chatter or health probes.
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: None
+    users: ["system:apiserver", "system:kube-controller-manager", "system:kube-scheduler", "system:kube-proxy"]
+  - level: None
+    nonResourceURLs: ["/healthz*", "/readyz*", "/livez*", "/version"]
+  - level: Metadata
+POLICY
+}
+
+_kube_kubeconfig() {
+  write_if_changed "$KUBE_RUN/admin.kubeconfig" 600 <<KC
+apiVersion: v1
+kind: Config
+clusters:
+  - name: bastion-testbed
+    cluster:
+      server: https://127.0.0.1:$KUBE_PORT
+      certificate-authority: $KUBE_PKI/ca.crt
+users:
+  - name: bastion-testbed-admin
+    user:
+      client-certificate: $KUBE_PKI/admin.crt
+      client-key: $KUBE_PKI/admin.key
+contexts:
+  - name: bastion-testbed
+    context: {cluster: bastion-testbed, user: bastion-testbed-admin}
+current-context: bastion-testbed
+KC
+}
+
+bed_kube() {
+  apt_install openssl curl
+  local apiserver="$BASTION_BIN/kube-apiserver"
+  [ -x "$apiserver" ] || die "$apiserver is missing: bed_go_tools (gotools.sh) builds it"
+  mkdir -p "$KUBE_STATE" "$KUBE_RUN"
+  _kube_pki
+  _kube_etcd
+  _kube_audit_policy
+  local args=("$(readlink -f "$apiserver")"
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$KUBE_PORT"
+    --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT"
+    --tls-cert-file="$KUBE_PKI/apiserver.crt" --tls-private-key-file="$KUBE_PKI/apiserver.key"
+    --client-ca-file="$KUBE_PKI/ca.crt"
+    --service-account-key-file="$KUBE_PKI/sa.pub" --service-account-signing-key-file="$KUBE_PKI/sa.key"
+    --service-account-issuer=https://kubernetes.default.svc --service-cluster-ip-range=10.96.0.0/16
+    --authorization-mode=Node,RBAC --anonymous-auth=false --endpoint-reconciler-type=none
+    --audit-policy-file="$KUBE_STATE/audit-policy.yaml" --audit-log-path="$KUBE_RUN/audit.log"
+    --audit-log-format=json --audit-log-maxsize=100 --audit-log-maxbackup=3)
+  local webhook="$KUBE_RUN/authenticator-webhook.kubeconfig"
+  if [ -f "$webhook" ]; then
+    args+=(--authentication-token-webhook-config-file="$webhook" --authentication-token-webhook-cache-ttl=5s)
+  fi
+  # The command line, and the files it names whose content matters, decide a restart.
+  local sum; sum="$( { printf '%s\n' "${args[@]}"; [ -f "$webhook" ] && cat "$webhook"; cat "$KUBE_STATE/audit-policy.yaml"; } | sha256sum | cut -c1-16)"
+  printf '%s\n' "${args[@]}" | write_if_changed "$KUBE_RUN/apiserver.args" 644
+  if [ "$(cat "$KUBE_RUN/apiserver.sha" 2>/dev/null)" != "$sum" ]; then
+    stop_daemon kube-apiserver
+    echo "$sum" > "$KUBE_RUN/apiserver.sha"
+  fi
+  start_daemon kube-apiserver "$KUBE_RUN/apiserver.log" "${args[@]}"
+  _kube_kubeconfig
+  wait_for "kube-apiserver on 127.0.0.1:$KUBE_PORT" 90 curl -sf --cacert "$KUBE_PKI/ca.crt" \
+    --cert "$KUBE_PKI/admin.crt" --key "$KUBE_PKI/admin.key" "https://127.0.0.1:$KUBE_PORT/readyz"
+
+  env_set BASTION_TEST_KUBECONFIG "$KUBE_RUN/admin.kubeconfig"
+  env_set BASTION_TEST_KUBE_SERVER "https://127.0.0.1:$KUBE_PORT"
+  env_set BASTION_TEST_KUBE_CA "$KUBE_PKI/ca.crt"
+  env_set BASTION_TEST_KUBE_CA_KEY "$KUBE_PKI/ca.key"
+  env_set BASTION_TEST_KUBE_SERVING_CERT "$KUBE_PKI/apiserver.crt"
+  env_set BASTION_TEST_KUBE_SERVING_KEY "$KUBE_PKI/apiserver.key"
+  env_set BASTION_TEST_KUBE_ADMIN_CERT "$KUBE_PKI/admin.crt"
+  env_set BASTION_TEST_KUBE_ADMIN_KEY "$KUBE_PKI/admin.key"
+  env_set BASTION_TEST_KUBE_AUDIT_LOG "$KUBE_RUN/audit.log"
+  env_set BASTION_TEST_KUBE_APISERVER_ARGS "$KUBE_RUN/apiserver.args"
+}
+
+bed_kube_down() {
+  stop_daemon kube-apiserver
+  stop_daemon etcd
+}
