@@ -3,10 +3,12 @@
 import type { Command } from 'commander'
 import { register as setup } from './setup.ts'
 import { register as doctor } from './doctor.ts'
+import { register as audit } from './audit.ts'
 
 export type Register = (program: Command) => void
 
 export const commands: Register[] = [
   setup,
   doctor,
+  audit,
 ]

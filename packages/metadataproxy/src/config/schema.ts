@@ -98,6 +98,7 @@ export const ConfigSchema = Type.Object({
   shell: ForeignSection,
   rbacsync: ForeignSection,
   toolbox: ForeignSection,
+  audit: ForeignSection,
   clusters: Type.Optional(Type.Array(Type.Unknown()))
 }, strict)
 

@@ -49,6 +49,7 @@ export const ShellConfigSchema = Type.Object({
   metadataproxy: ForeignSection,
   rbacsync: ForeignSection,
   toolbox: ForeignSection,
+  audit: ForeignSection,
   clusters: Type.Optional(Type.Array(Type.Unknown()))
 }, strict)
 

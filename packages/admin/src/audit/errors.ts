@@ -1,0 +1,9 @@
+// The stable codes `bastion audit` ends with; docs/admin/audit.md explains each.
+export const auditCodes = {
+  BASTION_ADMIN_AUDIT_BAD_USER: 'the user name is not a valid login name',
+  BASTION_ADMIN_AUDIT_BAD_TIME: '--since or --until is neither an ISO 8601 time nor a span such as 12h',
+  BASTION_ADMIN_AUDIT_CONFIG_INVALID: 'the config file cannot be read or does not validate',
+  BASTION_ADMIN_AUDIT_NO_SOURCE: 'not one of the audit trails could be read'
+} as const
+
+export type AuditCode = keyof typeof auditCodes

@@ -1,0 +1,64 @@
+// One user's audit timeline: his ssh sessions, the credentials issued to his containers
+// and his Kubernetes API calls, merged and sorted by time. Reading never throws on the
+// logs' content; what could not be read is in `warnings`.
+import { type Sources } from './config.ts'
+import { credentialEntries } from './credentials.ts'
+import { byTime, type Entry } from './entries.ts'
+import { kubeEntries } from './kube.ts'
+import { rotatedSet } from './log-files.ts'
+import { sessionEntries } from './sessions.ts'
+import { inRange, type TimeRange } from './time-range.ts'
+
+export interface TimelineRequest {
+  user: string
+  sources: Sources
+  role: string // the role name the configuration gives the user
+  range: TimeRange
+}
+
+export interface Timeline {
+  user: string
+  range: TimeRange
+  roles: string[] // role names whose assumed-role ARN counts as his in the Kubernetes logs
+  entries: Entry[]
+  warnings: string[]
+  readable: number // how many of the trails exist at all
+}
+
+export async function buildTimeline (req: TimelineRequest): Promise<Timeline> {
+  const warnings: string[] = []
+  const sink = { add: (m: string) => { warnings.push(m) } }
+  const { user, sources } = req
+  let readable = 0
+  const exists = async (file: string): Promise<boolean> => {
+    const there = !(await rotatedSet(file)).missing
+    if (there) readable++
+    return there
+  }
+
+  await exists(sources.sessions)
+  const ssh = await sessionEntries(sources.sessions, user, sink)
+
+  const creds = sources.credentials === null ? [] : (await exists(sources.credentials), await credentialEntries(sources.credentials, user, sink))
+  if (sources.credentials === null) {
+    warnings.push('credentials: metadataproxy.log.auditFile is not set, so issuance is only in the proxy\'s journal; set it, or pass --credentials FILE')
+  }
+
+  // His roles: the configured one and any the proxy actually issued to him.
+  const roles = new Set([req.role, ...creds.map((c) => c.role.slice(c.role.lastIndexOf('/') + 1))])
+  const kube: Entry[] = []
+  if (sources.kube.length === 0) {
+    warnings.push('kubernetes: no kube-apiserver audit log is configured (audit.kubeAuditLogs), so no Kubernetes calls; or pass --kube-audit CLUSTER=FILE')
+  }
+  for (const { cluster, file } of sources.kube) {
+    await exists(file)
+    const result = await kubeEntries(cluster, file, user, roles, sink)
+    kube.push(...result.entries)
+    for (const [arn, count] of result.foreign) {
+      warnings.push(`kubernetes (${cluster}): ${count} call${count === 1 ? '' : 's'} as Kubernetes user ${user} by another principal (${arn}), left out: check the identity mapping`)
+    }
+  }
+
+  const entries = [...ssh, ...creds, ...kube].filter((e) => inRange(e.time, req.range)).sort(byTime)
+  return { user, range: req.range, roles: [...roles].sort(), entries, warnings, readable }
+}

@@ -1,0 +1,66 @@
+// `bastion audit --user NAME`: what one person did, from the three audit trails.
+import type { Command } from 'commander'
+import { configPath } from '@bastion/config'
+import { AdminError } from '../cli-errors.ts'
+import { configuredRole, readAuditConfig, sources, type AuditConfig } from '../audit/config.ts'
+import { buildTimeline } from '../audit/timeline.ts'
+import { renderJson, renderText, safe } from '../audit/render.ts'
+import { parseTimeArg, type TimeRange } from '../audit/time-range.ts'
+
+interface AuditOptions {
+  user: string
+  since?: string
+  until?: string
+  json?: boolean
+  sessions?: string
+  credentials?: string
+  kubeAudit?: string[]
+}
+
+const LOGIN_NAME = /^[a-z_][a-z0-9_.-]{0,31}$/
+
+export function register (program: Command): void {
+  program.command('audit')
+    .description('print one user\'s timeline: ssh sessions (with recordings), credentials issued to his containers, his Kubernetes API calls')
+    .requiredOption('-u, --user <name>', 'the bastion user (Unix login name)')
+    .option('--since <time>', 'from this time: ISO 8601 (2026-11-26, 2026-11-26T20:00:00Z) or a span back from now (90m, 12h, 7d, 2w)')
+    .option('--until <time>', 'up to this time, in the same forms')
+    .option('--json', 'print JSON (entries and warnings) instead of text')
+    .option('--sessions <file>', 'the shell\'s session log (default: shell.audit.file)')
+    .option('--credentials <file>', 'the metadata proxy\'s audit file (default: metadataproxy.log.auditFile)')
+    .option('--kube-audit <cluster=file...>', 'kube-apiserver audit logs (default: audit.kubeAuditLogs)')
+    .addHelpText('after', '\nRotated copies next to each file (name.1, name.2.gz, name-20261126, kube-apiserver\'s name-<time>.log) are read too.\nWarnings (missing files, corrupt lines) go to stderr; the exit status is 0 unless no trail could be read at all.')
+    .action(async (opts: AuditOptions, cmd: Command) => {
+      const explicit = cmd.optsWithGlobals<{ config?: string }>().config
+      await audit(opts, await readAuditConfig(configPath(explicit, process.env), explicit !== undefined || process.env.BASTION_CONFIG !== undefined))
+    })
+}
+
+async function audit (opts: AuditOptions, { config, note }: { config: Readonly<AuditConfig>, note?: string }): Promise<void> {
+  if (!LOGIN_NAME.test(opts.user)) throw new AdminError('BASTION_ADMIN_AUDIT_BAD_USER', `--user ${JSON.stringify(safe(opts.user))} is not a login name`)
+  const now = Date.now()
+  const range: TimeRange = {}
+  for (const key of ['since', 'until'] as const) {
+    const text = opts[key]
+    if (text === undefined) continue
+    const time = parseTimeArg(text, now)
+    if (time === undefined) throw new AdminError('BASTION_ADMIN_AUDIT_BAD_TIME', `--${key} ${JSON.stringify(safe(text))}: give an ISO 8601 time (2026-11-26T20:00:00Z) or a span (90m, 12h, 7d)`)
+    range[key] = time
+  }
+  const timeline = await buildTimeline({
+    user: opts.user,
+    sources: sources(config, {
+      ...(opts.sessions !== undefined ? { sessions: opts.sessions } : {}),
+      ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
+      ...(opts.kubeAudit !== undefined ? { kubeAudit: opts.kubeAudit } : {})
+    }),
+    role: configuredRole(config, opts.user),
+    range
+  })
+  if (note !== undefined) timeline.warnings.unshift(note)
+  if (timeline.readable === 0) {
+    throw new AdminError('BASTION_ADMIN_AUDIT_NO_SOURCE', `none of the audit trails could be read:\n  - ${timeline.warnings.join('\n  - ')}`)
+  }
+  process.stdout.write(opts.json === true ? renderJson(timeline) : renderText(timeline))
+  for (const w of timeline.warnings) process.stderr.write(`bastion audit: warning: ${safe(w)}\n`)
+}

@@ -1,0 +1,107 @@
+// `bastion audit` as the operator runs it: options, config, output and its errors.
+import t from 'tap'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Command } from 'commander'
+import { register } from '../../src/commands/audit.ts'
+import { issued, kubeEvent, sessionEnd, sessionStart, tempDir, writeLines } from '../audit/fixtures.ts'
+
+interface Run { stdout: string, stderr: string, error?: { code?: string, message: string } }
+
+async function run (args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  const program = new Command().name('bastion').option('-c, --config <path>').exitOverride()
+  register(program)
+  const out: string[] = []
+  const err: string[] = []
+  const write = { out: process.stdout.write, err: process.stderr.write }
+  const saved = { ...process.env }
+  Object.assign(process.env, env)
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]
+  process.stdout.write = ((s: string) => { out.push(s); return true }) as typeof process.stdout.write
+  process.stderr.write = ((s: string) => { err.push(s); return true }) as typeof process.stderr.write
+  try {
+    await program.parseAsync(['node', 'bastion', ...args])
+    return { stdout: out.join(''), stderr: err.join('') }
+  } catch (e) {
+    return { stdout: out.join(''), stderr: err.join(''), error: e as { code?: string, message: string } }
+  } finally {
+    process.stdout.write = write.out
+    process.stderr.write = write.err
+    process.env = saved
+  }
+}
+
+function bed (t: { teardown (fn: () => void): void }): { dir: string, config: string } {
+  const dir = tempDir(t)
+  writeLines(join(dir, 'sessions.jsonl'), [
+    sessionStart('johnsmith', 's1', '2026-11-26T20:00:00.000Z', { command: 'kubectl get pods -A', tty: false, recording: null }),
+    sessionEnd('johnsmith', 's1', '2026-11-26T20:00:03.000Z'),
+    '{"event":"session-start","user":"johnsmith", trunc'
+  ])
+  writeLines(join(dir, 'credentials.jsonl'), [issued('johnsmith', '2026-11-26T20:00:01.000Z', 'WFQW')])
+  writeLines(join(dir, 'audit.log'), [kubeEvent('johnsmith', 'k1', '2026-11-26T20:00:02Z')])
+  const config = join(dir, 'bastion.yaml')
+  writeFileSync(config, [
+    `shell: { audit: { file: ${dir}/sessions.jsonl } }`,
+    `metadataproxy: { log: { auditFile: ${dir}/credentials.jsonl }, credentials: { rolePrefix: k8s-access/ } }`,
+    `audit: { kubeAuditLogs: { hyades: [${dir}/audit.log] } }`
+  ].join('\n'))
+  return { dir, config }
+}
+
+t.test('prints the timeline from the configured trails, warnings on stderr', async (t) => {
+  const { config } = bed(t)
+  const r = await run(['-c', config, 'audit', '--user', 'johnsmith'])
+  t.equal(r.error, undefined)
+  t.match(r.stdout, /^Audit trail of johnsmith from the beginning to now: 1 ssh session, 1 credential issue, 1 Kubernetes call\n/)
+  t.match(r.stdout, /20:00:00\.000Z {2}ssh .*command "kubectl get pods -A"[^]*20:00:01\.000Z {2}credentials .*\.\.\.WFQW[^]*20:00:02\.000Z {2}kubernetes {3}hyades: list pods \(cluster-wide\) -> 200 allow[^]*20:00:03\.000Z {2}ssh .*ended/)
+  t.match(r.stderr, /^bastion audit: warning: ssh sessions: .*sessions\.jsonl: line 3 skipped, not valid JSON\n$/)
+})
+
+t.test('--json, --since and --until, and paths from the command line', async (t) => {
+  const { dir } = bed(t)
+  const r = await run(['audit', '-u', 'johnsmith', '--json', '--since', '2026-11-26T20:00:01Z', '--until', '2026-11-26T20:00:02Z',
+    '--sessions', join(dir, 'sessions.jsonl'), '--credentials', join(dir, 'credentials.jsonl'), '--kube-audit', `hyades=${join(dir, 'audit.log')}`],
+  { BASTION_CONFIG: join(dir, 'nothing-here.yaml') })
+  t.equal(r.error?.code, 'BASTION_ADMIN_AUDIT_CONFIG_INVALID', 'a config named by BASTION_CONFIG must exist')
+  const r2 = await run(['-c', join(dir, 'bastion.yaml'), 'audit', '-u', 'johnsmith', '--json', '--since', '2026-11-26T20:00:01Z', '--until', '2026-11-26T20:00:02Z',
+    '--kube-audit', `hyades=${join(dir, 'audit.log')}`])
+  const doc = JSON.parse(r2.stdout)
+  t.same(doc.entries.map((e: { kind: string }) => e.kind), ['credentials', 'kubernetes'])
+  t.equal(doc.since, '2026-11-26T20:00:01.000Z')
+  t.equal(doc.warnings.length, 1)
+})
+
+t.test('an invalid config file is an error naming the key', async (t) => {
+  const { dir } = bed(t)
+  writeFileSync(join(dir, 'bad.yaml'), 'audit: { kubeAuditLog: {} }\n')
+  const r = await run(['-c', join(dir, 'bad.yaml'), 'audit', '-u', 'johnsmith'])
+  t.equal(r.error?.code, 'BASTION_ADMIN_AUDIT_CONFIG_INVALID')
+  t.match(r.error?.message, /audit\.kubeAuditLog: unknown key/)
+})
+
+t.test('a bad user name or time is refused before any file is read', async (t) => {
+  const { config } = bed(t)
+  t.equal((await run(['-c', config, 'audit', '-u', '../etc'])).error?.code, 'BASTION_ADMIN_AUDIT_BAD_USER')
+  t.equal((await run(['-c', config, 'audit', '-u', 'Root\u001b'])).error?.code, 'BASTION_ADMIN_AUDIT_BAD_USER')
+  const bad = await run(['-c', config, 'audit', '-u', 'johnsmith', '--since', 'yesterday'])
+  t.equal(bad.error?.code, 'BASTION_ADMIN_AUDIT_BAD_TIME')
+  t.match(bad.error?.message, /--since "yesterday"/)
+  t.equal((await run(['-c', config, 'audit', '-u', 'johnsmith', '--until', '3 days'])).error?.code, 'BASTION_ADMIN_AUDIT_BAD_TIME')
+})
+
+t.test('when no trail exists at all, it fails and lists them', async (t) => {
+  const dir = tempDir(t)
+  writeFileSync(join(dir, 'c.yaml'), `shell: { audit: { file: ${dir}/s } }\nmetadataproxy: { log: { auditFile: ${dir}/p } }\naudit: { kubeAuditLogs: { hyades: [${dir}/k] } }\n`)
+  const r = await run(['-c', join(dir, 'c.yaml'), 'audit', '-u', 'johnsmith'])
+  t.equal(r.error?.code, 'BASTION_ADMIN_AUDIT_NO_SOURCE')
+  t.match(r.error?.message, /none of the audit trails could be read:\n {2}- ssh sessions: .*\/s does not exist/)
+  t.equal(r.stdout, '')
+})
+
+t.test('--user is required, and --help describes the command', async (t) => {
+  const r = await run(['audit'])
+  t.match(r.error?.message, /required option '-u, --user <name>' not specified/)
+  const help = await run(['audit', '--help'])
+  t.match(help.stdout, /print one user's timeline[^]*--since <time>[^]*--json[^]*Rotated copies/)
+})
