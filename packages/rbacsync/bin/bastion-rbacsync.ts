@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// bastion-rbacsync: the command line. `sync` reconciles IAM groups into RBAC on every
+// configured cluster (`--dry-run` plans and writes nothing), `diff` shows what sync
+// would change, `config check` validates the file.
+// Exit codes: 0 done / in sync; 1 (diff only) changes pending; 2 a problem (a failed
+// read, a failed write, a limit, a foreign object in the way) or a bad config.
+import { Command } from 'commander'
+import { configPath, loadConfig } from '../src/config/load.ts'
+import { isRbacsyncError } from '../src/errors.ts'
+import { createLogger } from '../src/log.ts'
+import { syncOnce } from '../src/main.ts'
+import { formatReport, reportJson } from '../src/report.ts'
+
+const program = new Command()
+program
+  .name('bastion-rbacsync')
+  .description('Turn IAM group membership (k8s-<tier>@<cluster>[@<namespace>]) into per-user IAM roles, identity mappings and Kubernetes RBAC on every configured cluster.')
+  .option('-c, --config <path>', 'config file (default: $BASTION_CONFIG or /etc/bastion/bastion.yaml)')
+  .option('--json', 'print the report as JSON')
+  .option('--log-level <level>', 'override rbacsync.log.level (logs go to stderr)')
+  .showHelpAfterError()
+  .addHelpText('after', '\nExit codes: 0 done or in sync; 1 (diff) changes pending; 2 a problem was reported or the config is invalid.')
+
+type Globals = { config?: string, json?: boolean, logLevel?: string }
+
+async function run (command: 'sync' | 'diff', dryRun: boolean): Promise<void> {
+  const g = program.opts<Globals>()
+  const config = await loadConfig(configPath(g.config, process.env))
+  const log = createLogger(g.logLevel ?? config.rbacsync.log.level)
+  const report = await syncOnce(config, log, { dryRun })
+  console.log(g.json === true ? JSON.stringify(reportJson(report), null, 2) : formatReport(report, command))
+  process.exitCode = !report.ok ? 2 : command === 'diff' && report.actions.length > 0 ? 1 : 0
+}
+
+program.command('sync')
+  .description('reconcile now: create what is missing, update what drifted, prune what we own and nobody needs')
+  .option('--dry-run', 'plan and print the changes, write nothing')
+  .action(async (opts: { dryRun?: boolean }) => run('sync', opts.dryRun === true))
+
+program.command('diff')
+  .description('print what sync would change; exit 1 when something would')
+  .action(async () => run('diff', true))
+
+program.command('config').description('configuration').command('check').description('validate the config file and print it with defaults applied').action(async () => {
+  console.log(JSON.stringify(await loadConfig(configPath(program.opts<Globals>().config, process.env)), null, 2))
+})
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (isRbacsyncError(err)) {
+    console.error(`bastion-rbacsync: ${err.message} [${err.code}]`)
+  } else {
+    console.error(`bastion-rbacsync: unexpected error: ${(err as Error).stack ?? String(err)}`)
+  }
+  process.exit(2)
+})

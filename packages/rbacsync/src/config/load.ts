@@ -1,0 +1,39 @@
+// Loads /etc/bastion/bastion.yaml once at start through @bastion/config (parse, apply
+// defaults, reject unknown keys by key path, freeze), plus the rules a schema cannot say.
+import { ConfigProblem, DEFAULT_CONFIG_PATH, clusterProblems, configPath, parseConfigText, readConfigFile } from '@bastion/config'
+import { RbacsyncConfigSchema, type RbacsyncConfig } from './schema.ts'
+import { RbacsyncError } from '../errors.ts'
+
+export { DEFAULT_CONFIG_PATH, configPath }
+
+export async function loadConfig (path: string): Promise<Readonly<RbacsyncConfig>> {
+  try {
+    return await readConfigFile(RbacsyncConfigSchema, path, crossChecks)
+  } catch (err) {
+    throw toRbacsyncError(err)
+  }
+}
+
+export function parseConfig (text: string, source = 'config'): Readonly<RbacsyncConfig> {
+  try {
+    return parseConfigText(RbacsyncConfigSchema, text, source, crossChecks)
+  } catch (err) {
+    throw toRbacsyncError(err)
+  }
+}
+
+function toRbacsyncError (err: unknown): unknown {
+  if (!(err instanceof ConfigProblem)) return err
+  return new RbacsyncError(err.unreadable ? 'BASTION_RBACSYNC_CONFIG_UNREADABLE' : 'BASTION_RBACSYNC_CONFIG_INVALID', err.message, { cause: err.unreadable ? err.cause : err })
+}
+
+function crossChecks (config: RbacsyncConfig): string[] {
+  const problems = clusterProblems(config.clusters)
+  const names = new Set(config.clusters.map((c) => c.name))
+  for (const [name, c] of Object.entries(config.rbacsync.clusters)) {
+    if (!names.has(name)) problems.push(`rbacsync.clusters.${name}: no cluster of that name in the top-level clusters list`)
+    if (c.context !== undefined && c.kubeconfig === undefined) problems.push(`rbacsync.clusters.${name}.context: only means something with a kubeconfig`)
+  }
+  if (config.clusters.length === 0) problems.push('clusters: rbacsync needs at least one cluster to sync')
+  return problems
+}

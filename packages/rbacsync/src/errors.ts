@@ -1,0 +1,51 @@
+// Every error and problem this package reports, with a stable code. docs/rbacsync/errors.md
+// lists each code; a test checks that the two agree.
+
+export const codes = {
+  BASTION_RBACSYNC_CONFIG_INVALID: 'The configuration file is invalid',
+  BASTION_RBACSYNC_CONFIG_UNREADABLE: 'The configuration file cannot be read',
+  BASTION_RBACSYNC_READ_FAILED: 'A read of IAM, EKS or a cluster failed; nothing was pruned',
+  BASTION_RBACSYNC_WRITE_FAILED: 'A write was refused or failed',
+  BASTION_RBACSYNC_ROLE_NAME_TOO_LONG: 'A user\'s role name exceeds IAM\'s 64 characters',
+  BASTION_RBACSYNC_GROUP_NAME_TOO_LONG: 'A scope\'s group names exceed IAM\'s 128 characters',
+  BASTION_RBACSYNC_TOO_MANY_GROUPS: 'A user is in more than the 10 groups IAM allows',
+  BASTION_RBACSYNC_FOREIGN_CONFLICT: 'An object we need exists and is not ours',
+  BASTION_RBACSYNC_AWS_AUTH_INVALID: 'kube-system/aws-auth cannot be parsed',
+  BASTION_RBACSYNC_AWS_AUTH_CONFLICT: 'aws-auth kept changing under us; retries exhausted',
+  BASTION_RBACSYNC_STALE_GROUP: 'A group of a scope that no longer exists still has members',
+  BASTION_RBACSYNC_CLUSTER_UNREACHABLE: 'How to reach a cluster\'s API could not be worked out'
+} as const
+
+export type ErrorCode = keyof typeof codes
+
+export class RbacsyncError extends Error {
+  readonly code: ErrorCode
+  constructor (code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'RbacsyncError'
+    this.code = code
+  }
+}
+
+export function isRbacsyncError (err: unknown, code?: ErrorCode): err is RbacsyncError {
+  return err instanceof RbacsyncError && (code === undefined || err.code === code)
+}
+
+// One line of the run's report. Errors make the run exit non-zero; warnings do not.
+export interface Problem {
+  code: ErrorCode
+  severity: 'error' | 'warning'
+  // What it concerns: "iam", a cluster name, a user, a group.
+  subject: string
+  message: string
+}
+
+export function problem (code: ErrorCode, subject: string, message: string, severity: Problem['severity'] = 'error'): Problem {
+  return { code, severity, subject, message }
+}
+
+// The message of an error from a port, without the stack.
+export function describeError (err: unknown): string {
+  if (err instanceof Error) return err.name !== 'Error' && !err.message.startsWith(err.name) ? `${err.name}: ${err.message}` : err.message
+  return String(err)
+}

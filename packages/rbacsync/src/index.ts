@@ -1,0 +1,16 @@
+// The public entry of @bastion/rbacsync: everything the Lambda bundle, other packages
+// and the integration suite may use. package.json `exports` hides the rest.
+export { handler, LAMBDA_CONFIG_PATH } from './lambda.ts'
+export { syncOnce } from './main.ts'
+export { runSync, planSettings, type SyncDeps, type SyncReport } from './sync.ts'
+export { loadConfig, parseConfig, configPath, DEFAULT_CONFIG_PATH } from './config/load.ts'
+export { RbacsyncConfigSchema, RbacsyncSection, type RbacsyncConfig, type ClusterSyncSettings } from './config/schema.ts'
+export { codes, RbacsyncError, isRbacsyncError, type ErrorCode, type Problem } from './errors.ts'
+export { TIERS, LIMITS, groupName, parseGroupName, type Tier, type Scope, type Grant } from './model/names.ts'
+export { MANAGED_BY_LABEL, MANAGED_BY, GROUP_ANNOTATION, AWS_AUTH_OWNED_ANNOTATION } from './model/marks.ts'
+export { tierRules, NEVER_GRANTED, type ApiResource, type PolicyRule } from './model/tiers.ts'
+export { createMeter, type Meter, type CallCount } from './reconcile/meter.ts'
+export { formatReport, reportJson, diffLine } from './report.ts'
+export { eksToken, TOKEN_PREFIX } from './kube/eks-token.ts'
+export { editAwsAuth, AWS_AUTH } from './mapping/aws-auth.ts'
+export { createLogger } from './log.ts'

@@ -1,0 +1,44 @@
+// The Kubernetes objects the reconciler reads and writes, reduced to the fields it uses.
+import type { ObjectMeta } from '../model/marks.ts'
+import type { PolicyRule } from '../model/tiers.ts'
+
+export type RbacKind = 'ClusterRole' | 'ClusterRoleBinding' | 'Role' | 'RoleBinding'
+export const RBAC_KINDS: readonly RbacKind[] = ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']
+
+export interface Subject {
+  kind: string
+  name: string
+  apiGroup?: string
+  namespace?: string
+}
+
+export interface RoleRef {
+  apiGroup: string
+  kind: string
+  name: string
+}
+
+export interface RbacObject {
+  kind: RbacKind
+  metadata: ObjectMeta
+  rules?: PolicyRule[]
+  roleRef?: RoleRef
+  subjects?: Subject[]
+}
+
+export interface ConfigMap {
+  metadata: ObjectMeta
+  data?: Record<string, string>
+}
+
+export function isBinding (kind: RbacKind): boolean {
+  return kind === 'ClusterRoleBinding' || kind === 'RoleBinding'
+}
+
+export function objectKey (kind: RbacKind, namespace: string | undefined, name: string): string {
+  return namespace === undefined ? `${kind}/${name}` : `${kind}/${namespace}/${name}`
+}
+
+export function keyOf (o: RbacObject): string {
+  return objectKey(o.kind, o.metadata.namespace, o.metadata.name ?? '')
+}

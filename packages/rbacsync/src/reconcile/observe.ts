@@ -1,0 +1,124 @@
+// The read half of a run: everything the plan needs, from IAM and from every cluster,
+// with each failed read recorded (a failure on any page fails that whole read). The
+// plan prunes nothing unless this found no failure at all.
+import type { IamGroup, IamPort, IamRole } from '../iam/iam-api.ts'
+import type { KubePort } from '../kube/api.ts'
+import type { ConfigMap, RbacObject } from '../kube/objects.ts'
+import { RBAC_KINDS } from '../kube/objects.ts'
+import { AWS_AUTH, AwsAuthInvalid, editAwsAuth } from '../mapping/aws-auth.ts'
+import type { AccessEntriesPort } from '../mapping/access-entries.ts'
+import type { ClusterSyncSettings } from '../config/schema.ts'
+import type { ApiResource } from '../model/tiers.ts'
+import { describeError, problem, type Problem } from '../errors.ts'
+import { mapLimit } from './limit.ts'
+
+export interface IamState {
+  // Groups under our path, with their members.
+  groups: Array<IamGroup & { members: string[] }>
+  // Roles under our path.
+  roles: IamRole[]
+}
+
+export interface ClusterState {
+  namespaces: string[]
+  resources: ApiResource[]
+  objects: RbacObject[]
+  // aws-auth mode: the ConfigMap (undefined when it does not exist).
+  awsAuth?: ConfigMap | undefined
+  // access-entries mode: the principal ARNs that have an entry.
+  accessEntries?: string[]
+}
+
+export interface ClusterPorts {
+  kube: KubePort
+  accessEntries?: AccessEntriesPort
+}
+
+// One configured cluster, and how to open a connection to it.
+export interface ClusterSource {
+  name: string
+  settings: ClusterSyncSettings
+  open (): Promise<ClusterPorts>
+}
+
+export interface Observation {
+  iam: IamState | undefined
+  clusters: Map<string, ClusterState | undefined>
+  ports: Map<string, ClusterPorts>
+  failures: Problem[]
+}
+
+export async function observe (iam: IamPort, iamPath: string, sources: readonly ClusterSource[], concurrency: number): Promise<Observation> {
+  const failures: Problem[] = []
+  const fail = (subject: string, what: string, err: unknown): undefined => {
+    failures.push(problem(err instanceof AwsAuthInvalid ? 'BASTION_RBACSYNC_AWS_AUTH_INVALID' : 'BASTION_RBACSYNC_READ_FAILED', subject, `could not read ${what}: ${describeError(err)}`))
+    return undefined
+  }
+  const ports = new Map<string, ClusterPorts>()
+  const [iamState, ...clusterStates] = await Promise.all([
+    readIam(iam, iamPath, concurrency).catch((err: unknown) => fail('iam', err instanceof ReadError ? err.what : 'IAM', err instanceof ReadError ? err.cause : err)),
+    ...sources.map(async (source) => {
+      let p: ClusterPorts
+      try {
+        p = await source.open()
+      } catch (err) {
+        return fail(source.name, 'how to reach the cluster', err)
+      }
+      ports.set(source.name, p)
+      return readCluster(source, p, (what, err) => fail(source.name, what, err))
+    })
+  ])
+  return { iam: iamState, clusters: new Map(sources.map((s, i) => [s.name, clusterStates[i]])), ports, failures }
+}
+
+class ReadError extends Error {
+  readonly what: string
+  constructor (what: string, cause: unknown) {
+    super(what, { cause })
+    this.what = what
+  }
+}
+
+async function readIam (iam: IamPort, path: string, concurrency: number): Promise<IamState> {
+  const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try { return await fn() } catch (err) { throw new ReadError(what, err) }
+  }
+  // PathPrefix also matches deeper paths, and some emulators ignore it: keep exact matches.
+  const groups = (await step(`IAM groups under ${path}`, () => iam.listGroups(path))).filter((g) => g.path === path)
+  const [members, roles] = await Promise.all([
+    mapLimit(groups, concurrency, (g) => step(`the members of IAM group ${g.name}`, () => iam.groupMembers(g.name))),
+    step(`IAM roles under ${path}`, () => iam.listRoles(path))
+  ])
+  return { groups: groups.map((g, i) => ({ ...g, members: members[i]! })), roles: roles.filter((r) => r.path === path) }
+}
+
+async function readCluster (source: ClusterSource, p: ClusterPorts, fail: (what: string, err: unknown) => undefined): Promise<ClusterState | undefined> {
+  let ok = true
+  const read = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try { return await fn() } catch (err) { ok = false; return fail(what, err) }
+  }
+  const mapping = source.settings.identityMapping
+  const [namespaces, resources, lists, awsAuth, accessEntries] = await Promise.all([
+    read('namespaces', () => p.kube.listNamespaces()),
+    read('API discovery', () => p.kube.discover()),
+    Promise.all(RBAC_KINDS.map((k) => read(`${k} objects`, () => p.kube.list(k)))),
+    mapping === 'aws-auth'
+      ? read('kube-system/aws-auth', async () => {
+        const cm = await p.kube.getConfigMap(AWS_AUTH.namespace, AWS_AUTH.name)
+        editAwsAuth(cm, { desired: new Map(), keep: new Set(), prune: false }) // throws when we could not edit it safely
+        return cm
+      })
+      : undefined,
+    mapping === 'access-entries'
+      ? read('EKS access entries', async () => {
+        if (p.accessEntries === undefined) throw new Error('no EKS client for the access-entries mapping')
+        return p.accessEntries.list(source.name)
+      })
+      : undefined
+  ])
+  if (!ok) return undefined
+  const state: ClusterState = { namespaces: namespaces!, resources: resources!, objects: lists.flatMap((l) => l!) }
+  if (mapping === 'aws-auth') state.awsAuth = awsAuth
+  else state.accessEntries = accessEntries ?? []
+  return state
+}

@@ -1,0 +1,109 @@
+// The plan for one readable cluster: the tiers' roles and bindings in every scope, the
+// deletion of our objects no scope wants any more, and the identity mapping. Objects
+// that are not ours are never touched: a name collision is reported and the scope is
+// left alone.
+import { TIERS, groupName, describeScope, mapRoleArn, roleArnWithPath, roleNameFor, type Scope } from '../model/names.ts'
+import { ownedGrant } from '../model/marks.ts'
+import { tierRules } from '../model/tiers.ts'
+import { keyOf, objectKey, type RbacObject } from '../kube/objects.ts'
+import { editAwsAuth } from '../mapping/aws-auth.ts'
+import type { ClusterSyncSettings } from '../config/schema.ts'
+import { problem, type Problem } from '../errors.ts'
+import type { Action } from './actions.ts'
+import type { ClusterState } from './observe.ts'
+import { desiredBinding, desiredRole, merged, sameRoleRef, subjectKey, upToDate, userSubjects } from './rbac-objects.ts'
+
+export interface ClusterPlanInput {
+  cluster: string
+  settings: ClusterSyncSettings
+  state: ClusterState
+  scopes: readonly Scope[]
+  membersOf: (group: string) => readonly string[]
+  // Users the run must not change (a limit was hit).
+  frozen: ReadonlySet<string>
+  prune: boolean
+  iamPath: string
+  partition: string
+  accountId: string
+}
+
+export function planCluster (input: ClusterPlanInput): { actions: Action[], problems: Problem[] } {
+  const { cluster, state, prune, frozen } = input
+  const actions: Action[] = []
+  const problems: Problem[] = []
+  const existing = new Map(state.objects.map((o) => [keyOf(o), o]))
+  const wanted = new Set<string>()
+  const untouchable = new Set<string>()
+  const mapped = new Set<string>()
+  const upsert = (before: RbacObject | undefined, desired: RbacObject): void => {
+    if (before === undefined) actions.push({ op: 'createObject', cluster, object: desired })
+    else if (!upToDate(before, desired)) actions.push({ op: 'replaceObject', cluster, object: merged(before, desired), before })
+  }
+
+  for (const scope of input.scopes) {
+    for (const tier of TIERS) {
+      const name = groupName(tier, scope)
+      const ns = scope.namespace
+      const roleKey = objectKey(ns === undefined ? 'ClusterRole' : 'Role', ns, name)
+      const bindingKey = objectKey(ns === undefined ? 'ClusterRoleBinding' : 'RoleBinding', ns, name)
+      const role = existing.get(roleKey)
+      const binding = existing.get(bindingKey)
+      const foreign = [role, binding].filter((o): o is RbacObject => o !== undefined && ownedGrant(o.metadata, cluster) === undefined)
+      if (foreign.length > 0) {
+        untouchable.add(roleKey).add(bindingKey)
+        problems.push(problem('BASTION_RBACSYNC_FOREIGN_CONFLICT', cluster,
+          `${foreign.map((o) => `${o.kind} ${name}`).join(' and ')} in ${describeScope(scope)} exist${foreign.length === 1 ? 's' : ''} and ${foreign.length === 1 ? 'is' : 'are'} not ours: tier ${tier} is not applied there`))
+        continue
+      }
+      wanted.add(roleKey).add(bindingKey)
+      const users = input.membersOf(name).filter((u) => !frozen.has(u))
+      for (const u of users) mapped.add(u)
+      upsert(role, desiredRole({ tier, ...scope }, tierRules(tier, state.resources, ns !== undefined)))
+      // Subjects: the group's members; frozen users stay as they are; after a failed read
+      // nobody is removed.
+      const keep = (binding?.subjects ?? []).filter((s) => !prune || (s.kind === 'User' && frozen.has(s.name)))
+      const subjects = [...new Map([...userSubjects(users), ...keep].map((s) => [subjectKey(s), s])).values()]
+      const desired = desiredBinding({ tier, ...scope }, userSubjects([]))
+      desired.subjects = subjects.sort((a, b) => subjectKey(a).localeCompare(subjectKey(b)))
+      if (binding !== undefined && !sameRoleRef(binding, desired)) {
+        // roleRef is immutable: drop the binding; the next run creates it again.
+        if (prune) actions.push({ op: 'deleteObject', cluster, object: binding })
+      } else {
+        upsert(binding, desired)
+      }
+    }
+  }
+
+  if (prune) {
+    const live = new Set(state.namespaces)
+    for (const o of state.objects) {
+      const key = keyOf(o)
+      const inLiveNamespace = o.metadata.namespace === undefined || live.has(o.metadata.namespace)
+      if (ownedGrant(o.metadata, cluster) !== undefined && !wanted.has(key) && !untouchable.has(key) && inLiveNamespace) {
+        actions.push({ op: 'deleteObject', cluster, object: o })
+      }
+    }
+  }
+
+  if (input.settings.identityMapping === 'aws-auth') {
+    const arn = (u: string) => mapRoleArn(input.partition, input.accountId, roleNameFor(u))
+    const intent = { desired: new Map([...mapped].map((u) => [arn(u), u])), keep: new Set([...frozen].map(arn)), prune }
+    const edit = editAwsAuth(state.awsAuth, intent)
+    for (const c of edit.conflicts) {
+      problems.push(problem('BASTION_RBACSYNC_FOREIGN_CONFLICT', cluster, `aws-auth already maps ${c} in an entry that is not ours: ${intent.desired.get(c) ?? ''} is not mapped`))
+    }
+    if (edit.changed) actions.push({ op: 'updateAwsAuth', cluster, intent, added: edit.added, updated: edit.updated, removed: edit.removed })
+  } else {
+    const prefix = roleArnWithPath(input.partition, input.accountId, input.iamPath, '')
+    const desired = new Map([...mapped].map((u) => [`${prefix}${roleNameFor(u)}`, u]))
+    const present = new Set(state.accessEntries ?? [])
+    for (const [principalArn, user] of desired) if (!present.has(principalArn)) actions.push({ op: 'createAccessEntry', cluster, principalArn, user })
+    if (prune) {
+      for (const principalArn of present) {
+        const user = principalArn.startsWith(prefix) ? principalArn.slice(prefix.length) : ''
+        if (user !== '' && !user.includes('/') && !desired.has(principalArn) && !frozen.has(user)) actions.push({ op: 'deleteAccessEntry', cluster, principalArn, user })
+      }
+    }
+  }
+  return { actions, problems }
+}

@@ -1,0 +1,127 @@
+// The desired state and the difference to what was observed, as a list of actions.
+// Pure: no I/O, so that `diff`, `sync --dry-run` and `sync` show and do the same.
+//   - a grant is membership of one of our groups whose scope exists now;
+//   - every user with a grant gets a role, a mapping and a binding per grant;
+//   - a user over an IAM limit is reported and left exactly as they are;
+//   - after any failed read nothing is pruned, and IAM failing means no writes at all.
+import { TIERS, LIMITS, groupName, parseGroupName, roleNameFor, type Scope } from '../model/names.ts'
+import { sameTrust } from '../iam/trust-policy.ts'
+import type { ClusterSyncSettings } from '../config/schema.ts'
+import { problem, type Problem } from '../errors.ts'
+import { sortActions, type Action } from './actions.ts'
+import type { Observation } from './observe.ts'
+import { planCluster } from './plan-cluster.ts'
+import { clusterScopes, selectedNamespaces } from './scopes.ts'
+
+export interface PlanSettings {
+  iamPath: string
+  partition: string
+  accountId: string
+  trustedPrincipalArns: readonly string[]
+  maxSessionDuration: number
+  clusters: ReadonlyArray<{ name: string, settings: ClusterSyncSettings }>
+}
+
+export interface Plan {
+  actions: Action[]
+  problems: Problem[]
+  // False when a read failed: nothing is deleted and no access is taken away.
+  prune: boolean
+  // Users with at least one grant.
+  users: number
+}
+
+export function makePlan (obs: Observation, s: PlanSettings): Plan {
+  const problems: Problem[] = [...obs.failures]
+  const prune = obs.failures.length === 0
+  if (obs.iam === undefined) return { actions: [], problems, prune, users: 0 }
+
+  const scopes = new Map<string, Scope[]>()
+  const validGroups = new Set<string>()
+  for (const c of s.clusters) {
+    const state = obs.clusters.get(c.name)
+    if (state === undefined) continue
+    const found = clusterScopes(c.name, selectedNamespaces(c.settings, state.namespaces))
+    problems.push(...found.problems)
+    scopes.set(c.name, found.scopes)
+    for (const scope of found.scopes) for (const t of TIERS) validGroups.add(groupName(t, scope))
+  }
+
+  const configured = new Set(s.clusters.map((c) => c.name))
+  const members = new Map<string, readonly string[]>()
+  const granted = new Set<string>()
+  const groupsOf = new Map<string, number>()
+  const staleEmpty: string[] = []
+  for (const g of obs.iam.groups) {
+    for (const u of g.members) groupsOf.set(u, (groupsOf.get(u) ?? 0) + 1)
+    const grant = parseGroupName(g.name)
+    if (validGroups.has(g.name)) {
+      members.set(g.name, g.members)
+      for (const u of g.members) granted.add(u)
+    } else if (grant === undefined || !configured.has(grant.cluster)) {
+      // Not a group of a cluster we sync: not ours to judge.
+    } else if (!scopes.has(grant.cluster)) {
+      // Its cluster could not be read: its members keep their roles.
+      for (const u of g.members) granted.add(u)
+    } else if (g.members.length === 0) {
+      staleEmpty.push(g.name)
+    } else {
+      problems.push(problem('BASTION_RBACSYNC_STALE_GROUP', g.name,
+        `${g.name} stands for a scope that no longer exists (or is excluded) and still has ${g.members.length} member(s): remove them and the next run deletes the group`, 'warning'))
+    }
+  }
+
+  const frozen = new Set<string>()
+  for (const [user, n] of groupsOf) {
+    if (n > LIMITS.groupsPerUser) {
+      frozen.add(user)
+      problems.push(problem('BASTION_RBACSYNC_TOO_MANY_GROUPS', user, `${user} is in ${n} of our groups, IAM allows ${LIMITS.groupsPerUser} per user: nothing of theirs was changed`))
+    }
+    if (granted.has(user) && roleNameFor(user).length > LIMITS.roleName) {
+      frozen.add(user)
+      problems.push(problem('BASTION_RBACSYNC_ROLE_NAME_TOO_LONG', user, `${user} gets no access: the role name has ${roleNameFor(user).length} characters, IAM allows ${LIMITS.roleName}`))
+    }
+  }
+
+  const actions: Action[] = []
+  const ownedGroups = new Set(obs.iam.groups.map((g) => g.name))
+  for (const group of validGroups) if (!ownedGroups.has(group)) actions.push({ op: 'createGroup', group })
+  if (prune) for (const group of staleEmpty) actions.push({ op: 'deleteGroup', group })
+
+  const roles = new Map(obs.iam.roles.map((r) => [r.name, r]))
+  for (const user of granted) {
+    if (frozen.has(user)) continue
+    const role = roleNameFor(user)
+    const current = roles.get(role)
+    if (current === undefined) {
+      actions.push({ op: 'createRole', role, user })
+    } else {
+      if (!sameTrust(current.trustPolicy, s.trustedPrincipalArns)) actions.push({ op: 'updateTrust', role })
+      if (current.maxSessionDuration !== s.maxSessionDuration) actions.push({ op: 'updateMaxSession', role, seconds: s.maxSessionDuration })
+    }
+  }
+  if (prune) {
+    for (const r of obs.iam.roles) if (!granted.has(r.name) && !frozen.has(r.name)) actions.push({ op: 'deleteRole', role: r.name, user: r.name })
+  }
+
+  for (const c of s.clusters) {
+    const state = obs.clusters.get(c.name)
+    const clusterScopesFound = scopes.get(c.name)
+    if (state === undefined || clusterScopesFound === undefined) continue
+    const planned = planCluster({
+      cluster: c.name,
+      settings: c.settings,
+      state,
+      scopes: clusterScopesFound,
+      membersOf: (g) => members.get(g) ?? [],
+      frozen,
+      prune,
+      iamPath: s.iamPath,
+      partition: s.partition,
+      accountId: s.accountId
+    })
+    actions.push(...planned.actions)
+    problems.push(...planned.problems)
+  }
+  return { actions: sortActions(actions), problems, prune, users: [...granted].filter((u) => !frozen.has(u)).length }
+}
