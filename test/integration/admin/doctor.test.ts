@@ -1,0 +1,157 @@
+// `bastion doctor` on the real host, each check both ways: healthy against the test bed
+// (its Docker, its shell network's proxy and rules, its image, its sshd and drop-in, its
+// kube-apiserver), then broken one thing at a time, which must give exactly one problem
+// line with the fix and exit 1.
+import t from 'tap'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { dirname, join } from 'node:path'
+import { execa } from 'execa'
+import { parse, stringify } from 'yaml'
+import { bedFacts } from '../../fixtures/testbed.ts'
+import { bastion } from './host.ts'
+
+const need = bedFacts()
+const SSHD_CONFIG = need('BASTION_TEST_SSHD_CONFIG')
+const work = mkdtempSync('/tmp/bt-doctor-')
+t.teardown(() => rmSync(work, { recursive: true, force: true }))
+const tag = randomBytes(3).toString('hex')
+
+// The bed's shell config (its proxy, rules, image) plus the bed's kube-apiserver as the
+// one cluster, with changes for one test.
+type Doc = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+const bedDoc = (): Doc => ({
+  ...parse(readFileSync(need('BASTION_TEST_SHELL_CONFIG'), 'utf8')),
+  clusters: [{ name: 'testbed', region: 'eu-west-1', endpoint: need('BASTION_TEST_KUBE_SERVER'), certificateAuthority: readFileSync(need('BASTION_TEST_KUBE_CA')).toString('base64') }]
+})
+let n = 0
+function config (change: (d: Doc) => void = () => {}): string {
+  const d = bedDoc()
+  change(d)
+  const p = join(work, `bastion-${n++}.yaml`)
+  writeFileSync(p, stringify(d))
+  return p
+}
+const doctor = (cfg: string, extra: string[] = ['--sshd-config', SSHD_CONFIG]) => bastion(['doctor', ...extra], { config: cfg })
+const problemLines = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('PROBLEM '))
+
+async function closedPort (): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  const port = (s.address() as { port: number }).port
+  await new Promise<void>((resolve) => s.close(() => resolve()))
+  return port
+}
+
+t.test('a healthy host: every check ok, exit 0', async (t) => {
+  const r = await doctor(config())
+  t.equal(r.exitCode, 0, r.stdout + r.stderr)
+  for (const check of ['docker', 'iptables', 'proxy', 'image', 'sshd', 'docker-group', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
+  t.match(r.stdout, /^ok clusters: 1 cluster\(s\) answer over TLS: testbed$/m)
+  t.match(r.stdout, /^doctor: no problems$/m)
+  const quiet = await doctor(config(), ['--quiet', '--sshd-config', SSHD_CONFIG])
+  t.equal(quiet.stdout, 'doctor: no problems')
+})
+
+t.test('Docker unreachable: one problem, and the image check is skipped', async (t) => {
+  const r = await doctor(config((d) => { d.shell.dockerSocket = join(work, 'no-docker.sock') }))
+  t.equal(r.exitCode, 1)
+  t.same(problemLines(r.stdout).length, 1, r.stdout)
+  t.match(r.stdout, /^PROBLEM docker: the Docker Engine does not answer on .*no-docker\.sock .* -- fix: start it \(systemctl start docker\)/m)
+  t.match(r.stdout, /^skipped image: Docker does not answer$/m)
+  t.match(r.stdout, /^doctor: 1 problem$/m)
+})
+
+t.test('iptables rules absent: one problem naming the missing rules, with the fix', async (t) => {
+  const prefix = `BT-DOCTOR-${tag.toUpperCase()}`
+  const r = await doctor(config((d) => { d.metadataproxy.iptables.chainPrefix = prefix }))
+  t.equal(r.exitCode, 1)
+  t.same(problemLines(r.stdout).length, 1, r.stdout)
+  t.match(r.stdout, new RegExp(`^PROBLEM iptables: 10 fail-closed IMDS rule\\(s\\) missing.*nat chain ${prefix}.* -- fix: bastion setup iptables`, 'm'))
+})
+
+t.test('the proxy not answering on its admin port: one problem, with the fix', async (t) => {
+  const port = await closedPort()
+  const r = await doctor(config((d) => { d.metadataproxy.admin.port = port }))
+  t.equal(r.exitCode, 1)
+  t.same(problemLines(r.stdout).length, 1, r.stdout)
+  t.match(r.stdout, new RegExp(`^PROBLEM proxy: the metadata proxy does not answer on http://127\\.0\\.0\\.1:${port}/healthz \\(ECONNREFUSED\\) -- fix: systemctl start bastion-metadataproxy`, 'm'))
+})
+
+t.test('a proxy that answers 503 is unhealthy', async (t) => {
+  const { createServer: http } = await import('node:http')
+  const server = http((_req, res) => { res.statusCode = 503; res.end('{"status":"unhealthy","iptablesOk":false}') })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const r = await doctor(config((d) => { d.metadataproxy.admin.port = (server.address() as { port: number }).port }))
+  t.equal(r.exitCode, 1)
+  t.match(r.stdout, /^PROBLEM proxy: the metadata proxy is unhealthy: .* answered 503 .*iptablesOk":false/m)
+})
+
+t.test('the toolbox image missing: one problem, with the fix', async (t) => {
+  const r = await doctor(config((d) => { d.shell.image = `bastion/doctor-missing:${tag}` }))
+  t.equal(r.exitCode, 1)
+  t.same(problemLines(r.stdout).length, 1, r.stdout)
+  t.match(r.stdout, new RegExp(`^PROBLEM image: the toolbox image bastion/doctor-missing:${tag} \\(shell.image\\) is missing, so logins fail -- fix: bastion setup image`, 'm'))
+})
+
+t.test('the sshd drop-in absent in a --root, then present but overridden', async (t) => {
+  const root = join(work, 'root')
+  mkdirSync(join(root, 'etc/ssh/sshd_config.d'), { recursive: true })
+  const main = join(root, 'etc/ssh/sshd_config')
+  const base = `Include ${root}/etc/ssh/sshd_config.d/*.conf\nHostKey ${join(dirname(SSHD_CONFIG), 'ssh_host_ed25519_key')}\n`
+  writeFileSync(main, base)
+  const absent = await doctor(config(), ['--root', root])
+  t.equal(absent.exitCode, 1)
+  t.same(problemLines(absent.stdout).length, 1, absent.stdout)
+  t.match(absent.stdout, /^PROBLEM sshd: the drop-in .*\/etc\/ssh\/sshd_config\.d\/bastion\.conf is missing, so users could forward ports or sockets: disableforwarding is no, the drop-in says yes; allowtcpforwarding is yes.* -- fix: bastion setup shell sshd/m)
+
+  writeFileSync(join(root, 'etc/ssh/sshd_config.d/bastion.conf'), readFileSync(join(dirname(SSHD_CONFIG), 'sshd_config.d/bastion.conf')))
+  const fine = await doctor(config(), ['--root', root])
+  t.equal(fine.exitCode, 0, fine.stdout)
+  t.match(fine.stdout, /^ok sshd: sshd applies the drop-in's \d+ settings/m)
+
+  writeFileSync(main, `X11Forwarding yes\n${base}`)
+  const overridden = await doctor(config(), ['--root', root])
+  t.equal(overridden.exitCode, 1)
+  t.match(overridden.stdout, /^PROBLEM sshd: sshd does not apply the drop-in, so users could forward ports or sockets: x11forwarding is yes, the drop-in says no -- fix: put `Include .*` at the top of/m)
+})
+
+t.test('a user in the docker group: one problem naming the user, with the fix', async (t) => {
+  const user = `bt-setup-${tag}d`
+  await execa('useradd', ['-M', '-s', '/usr/sbin/nologin', '-G', 'docker', user])
+  t.teardown(() => execa('userdel', [user], { reject: false }))
+  const r = await doctor(config())
+  t.equal(r.exitCode, 1)
+  t.same(problemLines(r.stdout), [`PROBLEM docker-group: user ${user} is in the docker group, which is root by another name -- fix: gpasswd -d ${user} docker`])
+  await execa('gpasswd', ['-d', user, 'docker'])
+  t.equal((await doctor(config())).exitCode, 0, 'fixed as the line says, the problem is gone')
+})
+
+t.test('clusters: a closed endpoint and a certificate the CA does not vouch for', async (t) => {
+  const port = await closedPort()
+  const closed = await doctor(config((d) => { d.clusters[0].endpoint = `https://127.0.0.1:${port}` }))
+  t.equal(closed.exitCode, 1)
+  t.same(problemLines(closed.stdout).length, 1, closed.stdout)
+  t.match(closed.stdout, new RegExp(`^PROBLEM clusters: cluster testbed: https://127\\.0\\.0\\.1:${port} does not answer \\(ECONNREFUSED\\) -- fix: check clusters\\.0\\.endpoint`, 'm'))
+
+  // A CA of our own, which never signed the API server's certificate.
+  const key = join(work, 'other-ca.key')
+  const crt = join(work, 'other-ca.crt')
+  await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=bt-doctor-other-ca'])
+  const wrongCa = await doctor(config((d) => { d.clusters[0].certificateAuthority = readFileSync(crt).toString('base64') }))
+  t.equal(wrongCa.exitCode, 1)
+  t.match(wrongCa.stdout, /^PROBLEM clusters: cluster testbed: https:\/\/127\.0\.0\.1:\d+ presents a certificate its configured CA does not vouch for \([A-Z_]+\) -- fix: update clusters\.0\.certificateAuthority/m)
+
+  const notPem = await doctor(config((d) => { d.clusters[0].certificateAuthority = Buffer.from('hello').toString('base64') }))
+  t.match(notPem.stdout, /^PROBLEM clusters: cluster testbed: clusters\.0\.certificateAuthority is not the base64 of a PEM certificate/m)
+})
+
+t.test('--help lists every check; a bad config is an error with its code', async (t) => {
+  const help = await bastion(['doctor', '--help'])
+  for (const w of ['docker', 'iptables', 'proxy', 'image', 'sshd', 'docker-group', 'clusters', '--quiet', '--root', '--sshd-config']) t.match(help.stdout, w)
+  const bad = await doctor(config((d) => { d.shell.nope = 1 }))
+  t.equal(bad.exitCode, 1)
+  t.match(bad.stderr, /shell\.nope: unknown key.*BASTION_ADMIN_HOST_CONFIG_INVALID/s)
+})
