@@ -42,7 +42,8 @@ function benchUsers (n: number): string[] {
   const users = Array.from({ length: n }, (_, i) => `bt-bench${String(i + 1).padStart(2, '0')}`)
   return users.map((u) => {
     const exists = execaSync('id', [u], { reject: false }).exitCode === 0
-    if (!exists) execaSync('useradd', ['-m', '-s', '/usr/local/bin/bastion-shell', '-G', 'bastion-users', u])
+    if (!exists) execaSync('useradd', ['-m', '-s', sshFacts().shellBin, '-G', 'bastion-users', u])
+    else execaSync('usermod', ['-s', sshFacts().shellBin, u])
     const home = `/home/${u}`
     mkdirSync(`${home}/.ssh`, { recursive: true, mode: 0o700 })
     writeFileSync(`${home}/.ssh/authorized_keys`, key, { mode: 0o600 })

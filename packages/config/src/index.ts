@@ -1,6 +1,7 @@
 // @bastion/config: every component reads /etc/bastion/bastion.yaml through this, with
 // its own schema (its section, the shared ones, the others as opaque objects).
-export { ConfigProblem, DEFAULT_CONFIG_PATH, configPath, parseConfigText, readConfigFile } from './load.ts'
+export { ConfigProblem, parseConfigText, readConfigFile } from './load.ts'
+export { DEFAULT_CONFIG_PATH, configPath } from './path.ts'
 export { ForeignSection, NetworkSection } from './sections.ts'
 export { AwsSection } from './aws.ts'
 export { CLUSTER_NAME_PATTERN, ClusterEntry, ClustersSection, clusterProblems, type Cluster } from './clusters.ts'

@@ -5,7 +5,6 @@ import { parseDocument } from 'yaml'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
-export const DEFAULT_CONFIG_PATH = '/etc/bastion/bastion.yaml'
 
 // Thrown with every problem found, for the component to turn into its own error.
 export class ConfigProblem extends Error {
@@ -19,10 +18,6 @@ export class ConfigProblem extends Error {
   }
 }
 
-// Where the config comes from: --config, then BASTION_CONFIG, then the default.
-export function configPath (flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? (env.BASTION_CONFIG !== undefined && env.BASTION_CONFIG !== '' ? env.BASTION_CONFIG : DEFAULT_CONFIG_PATH)
-}
 
 export async function readConfigFile<S extends TSchema> (schema: S, path: string, checks?: (c: Static<S>) => string[]): Promise<Readonly<Static<S>>> {
   let text: string

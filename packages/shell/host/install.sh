@@ -9,13 +9,15 @@
 # it. Idempotent: it writes only what differs, prints one line per change and nothing
 # on a run that changes nothing. --uninstall removes what it installs (not the sudo
 # package, which the host's operators may rely on for their own access).
+#
+# --instance NAME installs a second, independent copy beside the default one, with its
+# own config: bastion-shell-NAME, shell-session-NAME and sudoers rule bastion-shell-NAME.
+# A user's login shell picks the instance. The test bed uses one ("testbed") so that it
+# can run on the same machine as a local bastion (scripts/local up).
 set -euo pipefail
 
-SHELL_BIN=/usr/local/bin/bastion-shell
-LIBEXEC_DIR=/usr/local/libexec/bastion
-RUNNER="$LIBEXEC_DIR/shell-session"
-SUDOERS=/etc/sudoers.d/bastion-shell
 SHELLS=/etc/shells
+LIBEXEC_DIR=/usr/local/libexec/bastion
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SRC_DROPIN="$HERE/../sshd/bastion.conf"
 
@@ -24,19 +26,20 @@ die() { printf 'bastion-shell install: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
   cat <<EOF
-usage: $0 --root <repo> --node <node binary> --config <bastion.yaml> [--sshd-dropin <dir>]
-       $0 --uninstall [--sshd-dropin <dir>]
+usage: $0 --root <repo> --node <node binary> --config <bastion.yaml> [--sshd-dropin <dir>] [--instance <name>]
+       $0 --uninstall [--sshd-dropin <dir>] [--instance <name>]
 EOF
   exit 2
 }
 
-root='' node='' config='' dropin='' uninstall=0
+root='' node='' config='' dropin='' uninstall=0 instance=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root="${2-}"; shift 2 || usage ;;
     --node) node="${2-}"; shift 2 || usage ;;
     --config) config="${2-}"; shift 2 || usage ;;
     --sshd-dropin) dropin="${2-}"; shift 2 || usage ;;
+    --instance) instance="${2-}"; shift 2 || usage ;;
     --uninstall) uninstall=1; shift ;;
     -h|--help) usage ;;
     *) printf 'unknown argument: %s\n' "$1" >&2; usage ;;
@@ -44,6 +47,14 @@ while [ $# -gt 0 ]; do
 done
 
 [ "$(id -u)" -eq 0 ] || die "run as root: it writes /usr/local, /etc/sudoers.d and /etc/shells"
+
+# The instance's name ends up in file names and in a sudoers alias.
+[ -z "$instance" ] || [[ "$instance" =~ ^[a-z][a-z0-9]{0,15}$ ]] || die "--instance must be 1-16 lowercase letters and digits, starting with a letter (got '$instance')"
+suffix="${instance:+-$instance}"
+SHELL_BIN="/usr/local/bin/bastion-shell$suffix"
+RUNNER="$LIBEXEC_DIR/shell-session$suffix"
+SUDOERS="/etc/sudoers.d/bastion-shell$suffix"
+ALIAS="BASTION_SHELL_SESSION$(printf '%s' "${instance:+_$instance}" | tr a-z A-Z)"
 
 # The paths end up unquoted in a root-run shell script and in a sed replacement, so
 # only plain absolute paths are accepted.
@@ -167,8 +178,8 @@ trusted "$SHELL_BIN"
 trusted "$SUDOERS"
 sed -e "s|@CONFIG@|$config|g" -e "s|@NODE@|$node|g" -e "s|@ROOT@|$root|g" "$HERE/shell-session.in" | put "$RUNNER" 755 /bin/sh -n
 # The rule names the wrapper, so it goes in only once the wrapper is in place.
-put "$SUDOERS" 440 /usr/sbin/visudo -cqf < "$HERE/sudoers"
-put "$SHELL_BIN" 755 /bin/sh -n < "$HERE/bastion-shell"
+sed -e "s|/usr/local/libexec/bastion/shell-session|$RUNNER|g" -e "s|BASTION_SHELL_SESSION|$ALIAS|g" "$HERE/sudoers" | put "$SUDOERS" 440 /usr/sbin/visudo -cqf
+sed -e "s|^runner=/usr/local/libexec/bastion/shell-session$|runner=$RUNNER|" "$HERE/bastion-shell" | put "$SHELL_BIN" 755 /bin/sh -n
 if ! grep -qxF "$SHELL_BIN" "$SHELLS" 2>/dev/null; then
   # Without the trailing newline check, the entry could glue onto the last shell.
   if [ -s "$SHELLS" ] && [ -n "$(tail -c1 "$SHELLS")" ]; then echo >> "$SHELLS"; fi

@@ -1,7 +1,7 @@
 // `bastion-shell gc` (root, from a systemd timer): removes personal containers with no
 // live session and no session for `shell.gcIdleSeconds`. Homes stay on the host.
 import { stat } from 'node:fs/promises'
-import type Docker from 'dockerode'
+import type { Engine } from './docker/engine.ts'
 import type { Logger } from 'pino'
 import type { ShellConfig } from './config/schema.ts'
 import { LABEL_USER } from './container/spec.ts'
@@ -10,7 +10,7 @@ import { activityFile } from './container/activity.ts'
 
 export { touchActivity } from './container/activity.ts'
 
-export async function gc (docker: Docker, config: Readonly<ShellConfig>, log: Logger, nowMs = Date.now()): Promise<{ removed: string[], kept: string[] }> {
+export async function gc (docker: Engine, config: Readonly<ShellConfig>, log: Logger, nowMs = Date.now()): Promise<{ removed: string[], kept: string[] }> {
   const removed: string[] = []
   const kept: string[] = []
   const list = await docker.listContainers({ all: true, filters: { label: [LABEL_USER] } })

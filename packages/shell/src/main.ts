@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { readFile, readlink } from 'node:fs/promises'
-import Docker from 'dockerode'
+import { httpEngine } from './docker/engine.ts'
 import pino, { type Logger } from 'pino'
 import type { ShellConfig } from './config/schema.ts'
 import { ShellError, toShellError } from './errors.ts'
@@ -35,10 +35,19 @@ export function shellLogger (config: Readonly<ShellConfig>): Logger {
 
 export async function login (config: Readonly<ShellConfig>, inv: Invocation, io: SessionIo, log: Logger): Promise<number> {
   const started = Date.now()
+  // Milliseconds from the runner's start to each step's end, logged with the session's
+  // end: where a slow login spends its time.
+  const steps: Record<string, number> = { runnerStart: Math.round(performance.now()) }
+  const mark = (step: string): void => { steps[step] = Math.round(performance.now()) }
   const session = randomBytes(6).toString('hex')
+  const docker = httpEngine(config.shell.dockerSocket, config.shell.stepTimeoutMs)
+  // Docker is asked while the identity is worked out; its answer is awaited only for
+  // a caller who may log in.
+  const reachable = deadline(docker.ping(), config.shell.stepTimeoutMs, 'reaching Docker').then(() => undefined, (err: unknown) => err)
   let caller: Caller
   try {
     caller = await deadline(callerFromKernel(systemIdentitySources()), config.shell.stepTimeoutMs, 'establishing the identity')
+    mark('identity')
   } catch (err) {
     return fail(err, io, log.child({ session }))
   }
@@ -46,13 +55,14 @@ export async function login (config: Readonly<ShellConfig>, inv: Invocation, io:
   if (!caller.groups.includes(config.shell.allowedGroup)) {
     return fail(new ShellError('BASTION_SHELL_NOT_ALLOWED', `${caller.user} is not in group ${config.shell.allowedGroup}`), io, slog)
   }
-  const docker = new Docker({ socketPath: config.shell.dockerSocket })
   let container: { id: string, name: string }
   try {
-    await deadline(docker.ping(), config.shell.stepTimeoutMs, 'reaching Docker').catch((err: unknown) => {
-      throw new ShellError('BASTION_SHELL_DOCKER_UNAVAILABLE', `Docker does not answer on ${config.shell.dockerSocket}: ${(err as Error).message}`, { cause: err })
-    })
+    const down = await reachable
+    if (down !== undefined) {
+      throw new ShellError('BASTION_SHELL_DOCKER_UNAVAILABLE', `Docker does not answer on ${config.shell.dockerSocket}: ${(down as Error).message}`, { cause: down })
+    }
     container = await deadline(ensureContainer(docker, config, caller, slog), config.shell.stepTimeoutMs, 'preparing the container')
+    mark('container')
   } catch (err) {
     return fail(err, io, slog)
   }
@@ -82,7 +92,7 @@ export async function login (config: Readonly<ShellConfig>, inv: Invocation, io:
       idleMs: config.shell.idleTimeoutSeconds * 1000,
       maxMs: config.shell.maxSessionSeconds * 1000,
       watchPid: await sshdAncestor()
-    }, slog, recorder)
+    }, slog, recorder, mark)
     return result.exitCode
   } catch (err) {
     return fail(err, io, slog)
@@ -90,7 +100,8 @@ export async function login (config: Readonly<ShellConfig>, inv: Invocation, io:
     await recorder?.close()
     await touchActivity(config, container.name).catch(() => {})
     audit.end(record, { exitCode: result.exitCode, durationMs: Date.now() - started, reason: result.reason })
-    slog.info({ exitCode: result.exitCode, reason: result.reason, ms: Date.now() - started }, 'session ended')
+    mark('end')
+    slog.info({ exitCode: result.exitCode, reason: result.reason, ms: Date.now() - started, steps }, 'session ended')
   }
 }
 

@@ -9,7 +9,10 @@ SSHD_CLIENT_KEY="$SSHD_DIR/client_ed25519"
 SSHD_KNOWN_HOSTS="$SSHD_DIR/known_hosts"
 SSHD_PORT_FILE="$SSHD_DIR/port"
 SSHD_SHELL_CONFIG="$SSHD_DIR/bastion.yaml"
-BASTION_SHELL=/usr/local/bin/bastion-shell
+# Its own instance of bastion-shell's host side (install.sh --instance), so that a local
+# bastion (scripts/local up, the default instance) can run on the same machine.
+SSHD_INSTANCE=testbed
+BASTION_SHELL="/usr/local/bin/bastion-shell-$SSHD_INSTANCE"
 SSHD_GROUP=bastion-users
 SSHD_MEMBERS="bt-alice bt-bob bt-carol"
 
@@ -30,7 +33,7 @@ bed_sshd() {
 
   # The drop-in arrives through install.sh, the same way a real host gets it.
   "$BASTION_ROOT/packages/shell/host/install.sh" --root "$BASTION_ROOT" --node "$NODE_HOME/bin/node" \
-    --config "$SSHD_SHELL_CONFIG" --sshd-dropin "$SSHD_DROPIN_DIR" | while IFS= read -r line; do log "$line"; done
+    --config "$SSHD_SHELL_CONFIG" --sshd-dropin "$SSHD_DROPIN_DIR" --instance "$SSHD_INSTANCE" | while IFS= read -r line; do log "$line"; done
 
   local port; port="$(_sshd_port)"
   write_if_changed "$SSHD_CONFIG" 644 <<EOF
@@ -85,6 +88,10 @@ EOF
   env_set BASTION_TEST_SSHD_DROPIN_DIR "$SSHD_DROPIN_DIR"
   env_set BASTION_TEST_INSTALL_CONFIG "$SSHD_SHELL_CONFIG"
   env_set BASTION_TEST_INSTALL_NODE "$NODE_HOME/bin/node"
+  env_set BASTION_TEST_SHELL_INSTANCE "$SSHD_INSTANCE"
+  env_set BASTION_TEST_SHELL_BIN "$BASTION_SHELL"
+  env_set BASTION_TEST_SHELL_RUNNER "/usr/local/libexec/bastion/shell-session-$SSHD_INSTANCE"
+  env_set BASTION_TEST_SHELL_SUDOERS "/etc/sudoers.d/bastion-shell-$SSHD_INSTANCE"
 }
 
 _sshd_listening() { [ -n "$(ss -Hltn "src 127.0.0.1 and sport = :$1")" ]; }

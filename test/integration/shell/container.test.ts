@@ -95,7 +95,9 @@ t.test('the home survives recreation, which happens after a config change but ne
   await ssh('bt-carol', 'echo kept > survivor.txt')
   const before = (await containersOf('bt-carol'))[0]
   const live = ssh('bt-carol', 'sleep 6', { timeoutMs: 30_000 })
-  await sleep(1500)
+  // Live means its process runs in the container (a fixed wait is not enough on a busy host).
+  for (let i = 0; i < 100 && !(await execa(DOCKER, ['top', before!]).then((r) => / sleep 6$/m.test(r.stdout), () => false)); i++) await sleep(100)
+  t.match((await execa(DOCKER, ['top', before!])).stdout, / sleep 6$/m, 'the live session runs')
   withShellConfig(t, { limits: { pids: 130, memoryMb: 256, cpus: 1, tmpfsMb: 64 } })
   await ssh('bt-carol', 'true')
   t.same(await containersOf('bt-carol'), [before], 'not recreated while a session lives')

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { existsSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
 import { execa } from 'execa'
-import { ssh } from '../../fixtures/ssh.ts'
+import { ssh, sshFacts } from '../../fixtures/ssh.ts'
 import { removeContainersOf } from '../../fixtures/shell.ts'
 
 const asUser = (user: string, argv: string[], env: Record<string, string> = {}) =>
@@ -19,7 +19,7 @@ t.test('the container role is the username by default, and the configured role w
 t.test('a user cannot choose another IAM_ROLE, through SendEnv or the environment of the shell', async (t) => {
   const sent = await ssh('bt-alice', 'echo $IAM_ROLE', { extra: ['-o', 'SendEnv=IAM_ROLE'], env: { IAM_ROLE: 'bt-carol' } })
   t.equal(sent.stdout.toString(), 'bt-alice\n', 'SendEnv IAM_ROLE has no effect')
-  const local = await asUser('bt-alice', ['/usr/local/bin/bastion-shell', '-c', 'echo $IAM_ROLE'], { IAM_ROLE: 'carol-admin', SUDO_UID: '1003', USER: 'bt-carol', LOGNAME: 'bt-carol' })
+  const local = await asUser('bt-alice', [sshFacts().shellBin, '-c', 'echo $IAM_ROLE'], { IAM_ROLE: 'carol-admin', SUDO_UID: '1003', USER: 'bt-carol', LOGNAME: 'bt-carol' })
   t.equal(local.stdout, 'bt-alice', 'IAM_ROLE, SUDO_UID, USER and LOGNAME from the caller change nothing')
 })
 
@@ -30,7 +30,7 @@ t.test('NODE_OPTIONS and LD_PRELOAD from the user never reach the root runner or
   writeFileSync(evil, `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.getuid()))\n`)
   chmodSync(evil, 0o644)
   t.teardown(() => { rmSync(evil, { force: true }); rmSync(marker, { force: true }) })
-  const r = await asUser('bt-alice', ['/usr/local/bin/bastion-shell', '-c', 'env'], { NODE_OPTIONS: `--require ${evil}`, LD_PRELOAD: '/tmp/nonexistent.so' })
+  const r = await asUser('bt-alice', [sshFacts().shellBin, '-c', 'env'], { NODE_OPTIONS: `--require ${evil}`, LD_PRELOAD: '/tmp/nonexistent.so' })
   t.equal(r.exitCode, 0, r.stderr)
   t.notOk(existsSync(marker), 'the --require never ran in the runner')
   t.notMatch(r.stdout, /NODE_OPTIONS|LD_PRELOAD/, 'neither reaches the container')
@@ -40,7 +40,7 @@ t.test('NODE_OPTIONS and LD_PRELOAD from the user never reach the root runner or
 })
 
 t.test('the runner refuses to start without sudo, with a short message and status 125', async (t) => {
-  const r = await asUser('bt-alice', ['/usr/local/libexec/bastion/shell-session', '-c', 'id'])
+  const r = await asUser('bt-alice', [sshFacts().runner, '-c', 'id'])
   t.equal(r.exitCode, 125)
   t.match(r.stderr, /^bastion: Your identity could not be established\. \(BASTION_SHELL_IDENTITY\)$/)
 })

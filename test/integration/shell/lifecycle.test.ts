@@ -4,7 +4,7 @@ import t from 'tap'
 import { existsSync, readFileSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { interactive, ssh, sshArgs, SSH } from '../../fixtures/ssh.ts'
+import { interactive, ssh, sshArgs, SSH, sshFacts } from '../../fixtures/ssh.ts'
 import { DOCKER, containersOf, sessionLines, sleep, withShellConfig } from '../../fixtures/shell.ts'
 
 const psIn = async (user: string): Promise<string> =>
@@ -108,7 +108,7 @@ t.test('gc removes containers idle past the configured age, and keeps busy ones'
     const name = (await execa(DOCKER, ['inspect', '-f', '{{.Name}}', (await containersOf(user))[0]!])).stdout.replace(/^\//, '')
     utimesSync(join('/var/lib/bastion-testbed/state/activity', name), old, old)
   }
-  const r = await execa('/usr/local/bin/bastion-shell', ['gc'])
+  const r = await execa(sshFacts().shellBin, ['gc'])
   t.match(r.stdout, /^removed \d+ idle container\(s\), kept \d+\n?$/)
   t.same(await containersOf('bt-carol'), [], 'the idle one is gone')
   t.equal((await containersOf('bt-bob')).length, 1, 'the one with a live session stays')

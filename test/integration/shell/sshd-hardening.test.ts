@@ -16,8 +16,8 @@ import { SSH, SCP, SFTP, RSYNC, interactive, remote, rsyncSshCommand, scpArgs, s
 const facts = sshFacts()
 const REPO = join(import.meta.dirname, '../../..')
 const INSTALL = join(REPO, 'packages/shell/host/install.sh')
-const INSTALL_ARGS = ['--root', REPO, '--node', facts.installNode, '--config', facts.installConfig, '--sshd-dropin', facts.dropinDir]
-const INSTALLED = ['/usr/local/bin/bastion-shell', '/usr/local/libexec/bastion/shell-session', '/etc/sudoers.d/bastion-shell', '/etc/shells', join(facts.dropinDir, 'bastion.conf')]
+const INSTALL_ARGS = ['--root', REPO, '--node', facts.installNode, '--config', facts.installConfig, '--instance', facts.instance, '--sshd-dropin', facts.dropinDir]
+const INSTALLED = [facts.shellBin, facts.runner, facts.sudoers, '/etc/shells', join(facts.dropinDir, 'bastion.conf')]
 // Forward attempts must fail fast; a forward that works would keep ssh -N running.
 const FORWARD_TIMEOUT = 10_000
 
@@ -250,12 +250,12 @@ t.test('install.sh reports each change: a new drop-in directory gets one line pe
 
 t.test('the installed files match the contract', async (t) => {
   const mode = (f: string): string => (statSync(f).mode & 0o7777).toString(8)
-  t.equal(mode('/usr/local/bin/bastion-shell'), '755')
-  t.equal(mode('/usr/local/libexec/bastion/shell-session'), '755')
-  t.equal(mode('/etc/sudoers.d/bastion-shell'), '440')
+  t.equal(mode(facts.shellBin), '755')
+  t.equal(mode(facts.runner), '755')
+  t.equal(mode(facts.sudoers), '440')
   for (const f of INSTALLED) t.equal(statSync(f).uid, 0, `${f} is root's`)
-  t.ok(readFileSync('/etc/shells', 'utf8').split('\n').includes('/usr/local/bin/bastion-shell'), 'listed in /etc/shells')
-  const wrapper = readFileSync('/usr/local/libexec/bastion/shell-session', 'utf8')
+  t.ok(readFileSync('/etc/shells', 'utf8').split('\n').includes(facts.shellBin), 'listed in /etc/shells')
+  const wrapper = readFileSync(facts.runner, 'utf8')
   t.match(wrapper, `\nexec /usr/bin/env -u NODE_OPTIONS -u NODE_PATH -u LD_PRELOAD -u LD_LIBRARY_PATH BASTION_CONFIG=${facts.installConfig} ${facts.installNode} --disable-warning=ExperimentalWarning ${REPO}/packages/shell/dist/bin/bastion-shell-session.js "$@"\n`)
   t.notMatch(wrapper, /@[A-Z]+@/, 'every placeholder was filled in')
 })
@@ -263,16 +263,20 @@ t.test('the installed files match the contract', async (t) => {
 t.test('sudoers passes visudo and lets every user run exactly the session runner as root', async (t) => {
   const all = await execa('/usr/sbin/visudo', ['-c'], { reject: false })
   t.equal(all.exitCode, 0, all.stdout + all.stderr)
-  const ours = await execa('/usr/sbin/visudo', ['-cf', '/etc/sudoers.d/bastion-shell'], { reject: false })
+  const ours = await execa('/usr/sbin/visudo', ['-cf', facts.sudoers], { reject: false })
   t.equal(ours.exitCode, 0, ours.stdout + ours.stderr)
   for (const user of ['bt-alice', 'bt-outsider']) {
     const l = await execa('/usr/bin/sudo', ['-n', '-l', '-U', user])
     const commands = l.stdout.split('\n').filter((line) => /^\s+\(/.test(line))
-    t.same(commands.map((c) => c.trim()), ['(root) NOPASSWD: /usr/local/libexec/bastion/shell-session'], `${user} may run one command`)
+    // The bed's instance, plus the default one when a local bastion runs here too
+    // (scripts/local up): session runners of bastion-shell and nothing else.
+    const listedCommands = commands.map((c) => c.trim())
+    t.ok(listedCommands.includes(`(root) NOPASSWD: ${facts.runner}`), `${user} may run the bed's session runner`)
+    t.same(listedCommands.filter((c) => !/^\(root\) NOPASSWD: \/usr\/local\/libexec\/bastion\/shell-session(-[a-z][a-z0-9]*)?$/.test(c)), [], `${user} may run nothing else`)
     // sudo wraps long lines; compare with the whitespace folded.
     const listed = l.stdout.replace(/\s+/g, ' ')
     for (const option of ['env_reset', 'env_keep="LANG LC_* TERM SSH_CONNECTION SSH_ORIGINAL_COMMAND"', '!requiretty', '!use_pty', 'lecture=never']) {
-      t.match(listed, `Defaults!/usr/local/libexec/bastion/shell-session ${option}`, `${user}: ${option}`)
+      t.match(listed, `Defaults!${facts.runner} ${option}`, `${user}: ${option}`)
     }
   }
   const other = await execa('runuser', ['-u', 'bt-alice', '--', '/usr/bin/sudo', '-n', '/bin/true'], { reject: false })

@@ -3,7 +3,7 @@
 // configuration changed, but only at a login that finds no live session in it.
 import { chown, mkdir, writeFile, rm, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type Docker from 'dockerode'
+import type { ContainerInfo, Engine } from '../docker/engine.ts'
 import type { Logger } from 'pino'
 import type { ShellConfig } from '../config/schema.ts'
 import type { Caller } from '../identity.ts'
@@ -15,11 +15,10 @@ import { touchActivity } from './activity.ts'
 
 export interface Ensured { id: string, name: string, created: boolean }
 
-export async function ensureContainer (docker: Docker, config: Readonly<ShellConfig>, caller: Caller, log: Logger): Promise<Ensured> {
+export async function ensureContainer (docker: Engine, config: Readonly<ShellConfig>, caller: Caller, log: Logger): Promise<Ensured> {
   const name = containerName(caller.user)
-  const image = await imageId(docker, config.shell.image)
-  const paths = await prepareHost(config, caller, name)
-  const release = await lockContainer(config, name)
+  // Independent of each other: asked at once, since every login waits for them.
+  const [image, paths, release] = await settleAll([imageId(docker, config.shell.image), prepareHost(config, caller, name), lockContainer(config, name)])
   try {
     // Marked as used while the lock is held, so a gc run cannot take it from under us.
     await touchActivity(config, name)
@@ -52,7 +51,7 @@ export async function ensureContainer (docker: Docker, config: Readonly<ShellCon
   }
 }
 
-async function imageId (docker: Docker, image: string): Promise<string> {
+async function imageId (docker: Engine, image: string): Promise<string> {
   try {
     return (await docker.getImage(image).inspect()).Id
   } catch (err) {
@@ -63,7 +62,7 @@ async function imageId (docker: Docker, image: string): Promise<string> {
   }
 }
 
-async function inspect (docker: Docker, name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+async function inspect (docker: Engine, name: string): Promise<ContainerInfo | undefined> {
   try {
     return await docker.getContainer(name).inspect()
   } catch (err) {
@@ -73,8 +72,8 @@ async function inspect (docker: Docker, name: string): Promise<Docker.ContainerI
 }
 
 // Live sessions are the container's running execs: Docker's own account of them.
-export async function liveSessions (docker: Docker, info: Docker.ContainerInspectInfo): Promise<number> {
-  const ids = (info as { ExecIDs?: string[] | null }).ExecIDs ?? []
+export async function liveSessions (docker: Engine, info: ContainerInfo): Promise<number> {
+  const ids = info.ExecIDs ?? []
   let running = 0
   for (const id of ids) {
     const exec = await docker.getExec(id).inspect().catch(() => undefined)
@@ -130,6 +129,15 @@ async function lock (path: string, timeoutMs: number): Promise<() => Promise<voi
   }
 }
 
+
+// Promise.all that, on a failure, still waits for the others and releases a lock one
+// of them took, so that a failed login never leaves its lock behind.
+async function settleAll<A, B> (p: [Promise<A>, Promise<B>, Promise<() => Promise<void>>]): Promise<[A, B, () => Promise<void>]> {
+  const [a, b, r] = await Promise.allSettled(p)
+  if (a.status === 'fulfilled' && b.status === 'fulfilled' && r.status === 'fulfilled') return [a.value, b.value, r.value]
+  if (r.status === 'fulfilled') await r.value()
+  throw a.status === 'rejected' ? a.reason : b.status === 'rejected' ? b.reason : (r as PromiseRejectedResult).reason
+}
 
 function ignore304 (err: unknown): void {
   if ((err as { statusCode?: number }).statusCode !== 304) throw err

@@ -5,7 +5,7 @@
 // maximum length, the client gone) every process the exec started is killed.
 import { readdir, readFile } from 'node:fs/promises'
 import type { Duplex } from 'node:stream'
-import type Docker from 'dockerode'
+import type { Engine, Exec } from '../docker/engine.ts'
 import type { Logger } from 'pino'
 import { demux } from './demux.ts'
 import { alive, ppidOf } from '../proc.ts'
@@ -40,7 +40,7 @@ export interface SessionResult { exitCode: number, reason: EndReason }
 
 const WATCH_MS = 1000
 
-export async function runSession (docker: Docker, containerId: string, req: SessionRequest, io: SessionIo, limits: SessionLimits, log: Logger, recorder?: Recorder): Promise<SessionResult> {
+export async function runSession (docker: Engine, containerId: string, req: SessionRequest, io: SessionIo, limits: SessionLimits, log: Logger, recorder?: Recorder, mark: (step: string) => void = () => {}): Promise<SessionResult> {
   const home = `/home/${req.user}`
   const exec = await docker.getContainer(containerId).exec({
     Cmd: commandLine(req, io),
@@ -52,7 +52,9 @@ export async function runSession (docker: Docker, containerId: string, req: Sess
     User: `${req.uid}:${req.gid}`,
     WorkingDir: home
   })
-  const stream = await exec.start({ hijack: true, stdin: true, Tty: req.tty }) as Duplex
+  mark('execCreated')
+  const stream: Duplex = await exec.start({ hijack: true, stdin: true, Tty: req.tty })
+  mark('execStarted')
   const rawMode = req.tty && io.stdin.isTTY
   if (rawMode) io.stdin.setRawMode(true)
   const restore = (): void => { if (rawMode && io.stdin.isTTY) io.stdin.setRawMode(false) }
@@ -117,6 +119,7 @@ export async function runSession (docker: Docker, containerId: string, req: Sess
   }
 
   await finished
+  mark('execEnded')
   for (const t of timers) clearTimeout(t)
   io.stdin.unpipe(stream)
   io.stdin.pause()
@@ -137,7 +140,7 @@ function commandLine (req: SessionRequest, io: SessionIo): string[] {
     : ['bash', '-c', 'stty cols "$1" rows "$2" 2>/dev/null; exec bash -c "$3"', ...size, req.command]
 }
 
-async function exitCodeOf (exec: Docker.Exec): Promise<number> {
+async function exitCodeOf (exec: Exec): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const info = await exec.inspect().catch(() => undefined)
     if (info !== undefined && !info.Running) return info.ExitCode ?? 255
@@ -148,9 +151,9 @@ async function exitCodeOf (exec: Docker.Exec): Promise<number> {
 
 // Docker has no "kill exec": find the exec's process on the host and kill it and all
 // its descendants, so nothing it started outlives the session.
-async function killExec (exec: Docker.Exec, log: Logger): Promise<void> {
+async function killExec (exec: Exec, log: Logger): Promise<void> {
   const info = await exec.inspect().catch(() => undefined)
-  const pid = (info as { Pid?: number } | undefined)?.Pid
+  const pid = info?.Pid
   if (pid === undefined || pid <= 0 || info?.Running !== true) return
   const tree = await descendants(pid)
   for (const p of [pid, ...tree]) {

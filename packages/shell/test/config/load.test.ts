@@ -1,7 +1,7 @@
 // The shell's view of /etc/bastion/bastion.yaml: the test bed's file and the shipped
 // example parse, defaults fill the rest, and every problem is CONFIG_INVALID by key path.
 import t, { type Test } from 'tap'
-import { readFileSync } from 'node:fs'
+import { chmodSync, chownSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigProblem } from '@bastion/config'
@@ -160,4 +160,60 @@ t.test('a YAML alias bomb is refused without being expanded', async (t) => {
   const started = Date.now()
   await t.rejects(loadShellConfig(path), { message: /Excessive alias count/ })
   t.ok(Date.now() - started < 2000, 'refused at once')
+})
+
+// The runner's cache of the validated config (root-only directory, keyed by the file's
+// identity): it is read while the file is unchanged and ignored whenever it cannot be trusted.
+t.test('the config cache: written on a full load, read while the file is unchanged', async (t) => {
+  const dir = t.testdir({ 'bastion.yaml': 'shell:\n  image: one:1\n', cache: {} })
+  const path = join(dir, 'bastion.yaml')
+  const cacheDir = join(dir, 'cache')
+  chmodSync(cacheDir, 0o700)
+  t.equal((await loadShellConfig(path, { cacheDir })).shell.image, 'one:1')
+  const [file] = readdirSync(cacheDir)
+  t.ok(file !== undefined && file.endsWith('.json'), 'one cache file')
+  const cachePath = join(cacheDir, file as string)
+  // Prove that the second load reads the cache: tamper with the cached value only.
+  const entry = JSON.parse(readFileSync(cachePath, 'utf8')) as { config: { shell: { image: string } } }
+  entry.config.shell.image = 'from-cache:1'
+  writeFileSync(cachePath, JSON.stringify(entry))
+  const cached = await loadShellConfig(path, { cacheDir })
+  t.equal(cached.shell.image, 'from-cache:1')
+  t.ok(Object.isFrozen(cached.shell), 'the cached config is frozen like a loaded one')
+
+  t.test('a changed file is loaded fully again', async (t) => {
+    writeFileSync(path, 'shell:\n  image: two:2\n')
+    t.equal((await loadShellConfig(path, { cacheDir })).shell.image, 'two:2')
+  })
+  t.test('a corrupt cache is loaded fully again', async (t) => {
+    writeFileSync(cachePath, '{not json')
+    t.equal((await loadShellConfig(path, { cacheDir })).shell.image, 'two:2')
+  })
+  t.test('a cache directory others can write is never read', async (t) => {
+    const e = JSON.parse(readFileSync(cachePath, 'utf8')) as { config: { shell: { image: string } } }
+    e.config.shell.image = 'planted:1'
+    writeFileSync(cachePath, JSON.stringify(e))
+    chmodSync(cacheDir, 0o777)
+    t.teardown(() => chmodSync(cacheDir, 0o700))
+    t.equal((await loadShellConfig(path, { cacheDir })).shell.image, 'two:2')
+  })
+  t.test('a cache file not owned by root is never read', async (t) => {
+    chmodSync(cacheDir, 0o700)
+    const e = JSON.parse(readFileSync(cachePath, 'utf8')) as { config: { shell: { image: string } } }
+    e.config.shell.image = 'planted:2'
+    writeFileSync(cachePath, JSON.stringify(e))
+    chownSync(cachePath, 65534, 65534)
+    t.equal((await loadShellConfig(path, { cacheDir })).shell.image, 'two:2')
+  })
+  t.test('an invalid file is refused even with a cache', async (t) => {
+    writeFileSync(path, 'shell:\n  imag: typo\n')
+    const err = await loadShellConfig(path, { cacheDir }).then(() => undefined, (e: unknown) => e)
+    t.match(err, { code: 'BASTION_SHELL_CONFIG_INVALID' })
+  })
+  t.test('a missing file is refused, and an unwritable cache never fails a load', async (t) => {
+    const err = await loadShellConfig(join(dir, 'nope.yaml'), { cacheDir }).then(() => undefined, (e: unknown) => e)
+    t.match(err, { code: 'BASTION_SHELL_CONFIG_INVALID' })
+    writeFileSync(path, 'shell:\n  image: three:3\n')
+    t.equal((await loadShellConfig(path, { cacheDir: join(dir, 'bastion.yaml', 'sub') })).shell.image, 'three:3')
+  })
 })
