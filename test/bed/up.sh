@@ -16,7 +16,9 @@ bed_base_image
 bed_build_image bastion/imds-client:test "$BASTION_ROOT/test/fixtures/images/imds-client"
 bed_moto
 bed_go_tools
+bed_authenticator_config
 bed_kube
+bed_authenticator
 bed_fake_imds
 bed_shell
 bed_sshd
