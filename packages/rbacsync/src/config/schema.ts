@@ -59,7 +59,8 @@ export const RbacsyncConfigSchema = Type.Object({
   network: ForeignSection,
   metadataproxy: ForeignSection,
   shell: ForeignSection,
-  toolbox: ForeignSection
+  toolbox: ForeignSection,
+  audit: ForeignSection
 }, strict)
 
 export type RbacsyncConfig = Static<typeof RbacsyncConfigSchema>
