@@ -7,7 +7,7 @@ import { buildTimeline } from '../audit/timeline.ts'
 import { renderJson, renderText, safe } from '../audit/render.ts'
 import { parseTimeArg, type TimeRange } from '../audit/time-range.ts'
 
-interface AuditOptions {
+export interface AuditOptions {
   user: string
   since?: string
   until?: string
@@ -32,11 +32,12 @@ export function register (program: Command): void {
     .addHelpText('after', '\nRotated copies next to each file (name.1, name.2.gz, name-20261126, kube-apiserver\'s name-<time>.log) are read too.\nWarnings (missing files, corrupt lines) go to stderr; the exit status is 0 unless no trail could be read at all.')
     .action(async (opts: AuditOptions, cmd: Command) => {
       const explicit = cmd.optsWithGlobals<{ config?: string }>().config
-      await audit(opts, await readAuditConfig(configPath(explicit, process.env), explicit !== undefined || process.env.BASTION_CONFIG !== undefined))
+      await runAudit(opts, await readAuditConfig(configPath(explicit, process.env), explicit !== undefined || process.env.BASTION_CONFIG !== undefined))
     })
 }
 
-async function audit (opts: AuditOptions, { config, note }: { config: Readonly<AuditConfig>, note?: string }): Promise<void> {
+// The command's work, apart from commander and the config file's location.
+export async function runAudit (opts: AuditOptions, { config, note }: { config: Readonly<AuditConfig>, note?: string }): Promise<void> {
   if (!LOGIN_NAME.test(opts.user)) throw new AdminError('BASTION_ADMIN_AUDIT_BAD_USER', `--user ${JSON.stringify(safe(opts.user))} is not a login name`)
   const now = Date.now()
   const range: TimeRange = {}

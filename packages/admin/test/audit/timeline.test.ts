@@ -50,9 +50,11 @@ t.test('a role only the proxy log knows is his; a call by an unknown role is a w
   const dir = tempDir(t)
   const f = story(dir)
   const kube = writeLines(join(dir, 'audit2.log'), [kubeEvent('johnsmith', 'x', '2026-11-26T20:00:03Z', { role: 'someone-else' })])
-  const tl = await buildTimeline({ user: 'johnsmith', role: 'johnsmith', range: {}, sources: { sessions: f.sessions, credentials: f.credentials, kube: [{ cluster: 'hyades', file: f.kube }, { cluster: 'pleiades', file: kube }] } })
+  const kube3 = writeLines(join(dir, 'audit3.log'), [kubeEvent('johnsmith', 'y1', '2026-11-26T20:00:03Z', { role: 'other' }), kubeEvent('johnsmith', 'y2', '2026-11-26T20:00:04Z', { role: 'other' })])
+  const tl = await buildTimeline({ user: 'johnsmith', role: 'johnsmith', range: {}, sources: { sessions: f.sessions, credentials: f.credentials, kube: [{ cluster: 'hyades', file: f.kube }, { cluster: 'pleiades', file: kube }, { cluster: 'maia', file: kube3 }] } })
   t.equal(tl.entries.filter((e) => e.kind === 'kubernetes').length, 2)
-  t.same(tl.warnings, ['kubernetes (pleiades): 1 call as Kubernetes user johnsmith by another principal (arn:aws:sts::123456789012:assumed-role/someone-else/johnsmith), left out: check the identity mapping'])
+  t.same(tl.warnings, ['kubernetes (pleiades): 1 call as Kubernetes user johnsmith by another principal (arn:aws:sts::123456789012:assumed-role/someone-else/johnsmith), left out: check the identity mapping',
+    'kubernetes (maia): 2 calls as Kubernetes user johnsmith by another principal (arn:aws:sts::123456789012:assumed-role/other/johnsmith), left out: check the identity mapping'])
 })
 
 t.test('with every trail missing, nothing is readable and each is named', async (t) => {

@@ -3,7 +3,8 @@ import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
-import { register } from '../../src/commands/audit.ts'
+import { register, runAudit } from '../../src/commands/audit.ts'
+import { readAuditConfig } from '../../src/audit/config.ts'
 import { issued, kubeEvent, sessionEnd, sessionStart, tempDir, writeLines } from '../audit/fixtures.ts'
 
 interface Run { stdout: string, stderr: string, error?: { code?: string, message: string } }
@@ -104,4 +105,22 @@ t.test('--user is required, and --help describes the command', async (t) => {
   t.match(r.error?.message, /required option '-u, --user <name>' not specified/)
   const help = await run(['audit', '--help'])
   t.match(help.stdout, /print one user's timeline[^]*--since <time>[^]*--json[^]*Rotated copies/)
+})
+
+t.test('paths from the command line win over the config; a note about the config comes first among the warnings', async (t) => {
+  const { dir } = bed(t)
+  const { config } = await readAuditConfig(join(dir, 'missing.yaml'), false)
+  const out: string[] = []
+  const err: string[] = []
+  const write = { out: process.stdout.write, err: process.stderr.write }
+  process.stdout.write = ((s: string) => { out.push(s); return true }) as typeof process.stdout.write
+  process.stderr.write = ((s: string) => { err.push(s); return true }) as typeof process.stderr.write
+  try {
+    await runAudit({ user: 'johnsmith', sessions: join(dir, 'sessions.jsonl'), credentials: join(dir, 'credentials.jsonl') }, { config, note: 'no config at /x: using the default paths' })
+  } finally {
+    process.stdout.write = write.out
+    process.stderr.write = write.err
+  }
+  t.match(out.join(''), /1 ssh session, 1 credential issue, 0 Kubernetes calls/)
+  t.match(err.join(''), /^bastion audit: warning: no config at \/x: using the default paths\n/)
 })
