@@ -9,7 +9,7 @@ export const codes = {
   BASTION_SHELL_USAGE: 'This login shell only runs interactive sessions and `-c COMMAND`.',
   BASTION_SHELL_DOCKER_UNAVAILABLE: 'The container service is not available right now. Please try again shortly.',
   BASTION_SHELL_IMAGE_MISSING: 'The workstation image is missing on this bastion. Please tell the operators.',
-  BASTION_SHELL_LIMITS_REACHED: 'Your workstation hit a resource limit.',
+  BASTION_SHELL_LIMITS_REACHED: 'Your workstation hit a resource limit (all its processes are in use). Please tell the operators.',
   BASTION_SHELL_TIMEOUT: 'The bastion took too long to prepare your workstation. Please try again.',
   BASTION_SHELL_INTERNAL: 'Something went wrong on the bastion. Please tell the operators.'
 } as const

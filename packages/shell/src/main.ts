@@ -10,6 +10,7 @@ import type { ShellConfig } from './config/schema.ts'
 import { ShellError, toShellError } from './errors.ts'
 import { callerFromKernel, systemIdentitySources, type Caller } from './identity.ts'
 import { ensureContainer } from './container/manager.ts'
+import { assertRoomForSession } from './container/limits.ts'
 import { runSession, type SessionIo } from './session/run.ts'
 import { startRecording, type Recorder } from './session/recorder.ts'
 import { auditTrail, sourceOf, type SessionRecord } from './audit.ts'
@@ -55,13 +56,14 @@ export async function login (config: Readonly<ShellConfig>, inv: Invocation, io:
   if (!caller.groups.includes(config.shell.allowedGroup)) {
     return fail(new ShellError('BASTION_SHELL_NOT_ALLOWED', `${caller.user} is not in group ${config.shell.allowedGroup}`), io, slog)
   }
-  let container: { id: string, name: string }
+  let container: { id: string, name: string, pid: number }
   try {
     const down = await reachable
     if (down !== undefined) {
       throw new ShellError('BASTION_SHELL_DOCKER_UNAVAILABLE', `Docker does not answer on ${config.shell.dockerSocket}: ${(down as Error).message}`, { cause: down })
     }
     container = await deadline(ensureContainer(docker, config, caller, slog), config.shell.stepTimeoutMs, 'preparing the container')
+    await assertRoomForSession(container.pid, container.name)
     mark('container')
   } catch (err) {
     return fail(err, io, slog)

@@ -13,7 +13,8 @@ import { containerName } from './name.ts'
 import { LABEL_CONFIG, LABEL_IMAGE, configHash, createOptions, type Paths } from './spec.ts'
 import { touchActivity } from './activity.ts'
 
-export interface Ensured { id: string, name: string, created: boolean }
+// pid: the container's init process on the host, when it was already running (0 otherwise).
+export interface Ensured { id: string, name: string, created: boolean, pid: number }
 
 export async function ensureContainer (docker: Engine, config: Readonly<ShellConfig>, caller: Caller, log: Logger): Promise<Ensured> {
   const name = containerName(caller.user)
@@ -28,7 +29,7 @@ export async function ensureContainer (docker: Engine, config: Readonly<ShellCon
       if (current || await liveSessions(docker, existing) > 0) {
         if (!current) log.info({ container: name }, 'container is outdated but has live sessions; reusing it')
         if (!existing.State.Running) await docker.getContainer(existing.Id).start().catch(ignore304)
-        return { id: existing.Id, name, created: false }
+        return { id: existing.Id, name, created: false, pid: existing.State.Running ? existing.State.Pid : 0 }
       }
       log.info({ container: name }, 'recreating outdated container (image or configuration changed)')
       await docker.getContainer(existing.Id).remove({ force: true })
@@ -45,7 +46,7 @@ export async function ensureContainer (docker: Engine, config: Readonly<ShellCon
       id = raced.Id
     }
     await docker.getContainer(id).start().catch(ignore304)
-    return { id, name, created: true }
+    return { id, name, created: true, pid: 0 }
   } finally {
     await release()
   }
