@@ -11,10 +11,15 @@
 # When $BASTION_RUN/kube/authenticator-webhook.kubeconfig exists (authenticator.sh
 # writes it), kube-apiserver gets it as its token webhook. The effective command line
 # is recorded; a change restarts kube-apiserver, so the bed stays idempotent.
+# Containers reach the API at https://$KUBE_CONTAINER_IP:$KUBE_PORT: an address of this
+# host on the loopback interface (so every container network reaches it, and no other
+# host does), relayed by socat to kube-apiserver's loopback port. The serving
+# certificate names it.
 KUBE_STATE="${KUBE_STATE:-/var/lib/bastion-testbed/kube}"
 KUBE_PKI="$KUBE_STATE/pki"
 KUBE_RUN="$BASTION_RUN/kube"
 KUBE_PORT="${KUBE_PORT:-6443}"
+KUBE_CONTAINER_IP="${KUBE_CONTAINER_IP:-10.253.0.1}"
 ETCD_DATA="${ETCD_DATA:-/var/lib/bastion-testbed/etcd}"
 # Not etcd's default ports, so a system etcd (the package's own service) cannot collide.
 ETCD_CLIENT_PORT="${ETCD_CLIENT_PORT:-12379}"
@@ -41,8 +46,12 @@ _kube_pki() {
       -keyout "$KUBE_PKI/ca.key" -out "$KUBE_PKI/ca.crt" 2>/dev/null
     chmod 600 "$KUBE_PKI/ca.key"
   fi
+  # A serving cert made before the container-facing address existed is made again.
+  if [ -f "$KUBE_PKI/apiserver.crt" ] && ! openssl x509 -in "$KUBE_PKI/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$KUBE_CONTAINER_IP"; then
+    rm -f "$KUBE_PKI/apiserver.crt" "$KUBE_PKI/apiserver.key"
+  fi
   _kube_cert apiserver "/CN=kube-apiserver" \
-    'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n'
+    'subjectAltName=IP:127.0.0.1,IP:'"$KUBE_CONTAINER_IP"',IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n'
   _kube_cert admin "/O=system:masters/CN=bastion-testbed-admin" \
     'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n'
   if [ ! -f "$KUBE_PKI/sa.key" ] || [ ! -f "$KUBE_PKI/sa.pub" ]; then
@@ -99,6 +108,15 @@ current-context: bastion-testbed
 KC
 }
 
+_kube_container_relay() {
+  apt_install socat iproute2
+  ip -4 addr show dev lo | grep -q " $KUBE_CONTAINER_IP/32 " || ip addr add "$KUBE_CONTAINER_IP/32" dev lo
+  start_daemon kube-relay "$KUBE_RUN/relay.log" /usr/bin/socat \
+    "TCP-LISTEN:$KUBE_PORT,bind=$KUBE_CONTAINER_IP,fork,reuseaddr" "TCP:127.0.0.1:$KUBE_PORT"
+  wait_for "the relay on $KUBE_CONTAINER_IP:$KUBE_PORT" 10 curl -sf --cacert "$KUBE_PKI/ca.crt" \
+    --cert "$KUBE_PKI/admin.crt" --key "$KUBE_PKI/admin.key" "https://$KUBE_CONTAINER_IP:$KUBE_PORT/readyz"
+}
+
 bed_kube() {
   apt_install openssl curl
   local apiserver="$BASTION_BIN/kube-apiserver"
@@ -122,7 +140,7 @@ bed_kube() {
     args+=(--authentication-token-webhook-config-file="$webhook" --authentication-token-webhook-cache-ttl=5s)
   fi
   # The command line, and the files it names whose content matters, decide a restart.
-  local sum; sum="$( { printf '%s\n' "${args[@]}"; [ -f "$webhook" ] && cat "$webhook"; cat "$KUBE_STATE/audit-policy.yaml"; } | sha256sum | cut -c1-16)"
+  local sum; sum="$( { printf '%s\n' "${args[@]}"; [ -f "$webhook" ] && cat "$webhook"; cat "$KUBE_STATE/audit-policy.yaml" "$KUBE_PKI/apiserver.crt"; } | sha256sum | cut -c1-16)"
   printf '%s\n' "${args[@]}" | write_if_changed "$KUBE_RUN/apiserver.args" 644
   if [ "$(cat "$KUBE_RUN/apiserver.sha" 2>/dev/null)" != "$sum" ]; then
     stop_daemon kube-apiserver
@@ -133,7 +151,9 @@ bed_kube() {
   wait_for "kube-apiserver on 127.0.0.1:$KUBE_PORT" 90 curl -sf --cacert "$KUBE_PKI/ca.crt" \
     --cert "$KUBE_PKI/admin.crt" --key "$KUBE_PKI/admin.key" "https://127.0.0.1:$KUBE_PORT/readyz"
 
+  _kube_container_relay
   env_set BASTION_TEST_KUBECONFIG "$KUBE_RUN/admin.kubeconfig"
+  env_set BASTION_TEST_KUBE_CONTAINER_SERVER "https://$KUBE_CONTAINER_IP:$KUBE_PORT"
   env_set BASTION_TEST_KUBE_SERVER "https://127.0.0.1:$KUBE_PORT"
   env_set BASTION_TEST_KUBE_CA "$KUBE_PKI/ca.crt"
   env_set BASTION_TEST_KUBE_CA_KEY "$KUBE_PKI/ca.key"
@@ -146,6 +166,8 @@ bed_kube() {
 }
 
 bed_kube_down() {
+  stop_daemon kube-relay
   stop_daemon kube-apiserver
   stop_daemon etcd
+  if ip -4 addr show dev lo | grep -q " $KUBE_CONTAINER_IP/32 "; then ip addr del "$KUBE_CONTAINER_IP/32" dev lo; fi
 }
