@@ -12,7 +12,8 @@ t.test('k9s under tmux: its first screen is hyades, listing its pods', async (t)
   // tmux renders k9s in a 200x50 pane; capture-pane prints the screen as text.
   const script = [
     'tmux kill-session -t e2e-k9s 2>/dev/null',
-    'tmux new-session -d -s e2e-k9s -x 200 -y 50 "k9s -A"',
+    // Should k9s quit, what it printed stays on the pane for the assertions to show.
+    'tmux new-session -d -s e2e-k9s -x 200 -y 50 "k9s -A; sleep 60"',
     'for i in $(seq 120); do tmux capture-pane -p -t e2e-k9s > /tmp/e2e-k9s.txt; grep -q e2e-taurus-web /tmp/e2e-k9s.txt && break; sleep 0.5; done',
     'cat /tmp/e2e-k9s.txt',
     'tmux kill-session -t e2e-k9s'
