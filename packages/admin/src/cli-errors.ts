@@ -9,6 +9,11 @@ export class AdminError extends Error {
   }
 }
 
+// The error maker of one command's codes: codedError(imageCodes)('BASTION_ADMIN_IMAGE_BUSY', ...).
+export function codedError<C extends string> (_codes: Readonly<Record<C, string>>): (code: C, message: string, cause?: unknown) => AdminError {
+  return (code, message, cause) => new AdminError(code, message, cause === undefined ? undefined : { cause })
+}
+
 export function reportAndExit (err: unknown): never {
   if (err instanceof AdminError) {
     process.stderr.write(`bastion: ${err.message} (${err.code})\n`)

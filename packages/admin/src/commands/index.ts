@@ -3,6 +3,8 @@
 import type { Command } from 'commander'
 import { register as setup } from './setup.ts'
 import { register as doctor } from './doctor.ts'
+import { register as image } from './image.ts'
+import { register as kubeconfig } from './kubeconfig.ts'
 import { register as audit } from './audit.ts'
 
 export type Register = (program: Command) => void
@@ -10,5 +12,7 @@ export type Register = (program: Command) => void
 export const commands: Register[] = [
   setup,
   doctor,
+  image,
+  kubeconfig,
   audit,
 ]
