@@ -21,6 +21,7 @@ bed_kube
 bed_authenticator
 bed_fake_imds
 bed_shell
+bed_toolbox
 bed_sshd
 bed_chef
 env_set BASTION_TEST_BASE_IMAGE "$BASE_IMAGE"
