@@ -25,14 +25,14 @@ export async function resolveClusters (listed: readonly Cluster[], discoverRegio
   const notes: string[] = []
   for (const c of listed) {
     if (c.endpoint !== undefined && c.certificateAuthority !== undefined) {
-      clusters.push({ name: c.name, region: c.region, endpoint: c.endpoint, certificateAuthority: caData(c.certificateAuthority, c.name), source: 'config' })
+      clusters.push({ name: c.name, region: c.region, endpoint: c.endpoint, certificateAuthority: configuredCa(c.certificateAuthority, c.name), source: 'config' })
       continue
     }
     const d = await call(() => eks.describeCluster(c.region, c.name), `DescribeCluster ${c.name} in ${c.region}`)
     if (d.endpoint === undefined || d.certificateAuthority === undefined) {
       throw kubeconfigError('BASTION_ADMIN_KUBECONFIG_EKS_FAILED', `cluster ${c.name} in ${c.region} has no endpoint or CA yet (status ${d.status ?? 'unknown'}); give clusters[].endpoint and certificateAuthority, or wait until it is ACTIVE`)
     }
-    clusters.push({ name: c.name, region: c.region, endpoint: d.endpoint, certificateAuthority: caData(d.certificateAuthority, c.name), source: 'described' })
+    clusters.push({ name: c.name, region: c.region, endpoint: d.endpoint, certificateAuthority: d.certificateAuthority.replace(/\s+/g, ''), source: 'described' })
   }
   for (const region of discoverRegions) {
     const names = [...await call(() => eks.listClusters(region), `ListClusters in ${region}`)].sort()
@@ -47,7 +47,7 @@ export async function resolveClusters (listed: readonly Cluster[], discoverRegio
         notes.push(`skipped cluster ${name} in ${region}: no endpoint or CA yet (status ${d.status ?? 'unknown'})`)
         continue
       }
-      clusters.push({ name, region, endpoint: d.endpoint, certificateAuthority: caData(d.certificateAuthority, name), source: 'discovered' })
+      clusters.push({ name, region, endpoint: d.endpoint, certificateAuthority: d.certificateAuthority.replace(/\s+/g, ''), source: 'discovered' })
     }
   }
   return { clusters, notes }
@@ -61,8 +61,10 @@ async function call<T> (fn: () => Promise<T>, what: string): Promise<T> {
   }
 }
 
-// The CA as kubeconfig's certificate-authority-data wants it: base64 of a PEM certificate.
-function caData (b64: string, cluster: string): string {
+// A CA typed into the config, as kubeconfig's certificate-authority-data wants it: base64
+// of a PEM certificate (a PEM pasted as it is, or a path, is caught here). What EKS
+// itself answers is taken as it comes.
+function configuredCa (b64: string, cluster: string): string {
   const data = b64.replace(/\s+/g, '')
   if (!Buffer.from(data, 'base64').toString('latin1').includes('-----BEGIN CERTIFICATE-----')) {
     throw kubeconfigError('BASTION_ADMIN_KUBECONFIG_CONFIG_INVALID', `the certificate authority of cluster ${cluster} is not base64 of a PEM certificate`)

@@ -60,3 +60,10 @@ t.test('a failed EKS call fails the run, naming the call', async (t) => {
 t.test('a CA that is not base64 of a PEM certificate is refused', async (t) => {
   await t.rejects(resolveClusters([{ name: 'x', region: 'eu-west-1', endpoint: 'https://x', certificateAuthority: Buffer.from('not a cert').toString('base64') }], [], eks()), { code: 'BASTION_ADMIN_KUBECONFIG_CONFIG_INVALID', message: /cluster x/ })
 })
+
+t.test("what EKS answers as the CA is taken as it comes (an emulator's is not a PEM)", async (t) => {
+  const e = eks()
+  e.clusters.set('eu-west-1/emulated', { endpoint: 'https://e.eks', certificateAuthority: 'KXcvD8pT\na1ShMWwl', status: 'ACTIVE' })
+  const r = await resolveClusters([{ name: 'emulated', region: 'eu-west-1' }], [], e)
+  t.equal(r.clusters[0]?.certificateAuthority, 'KXcvD8pTa1ShMWwl')
+})
