@@ -1,6 +1,6 @@
 // The one way setup and doctor run host commands (install.sh, sshd, usermod, systemctl):
 // a narrow interface that unit tests replace with a fake, and a real one over execa with
-// a timeout, a fixed locale and none of the caller's NODE_OPTIONS.
+// a timeout, a fixed locale and a clean environment.
 import { execa } from 'execa'
 import { setupError } from './errors.ts'
 
@@ -11,6 +11,7 @@ export interface Exec {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000
+const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 // A command that cannot start at all, or runs past its timeout, throws; any exit status
 // is an answer for the caller to judge.
@@ -21,7 +22,10 @@ export function execaExec (): Exec {
         reject: false,
         stdin: 'ignore',
         timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        env: { LC_ALL: 'C', NODE_OPTIONS: '' }
+        // A clean environment: nothing from the caller (Chef's, a shell's) reaches
+        // install.sh, usermod or sshd, and messages are in stable English.
+        env: { PATH: SAFE_PATH, LC_ALL: 'C' },
+        extendEnv: false
       })
       if (r.exitCode === undefined) {
         throw setupError('BASTION_ADMIN_SETUP_COMMAND_FAILED', `${cmd} could not run: ${r.shortMessage ?? 'unknown error'}`, r)
