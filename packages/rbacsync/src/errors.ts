@@ -13,7 +13,7 @@ export const codes = {
   BASTION_RBACSYNC_AWS_AUTH_INVALID: 'kube-system/aws-auth cannot be parsed',
   BASTION_RBACSYNC_AWS_AUTH_CONFLICT: 'aws-auth kept changing under us; retries exhausted',
   BASTION_RBACSYNC_STALE_GROUP: 'A group of a scope that no longer exists still has members',
-  BASTION_RBACSYNC_CLUSTER_UNREACHABLE: 'How to reach a cluster\'s API could not be worked out'
+  BASTION_RBACSYNC_CLUSTER_UNREACHABLE: 'How to reach a cluster\'s API could not be worked out; counts as a failed read'
 } as const
 
 export type ErrorCode = keyof typeof codes

@@ -57,10 +57,6 @@ class Sha256 {
   async digest (): Promise<Uint8Array> {
     return new Uint8Array(this.h.digest())
   }
-
-  reset (): void {
-    throw new Error('Sha256.reset is not supported')
-  }
 }
 
 function toBuffer (data: string | ArrayBuffer | ArrayBufferView): Buffer {

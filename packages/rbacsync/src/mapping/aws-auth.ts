@@ -91,7 +91,7 @@ export function editAwsAuth (current: ConfigMap | undefined, intent: AwsAuthInte
   const metadata = current === undefined ? { ...AWS_AUTH } : { ...current.metadata }
   result.configMap = {
     metadata: { ...metadata, annotations: { ...annotations, [AWS_AUTH_OWNED_ANNOTATION]: ownedAfter } },
-    data: { ...current?.data, mapRoles: modified ? doc.toString({ lineWidth: 0 }) : text }
+    data: { ...current?.data, mapRoles: modified ? doc.toString({ lineWidth: 0, flowCollectionPadding: false }) : text }
   }
   return result
 }

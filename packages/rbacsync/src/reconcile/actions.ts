@@ -2,7 +2,7 @@
 // roles must exist before anything points at them), then RBAC objects (bindings are
 // dropped before their roles), then the identity mapping (a user is mapped only once
 // bound, and unmapped before their role goes), then deletions in IAM.
-import type { RbacObject } from '../kube/objects.ts'
+import { isBinding, type RbacObject } from '../kube/objects.ts'
 import type { AwsAuthIntent } from '../mapping/aws-auth.ts'
 
 export type Action =
@@ -21,7 +21,7 @@ export type Action =
 
 export type Op = Action['op']
 
-const isBindingObject = (a: Action): boolean => 'object' in a && (a.object.kind === 'ClusterRoleBinding' || a.object.kind === 'RoleBinding')
+const isBindingObject = (a: Action): boolean => 'object' in a && isBinding(a.object.kind)
 
 // Actions of one phase run concurrently; phases run one after the other.
 export function phaseOf (a: Action): number {

@@ -9,7 +9,7 @@ import { AWS_AUTH, AwsAuthInvalid, editAwsAuth } from '../mapping/aws-auth.ts'
 import type { AccessEntriesPort } from '../mapping/access-entries.ts'
 import type { ClusterSyncSettings } from '../config/schema.ts'
 import type { ApiResource } from '../model/tiers.ts'
-import { describeError, problem, type Problem } from '../errors.ts'
+import { describeError, problem, type ErrorCode, type Problem } from '../errors.ts'
 import { mapLimit } from './limit.ts'
 
 export interface IamState {
@@ -50,8 +50,8 @@ export interface Observation {
 
 export async function observe (iam: IamPort, iamPath: string, sources: readonly ClusterSource[], concurrency: number): Promise<Observation> {
   const failures: Problem[] = []
-  const fail = (subject: string, what: string, err: unknown): undefined => {
-    failures.push(problem(err instanceof AwsAuthInvalid ? 'BASTION_RBACSYNC_AWS_AUTH_INVALID' : 'BASTION_RBACSYNC_READ_FAILED', subject, `could not read ${what}: ${describeError(err)}`))
+  const fail = (subject: string, what: string, err: unknown, code: ErrorCode = err instanceof AwsAuthInvalid ? 'BASTION_RBACSYNC_AWS_AUTH_INVALID' : 'BASTION_RBACSYNC_READ_FAILED'): undefined => {
+    failures.push(problem(code, subject, `could not read ${what}: ${describeError(err)}`))
     return undefined
   }
   const ports = new Map<string, ClusterPorts>()
@@ -62,7 +62,7 @@ export async function observe (iam: IamPort, iamPath: string, sources: readonly 
       try {
         p = await source.open()
       } catch (err) {
-        return fail(source.name, 'how to reach the cluster', err)
+        return fail(source.name, 'how to reach the cluster', err, 'BASTION_RBACSYNC_CLUSTER_UNREACHABLE')
       }
       ports.set(source.name, p)
       return readCluster(source, p, (what, err) => fail(source.name, what, err))

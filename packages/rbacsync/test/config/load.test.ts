@@ -1,0 +1,44 @@
+// The config file as rbacsync reads it: defaults, required keys, cross-checks, errors.
+import t from 'tap'
+import { join } from 'node:path'
+import { loadConfig, parseConfig } from '../../src/config/load.ts'
+import { defaultClusterSettings } from '../../src/config/schema.ts'
+import { testConfig } from '../fixtures/config.ts'
+
+const base = 'aws: {accountId: "123456789012"}\nclusters: [{name: hyades, region: eu-west-1}]\n'
+const problems = (text: string): string[] => {
+  try { parseConfig(text) } catch (err) { return ((err as Error).cause as { problems?: string[] }).problems ?? [] }
+  return []
+}
+
+t.test('defaults: path /k8s-access/, aws-auth, every namespace but kube-*', async (t) => {
+  const c = testConfig()
+  t.equal(c.rbacsync.iam.path, '/k8s-access/')
+  t.equal(c.rbacsync.iam.maxSessionDurationSeconds, 3600)
+  t.equal(c.rbacsync.kubernetes.pageSize, 500)
+  t.same(defaultClusterSettings(), { identityMapping: 'aws-auth', includeNamespaces: ['*'], excludeNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'] })
+})
+
+t.test('the trusted principals are required; the section must name listed clusters only', async (t) => {
+  t.same(problems(base), ['rbacsync.iam.trustedPrincipalArns: required key is missing'])
+  const r = 'rbacsync: {iam: {trustedPrincipalArns: ["arn:aws:iam::123456789012:role/b"]}, clusters: {pleiades: {}, hyades: {context: x}}}\n'
+  t.same(problems(base + r), ['rbacsync.clusters.pleiades: no cluster of that name in the top-level clusters list', 'rbacsync.clusters.hyades.context: only means something with a kubeconfig'])
+  t.same(problems('aws: {accountId: "123456789012"}\nrbacsync: {iam: {trustedPrincipalArns: ["arn:aws:iam::123456789012:role/b"]}}\n'), ['clusters: rbacsync needs at least one cluster to sync'])
+})
+
+t.test('unknown keys and bad values are refused by key path; other sections are left to their owners', async (t) => {
+  const r = 'rbacsync: {iam: {trustedPrincipalArns: ["arn:aws:iam::123456789012:role/b"], path: "no-slash"}, clusters: {hyades: {identityMapping: configmap, colour: red}}}\nshell: {anything: 1}\nmetadataproxy: {x: 1}\n'
+  t.match(problems(base + r).sort(), [/^rbacsync\.clusters\.hyades\.colour: unknown key/, /^rbacsync\.clusters\.hyades\.identityMapping: /, /^rbacsync\.iam\.path: /])
+  t.throws(() => parseConfig(base + r), { name: 'RbacsyncError', code: 'BASTION_RBACSYNC_CONFIG_INVALID' })
+})
+
+t.test('an unreadable file has its own code; a readable one loads', async (t) => {
+  const dir = t.testdir({ 'ok.yaml': base + 'rbacsync: {iam: {trustedPrincipalArns: ["arn:aws:iam::123456789012:role/b"]}}\n' })
+  t.equal((await loadConfig(join(dir, 'ok.yaml'))).clusters[0]?.name, 'hyades')
+  await t.rejects(loadConfig(join(dir, 'missing.yaml')), { code: 'BASTION_RBACSYNC_CONFIG_UNREADABLE', message: /missing\.yaml/ })
+  await t.rejects(loadConfig(dir), { code: 'BASTION_RBACSYNC_CONFIG_UNREADABLE' })
+})
+
+t.test('a non-config error passes through untouched', async (t) => {
+  t.throws(() => parseConfig(null as unknown as string), TypeError)
+})
