@@ -137,8 +137,11 @@ export class ContainerIndex {
       else if (action === 'disconnect') this.#remove(containerId, 'network disconnect')
       return
     }
-    if (action === 'start' || action === 'unpause' || action === 'restart') await this.#refresh(containerId)
-    else if (action === 'die' || action === 'stop' || action === 'kill' || action === 'destroy' || action === 'pause' || action === 'oom') this.#remove(containerId, action)
+    // kill and oom do not mean the container stopped (`docker kill -s HUP`, a process
+    // killed for memory inside a running container): ask Docker. When it did stop, the
+    // die event that follows removes it as well.
+    if (action === 'start' || action === 'unpause' || action === 'restart' || action === 'kill' || action === 'oom') await this.#refresh(containerId)
+    else if (action === 'die' || action === 'stop' || action === 'destroy' || action === 'pause') this.#remove(containerId, action)
   }
 
   async #refresh (id: string): Promise<void> {

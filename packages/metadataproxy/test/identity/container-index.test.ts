@@ -85,8 +85,23 @@ t.test('containers without the bastion.user label are never indexed', async (t) 
   t.equal(index.size, 0)
 })
 
-t.test('a start event adds a container; die, destroy, stop, kill, pause and oom remove it', async (t) => {
-  for (const action of ['die', 'destroy', 'stop', 'kill', 'pause', 'oom']) {
+t.test('kill and oom keep a container Docker still reports running, and remove one it does not', async (t) => {
+  for (const action of ['kill', 'oom']) {
+    const { docker, index, startContainer } = setup(t)
+    await index.start()
+    await startContainer(A, IP1, 1n)
+    docker.stream().push(containerEvent(action, A, 2n))
+    await settle()
+    t.equal(index.lookup(IP1)?.id, A, `kept after ${action} (a signal, or one process killed, not the container)`)
+    docker.containers.set(A, container(A, IP1, { running: false }))
+    docker.stream().push(containerEvent(action, A, 3n))
+    await settle()
+    t.equal(index.lookup(IP1), undefined, `removed after ${action} once Docker says it stopped`)
+  }
+})
+
+t.test('a start event adds a container; die, destroy, stop and pause remove it', async (t) => {
+  for (const action of ['die', 'destroy', 'stop', 'pause']) {
     const { docker, index, startContainer } = setup(t)
     await index.start()
     await startContainer(A, IP1, 1n)
