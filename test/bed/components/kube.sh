@@ -1,7 +1,11 @@
 # A real Kubernetes API for the rbacsync and end-to-end suites: Debian's etcd-server
 # and kube-apiserver (built by gotools.sh), both on loopback only. No controller
 # manager runs: a deleted namespace stays Terminating until its finalizer is cleared
-# (test/fixtures/kube.ts does that), and no service-account tokens are minted.
+# (test/integration/rbacsync/fixtures/sandbox.ts does that), and no service-account
+# tokens are minted.
+# A second kube-apiserver, the sandbox, shares etcd under another prefix: the rbacsync
+# suite rebuilds its whole world there (wiping aws-auth and every object it made)
+# without touching the cluster the local bastion and the end-to-end suite use.
 #   PKI (openssl, made once)  /var/lib/bastion-testbed/kube/pki: CA, serving cert for
 #                             127.0.0.1, service-account key pair, admin client cert
 #                             in group system:masters
@@ -19,6 +23,7 @@ KUBE_STATE="${KUBE_STATE:-/var/lib/bastion-testbed/kube}"
 KUBE_PKI="$KUBE_STATE/pki"
 KUBE_RUN="$BASTION_RUN/kube"
 KUBE_PORT="${KUBE_PORT:-6443}"
+KUBE_SANDBOX_PORT="${KUBE_SANDBOX_PORT:-6444}"
 KUBE_CONTAINER_IP="${KUBE_CONTAINER_IP:-10.253.0.1}"
 ETCD_DATA="${ETCD_DATA:-/var/lib/bastion-testbed/etcd}"
 # Not etcd's default ports, so a system etcd (the package's own service) cannot collide.
@@ -87,14 +92,15 @@ rules:
 POLICY
 }
 
+# _kube_kubeconfig NAME PORT: an admin kubeconfig for the API server on PORT.
 _kube_kubeconfig() {
-  write_if_changed "$KUBE_RUN/admin.kubeconfig" 600 <<KC
+  write_if_changed "$KUBE_RUN/$1.kubeconfig" 600 <<KC
 apiVersion: v1
 kind: Config
 clusters:
   - name: bastion-testbed
     cluster:
-      server: https://127.0.0.1:$KUBE_PORT
+      server: https://127.0.0.1:$2
       certificate-authority: $KUBE_PKI/ca.crt
 users:
   - name: bastion-testbed-admin
@@ -117,6 +123,41 @@ _kube_container_relay() {
     --cert "$KUBE_PKI/admin.crt" --key "$KUBE_PKI/admin.key" "https://$KUBE_CONTAINER_IP:$KUBE_PORT/readyz"
 }
 
+# _kube_apiserver NAME STEM PORT ETCD_PREFIX AUDIT_LOG [WEBHOOK_KUBECONFIG]: starts (or,
+# when its command line or the files it names changed, restarts) one kube-apiserver;
+# its arguments, checksum and log are $KUBE_RUN/STEM.{args,sha,log}.
+_kube_apiserver() {
+  local name="$1" stem="$2" port="$3" prefix="$4" audit="$5" webhook="${6:-}"
+  local args=("$(readlink -f "$BASTION_BIN/kube-apiserver")"
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$port"
+    --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT"
+    --tls-cert-file="$KUBE_PKI/apiserver.crt" --tls-private-key-file="$KUBE_PKI/apiserver.key"
+    --client-ca-file="$KUBE_PKI/ca.crt"
+    --service-account-key-file="$KUBE_PKI/sa.pub" --service-account-signing-key-file="$KUBE_PKI/sa.key"
+    --service-account-issuer=https://kubernetes.default.svc --service-cluster-ip-range=10.96.0.0/16
+    --authorization-mode=Node,RBAC --anonymous-auth=false --endpoint-reconciler-type=none
+    --audit-policy-file="$KUBE_STATE/audit-policy.yaml" --audit-log-path="$audit"
+    --audit-log-format=json --audit-log-maxsize=100 --audit-log-maxbackup=3)
+  [ "$prefix" = /registry ] || args+=(--etcd-prefix="$prefix")
+  if [ -n "$webhook" ] && [ -f "$webhook" ]; then
+    args+=(--authentication-token-webhook-config-file="$webhook" --authentication-token-webhook-cache-ttl=5s)
+  fi
+  # The command line, and the files it names whose content matters, decide a restart.
+  local sum; sum="$( { printf '%s\n' "${args[@]}"; [ -n "$webhook" ] && [ -f "$webhook" ] && cat "$webhook"; cat "$KUBE_STATE/audit-policy.yaml" "$KUBE_PKI/apiserver.crt"; } | sha256sum | cut -c1-16)"
+  printf '%s\n' "${args[@]}" | write_if_changed "$KUBE_RUN/$stem.args" 644
+  if [ "$(cat "$KUBE_RUN/$stem.sha" 2>/dev/null)" != "$sum" ]; then
+    stop_daemon "$name"
+    echo "$sum" > "$KUBE_RUN/$stem.sha"
+  fi
+  start_daemon "$name" "$KUBE_RUN/$stem.log" "${args[@]}"
+}
+
+# _kube_ready NAME PORT: waits for /readyz.
+_kube_ready() {
+  wait_for "$1 on 127.0.0.1:$2" 90 curl -sf --cacert "$KUBE_PKI/ca.crt" \
+    --cert "$KUBE_PKI/admin.crt" --key "$KUBE_PKI/admin.key" "https://127.0.0.1:$2/readyz"
+}
+
 bed_kube() {
   apt_install openssl curl
   local apiserver="$BASTION_BIN/kube-apiserver"
@@ -125,31 +166,12 @@ bed_kube() {
   _kube_pki
   _kube_etcd
   _kube_audit_policy
-  local args=("$(readlink -f "$apiserver")"
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$KUBE_PORT"
-    --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT"
-    --tls-cert-file="$KUBE_PKI/apiserver.crt" --tls-private-key-file="$KUBE_PKI/apiserver.key"
-    --client-ca-file="$KUBE_PKI/ca.crt"
-    --service-account-key-file="$KUBE_PKI/sa.pub" --service-account-signing-key-file="$KUBE_PKI/sa.key"
-    --service-account-issuer=https://kubernetes.default.svc --service-cluster-ip-range=10.96.0.0/16
-    --authorization-mode=Node,RBAC --anonymous-auth=false --endpoint-reconciler-type=none
-    --audit-policy-file="$KUBE_STATE/audit-policy.yaml" --audit-log-path="$KUBE_RUN/audit.log"
-    --audit-log-format=json --audit-log-maxsize=100 --audit-log-maxbackup=3)
-  local webhook="$KUBE_RUN/authenticator-webhook.kubeconfig"
-  if [ -f "$webhook" ]; then
-    args+=(--authentication-token-webhook-config-file="$webhook" --authentication-token-webhook-cache-ttl=5s)
-  fi
-  # The command line, and the files it names whose content matters, decide a restart.
-  local sum; sum="$( { printf '%s\n' "${args[@]}"; [ -f "$webhook" ] && cat "$webhook"; cat "$KUBE_STATE/audit-policy.yaml" "$KUBE_PKI/apiserver.crt"; } | sha256sum | cut -c1-16)"
-  printf '%s\n' "${args[@]}" | write_if_changed "$KUBE_RUN/apiserver.args" 644
-  if [ "$(cat "$KUBE_RUN/apiserver.sha" 2>/dev/null)" != "$sum" ]; then
-    stop_daemon kube-apiserver
-    echo "$sum" > "$KUBE_RUN/apiserver.sha"
-  fi
-  start_daemon kube-apiserver "$KUBE_RUN/apiserver.log" "${args[@]}"
-  _kube_kubeconfig
-  wait_for "kube-apiserver on 127.0.0.1:$KUBE_PORT" 90 curl -sf --cacert "$KUBE_PKI/ca.crt" \
-    --cert "$KUBE_PKI/admin.crt" --key "$KUBE_PKI/admin.key" "https://127.0.0.1:$KUBE_PORT/readyz"
+  _kube_apiserver kube-apiserver apiserver "$KUBE_PORT" /registry "$KUBE_RUN/audit.log" "$KUBE_RUN/authenticator-webhook.kubeconfig"
+  _kube_apiserver kube-apiserver-sandbox sandbox-apiserver "$KUBE_SANDBOX_PORT" /registry-sandbox "$KUBE_RUN/audit-sandbox.log"
+  _kube_kubeconfig admin "$KUBE_PORT"
+  _kube_kubeconfig sandbox "$KUBE_SANDBOX_PORT"
+  _kube_ready kube-apiserver "$KUBE_PORT"
+  _kube_ready kube-apiserver-sandbox "$KUBE_SANDBOX_PORT"
 
   _kube_container_relay
   env_set BASTION_TEST_KUBECONFIG "$KUBE_RUN/admin.kubeconfig"
@@ -163,11 +185,14 @@ bed_kube() {
   env_set BASTION_TEST_KUBE_ADMIN_KEY "$KUBE_PKI/admin.key"
   env_set BASTION_TEST_KUBE_AUDIT_LOG "$KUBE_RUN/audit.log"
   env_set BASTION_TEST_KUBE_APISERVER_ARGS "$KUBE_RUN/apiserver.args"
+  env_set BASTION_TEST_SANDBOX_KUBECONFIG "$KUBE_RUN/sandbox.kubeconfig"
+  env_set BASTION_TEST_SANDBOX_KUBE_SERVER "https://127.0.0.1:$KUBE_SANDBOX_PORT"
 }
 
 bed_kube_down() {
   stop_daemon kube-relay
   stop_daemon kube-apiserver
+  stop_daemon kube-apiserver-sandbox
   stop_daemon etcd
   if ip -4 addr show dev lo | grep -q " $KUBE_CONTAINER_IP/32 "; then ip addr del "$KUBE_CONTAINER_IP/32" dev lo; fi
 }
