@@ -4,6 +4,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 for c in "$(dirname "${BASH_SOURCE[0]}")"/components/*.sh; do source "$c"; done
 bed_fake_imds_down
 stop_daemon moto
+bed_e2e_down
 bed_authenticator_down
 bed_kube_down
 stop_daemon sshd

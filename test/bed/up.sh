@@ -19,6 +19,7 @@ bed_go_tools
 bed_authenticator_config
 bed_kube
 bed_authenticator
+bed_e2e
 bed_fake_imds
 bed_shell
 bed_toolbox

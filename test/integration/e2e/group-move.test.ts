@@ -34,7 +34,7 @@ t.test('a group move and a sync take his write access at his next call, without 
 
   const after = await s.run(`kubectl create deployment ${second} --image=nginx`)
   t.not(after.exitCode, 0, 'as a user he no longer can')
-  t.match(after.output, /Forbidden.*User "johnsmith" cannot create resource "deployments" in API group "apps" in the namespace "default"/)
+  t.match(after.output, /is forbidden: User "johnsmith" cannot create resource "deployments" in API group "apps" in the namespace "default"/)
   t.notOk(await exists(`/apis/apps/v1/namespaces/default/deployments/${second}`))
   const read = await s.run('kubectl get pods -A')
   t.equal(read.exitCode, 0, 'he still reads')

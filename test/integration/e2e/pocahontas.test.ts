@@ -31,18 +31,18 @@ t.test('in taurus she lists pods, creates a deployment and a RoleBinding', async
 t.test('kubectl get pods -A is forbidden', async (t) => {
   const r = await ssh(b, 'pocahontas', 'kubectl get pods -A')
   t.not(r.exitCode, 0)
-  t.match(r.stderr, /Forbidden.*User "pocahontas" cannot list resource "pods" in API group "" at the cluster scope/)
+  t.match(r.stderr, /is forbidden: User "pocahontas" cannot list resource "pods" in API group "" at the cluster scope/)
   t.notMatch(r.stdout, /e2e-web/)
 })
 
 t.test('another namespace is forbidden, for reading and for writing', async (t) => {
   const list = await ssh(b, 'pocahontas', 'kubectl get pods -n default')
   t.not(list.exitCode, 0)
-  t.match(list.stderr, /Forbidden.*User "pocahontas" cannot list resource "pods" in API group "" in the namespace "default"/)
+  t.match(list.stderr, /is forbidden: User "pocahontas" cannot list resource "pods" in API group "" in the namespace "default"/)
   const name = `e2e-poca-${suffix()}`
   t.teardown(() => remove(`/apis/apps/v1/namespaces/default/deployments/${name}`))
   const create = await ssh(b, 'pocahontas', `kubectl create deployment ${name} --image=nginx -n default`)
   t.not(create.exitCode, 0)
-  t.match(create.stderr, /Forbidden.*User "pocahontas" cannot create resource "deployments" in API group "apps" in the namespace "default"/)
+  t.match(create.stderr, /is forbidden: User "pocahontas" cannot create resource "deployments" in API group "apps" in the namespace "default"/)
   t.notOk(await exists(`/apis/apps/v1/namespaces/default/deployments/${name}`))
 })

@@ -29,7 +29,7 @@ t.test('no proxy: kubectl fails on credentials, the host role never shows; a res
   t.match(broken.output, /getting credentials: exec: executable aws failed/, 'kubectl says where')
   t.notMatch(broken.output, 'pod/e2e-web')
 
-  const who = await s.run(`aws sts get-caller-identity --endpoint-url ${containerStsEndpoint(b)} --output json`, 120_000)
+  const who = await s.run(`aws sts get-caller-identity --endpoint-url ${containerStsEndpoint()} --output json`, 120_000)
   t.not(who.exitCode, 0, 'no identity at all')
   t.notMatch(who.output, /"Arn"/)
   const imds = await s.run('curl -s -m 5 -o /dev/null -w "%{http_code}" http://169.254.169.254/latest/meta-data/iam/security-credentials/')
