@@ -44,8 +44,12 @@ export function problem (code: ErrorCode, subject: string, message: string, seve
   return { code, severity, subject, message }
 }
 
-// The message of an error from a port, without the stack.
+// Names of our own errors, whose messages already say what failed.
+const SELF_EXPLAINING = new Set(['Error', 'KubeApiError', 'RbacsyncError', 'AwsAuthInvalid'])
+
+// The message of an error from a port, without the stack; an SDK error keeps its name
+// (Throttling, AccessDenied...), which is often the most useful part.
 export function describeError (err: unknown): string {
-  if (err instanceof Error) return err.name !== 'Error' && !err.message.startsWith(err.name) ? `${err.name}: ${err.message}` : err.message
+  if (err instanceof Error) return !SELF_EXPLAINING.has(err.name) && !err.message.startsWith(err.name) ? `${err.name}: ${err.message}` : err.message
   return String(err)
 }

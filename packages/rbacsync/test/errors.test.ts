@@ -37,6 +37,7 @@ t.test('problems default to errors; errors are described with their SDK name', a
   t.equal(problem('BASTION_RBACSYNC_STALE_GROUP', 'g', 'm', 'warning').severity, 'warning')
   t.equal(describeError(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })), 'Throttling: Rate exceeded')
   t.equal(describeError(new Error('plain')), 'plain')
+  t.equal(describeError(new RbacsyncError('BASTION_RBACSYNC_READ_FAILED', 'says it all')), 'says it all')
   t.equal(describeError(new TypeError('TypeError: already named')), 'TypeError: already named')
   t.equal(describeError('text'), 'text')
 })
