@@ -38,7 +38,7 @@ t.test('one kubectl call through ssh is in the session log, the credential log a
 
   const s = await session(b, 'johnsmith', t)
   const call = await s.run('kubectl get pods -n default -o name')
-  t.equal(call.exitCode, 0, call.output)
+  t.equal(call.exitCode, 0, 'it succeeds', { output: call.output })
   await s.end()
 
   const start = await lineIn(sessionsLog, (v) => v.event === 'session-start' && v.user === 'johnsmith' && v.time >= since && v.tty === true)
@@ -60,7 +60,7 @@ t.test('one kubectl call through ssh is in the session log, the credential log a
   t.equal(event?.annotations?.['authorization.k8s.io/decision'], 'allow')
 
   const r = await bastion(b, ['audit', '--user', 'johnsmith', '--since', since, '--json'])
-  t.equal(r.exitCode, 0, r.stderr)
+  t.equal(r.exitCode, 0, 'it succeeds', { stderr: r.stderr })
   const timeline = JSON.parse(r.stdout)
   t.same(timeline.warnings, [], 'every trail was read, nothing was odd')
   const kinds = timeline.entries.map((e: { kind: string }) => e.kind)

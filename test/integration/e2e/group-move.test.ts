@@ -19,7 +19,7 @@ t.test('a group move and a sync take his write access at his next call, without 
   t.teardown(() => remove(`/apis/apps/v1/namespaces/default/deployments/${second}`))
 
   const before = await s.run(`kubectl create deployment ${first} --image=nginx`)
-  t.equal(before.exitCode, 0, `as a poweruser he creates a deployment: ${before.output}`)
+  t.equal(before.exitCode, 0, 'as a poweruser he creates a deployment', { output: before.output })
 
   t.teardown(async () => {
     if ((await groups.groupsOf('johnsmith')).includes('k8s-user@hyades')) await groups.remove('johnsmith', 'k8s-user@hyades')
@@ -30,7 +30,7 @@ t.test('a group move and a sync take his write access at his next call, without 
   await groups.remove('johnsmith', 'k8s-poweruser@hyades')
   await groups.add('johnsmith', 'k8s-user@hyades')
   const sync = await rbacsync(b)
-  t.equal(sync.exitCode, 0, `rbacsync: ${sync.stdout}\n${sync.stderr}`)
+  t.equal(sync.exitCode, 0, 'rbacsync applies the move', { stdout: sync.stdout, stderr: sync.stderr })
 
   const after = await s.run(`kubectl create deployment ${second} --image=nginx`)
   t.not(after.exitCode, 0, 'as a user he no longer can')

@@ -11,7 +11,7 @@ await seedPods()
 
 t.test('kubectl get pods -A lists the pods of every namespace', async (t) => {
   const r = await ssh(b, 'johnsmith', 'kubectl get pods -A')
-  t.equal(r.exitCode, 0, r.stderr)
+  t.equal(r.exitCode, 0, 'it succeeds', { stderr: r.stderr })
   t.match(r.stdout, /^NAMESPACE\s+NAME\s+READY\s+STATUS/m)
   t.match(r.stdout, /^default\s+e2e-web\s/m)
   t.match(r.stdout, /^taurus\s+e2e-taurus-web\s/m)
@@ -21,7 +21,7 @@ t.test('kubectl create deployment works', async (t) => {
   const name = `e2e-john-${randomBytes(3).toString('hex')}`
   t.teardown(() => remove(`/apis/apps/v1/namespaces/default/deployments/${name}`))
   const r = await ssh(b, 'johnsmith', `kubectl create deployment ${name} --image=nginx`)
-  t.equal(r.exitCode, 0, r.stderr)
+  t.equal(r.exitCode, 0, 'it succeeds', { stderr: r.stderr })
   t.match(r.stdout, `deployment.apps/${name} created`)
   t.ok(await exists(`/apis/apps/v1/namespaces/default/deployments/${name}`), 'the cluster has it')
 })
@@ -37,6 +37,6 @@ t.test('kubectl create clusterrolebinding is forbidden', async (t) => {
 
 t.test('aws sts get-caller-identity, asked of the emulator, shows assumed-role/johnsmith/johnsmith', async (t) => {
   const r = await ssh(b, 'johnsmith', `aws sts get-caller-identity --endpoint-url ${containerStsEndpoint()} --output json`)
-  t.equal(r.exitCode, 0, r.stderr)
+  t.equal(r.exitCode, 0, 'it succeeds', { stderr: r.stderr })
   t.match(JSON.parse(r.stdout).Arn, /^arn:aws:sts::\d{12}:assumed-role\/johnsmith\/johnsmith$/)
 })

@@ -11,19 +11,19 @@ const suffix = (): string => randomBytes(3).toString('hex')
 
 t.test('in taurus she lists pods, creates a deployment and a RoleBinding', async (t) => {
   const list = await ssh(b, 'pocahontas', 'kubectl get pods -n taurus')
-  t.equal(list.exitCode, 0, list.stderr)
+  t.equal(list.exitCode, 0, 'it succeeds', { stderr: list.stderr })
   t.match(list.stdout, /^e2e-taurus-web\s/m)
 
   const deploy = `e2e-poca-${suffix()}`
   t.teardown(() => remove(`/apis/apps/v1/namespaces/taurus/deployments/${deploy}`))
   const d = await ssh(b, 'pocahontas', `kubectl create deployment ${deploy} --image=nginx -n taurus`)
-  t.equal(d.exitCode, 0, d.stderr)
+  t.equal(d.exitCode, 0, 'it succeeds', { stderr: d.stderr })
   t.ok(await exists(`/apis/apps/v1/namespaces/taurus/deployments/${deploy}`))
 
   const binding = `e2e-poca-${suffix()}`
   t.teardown(() => remove(`/apis/rbac.authorization.k8s.io/v1/namespaces/taurus/rolebindings/${binding}`))
   const rb = await ssh(b, 'pocahontas', `kubectl create rolebinding ${binding} --clusterrole=view --user=johnsmith -n taurus`)
-  t.equal(rb.exitCode, 0, rb.stderr)
+  t.equal(rb.exitCode, 0, 'it succeeds', { stderr: rb.stderr })
   t.match(rb.stdout, `rolebinding.rbac.authorization.k8s.io/${binding} created`)
   t.ok(await exists(`/apis/rbac.authorization.k8s.io/v1/namespaces/taurus/rolebindings/${binding}`))
 })

@@ -15,7 +15,7 @@ await seedPods()
 t.test('no proxy: kubectl fails on credentials, the host role never shows; a restart heals the same session', async (t) => {
   const s = await session(b, 'johnsmith', t)
   const ok = await s.run('kubectl get pods -n default -o name')
-  t.equal(ok.exitCode, 0, ok.output)
+  t.equal(ok.exitCode, 0, 'it succeeds', { output: ok.output })
   t.match(ok.output, 'pod/e2e-web')
 
   const imdsBefore = statSync(imdsLog, { throwIfNoEntry: false })?.size ?? 0
@@ -44,6 +44,6 @@ t.test('no proxy: kubectl fails on credentials, the host role never shows; a res
   await proxy.restart()
   restarted = true
   const healed = await s.run('kubectl get pods -n default -o name', 120_000)
-  t.equal(healed.exitCode, 0, healed.output)
+  t.equal(healed.exitCode, 0, 'it succeeds', { output: healed.output })
   t.match(healed.output, 'pod/e2e-web')
 })
