@@ -1,15 +1,17 @@
 // The write half of a run: the plan's actions, phase by phase (see actions.ts), each
 // phase with bounded concurrency. A failed write is reported and the run goes on with
-// whatever does not depend on it: a user whose role could not be created is not
-// mapped, and a role whose mapping could not be removed is not deleted.
+// whatever does not depend on it: a user whose role could not be created is neither
+// mapped nor bound, and a role whose mapping could not be removed is not deleted.
 import type { IamPort } from '../iam/iam-api.ts'
 import { trustPolicy } from '../iam/trust-policy.ts'
 import { isConflict } from '../kube/api.ts'
+import type { RbacObject } from '../kube/objects.ts'
 import { AWS_AUTH, editAwsAuth } from '../mapping/aws-auth.ts'
 import { OWNER_TAG, USER_TAG_KEY } from '../model/marks.ts'
 import { describeError, problem, RbacsyncError, type ErrorCode, type Problem } from '../errors.ts'
 import { phaseOf, type Action } from './actions.ts'
 import { mapLimit } from './limit.ts'
+import { upToDate } from './rbac-objects.ts'
 import type { ClusterPorts, Observation } from './observe.ts'
 
 export interface ApplySettings {
@@ -54,8 +56,12 @@ export async function applyPlan (actions: readonly Action[], iam: IamPort, obs: 
       case 'updateTrust': return iam.updateTrustPolicy(a.role, trustPolicy(s.trustedPrincipalArns))
       case 'updateMaxSession': return iam.updateMaxSessionDuration(a.role, a.seconds)
       case 'deleteRole': return iam.deleteRole(a.role)
-      case 'createObject': return ports(a.cluster).kube.create(a.object)
-      case 'replaceObject': return ports(a.cluster).kube.replace(a.object)
+      case 'createObject': return ports(a.cluster).kube.create(withoutUsers(a.object, noRole))
+      case 'replaceObject': {
+        const object = withoutUsers(a.object, noRole)
+        if (object !== a.object && upToDate(a.before, object)) return
+        return ports(a.cluster).kube.replace(object)
+      }
       case 'deleteObject': return ports(a.cluster).kube.remove(a.object)
       case 'updateAwsAuth': return updateAwsAuth(a, ports(a.cluster), obs.clusters.get(a.cluster)?.awsAuth, noRole, s.conflictRetries)
       case 'createAccessEntry': return ports(a.cluster).accessEntries!.create(a.cluster, { principalArn: a.principalArn, username: a.user, tags: { [OWNER_TAG.Key]: OWNER_TAG.Value } })
@@ -102,6 +108,13 @@ export async function applyPlan (actions: readonly Action[], iam: IamPort, obs: 
     }
   }
   return { results, problems }
+}
+
+// A binding without the users whose role could not be created: a name nobody maps is
+// still a name someone else's mapping could use.
+function withoutUsers (o: RbacObject, users: ReadonlySet<string>): RbacObject {
+  if (o.subjects === undefined || !o.subjects.some((s) => s.kind === 'User' && users.has(s.name))) return o
+  return { ...o, subjects: o.subjects.filter((s) => !(s.kind === 'User' && users.has(s.name))) }
 }
 
 function isEntityExists (error: string | undefined): boolean {

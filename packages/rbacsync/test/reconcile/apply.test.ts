@@ -95,3 +95,16 @@ t.test('an aws-auth write refused for another reason than a conflict is not retr
   t.equal(w.kube.calls.filter((c) => c === 'writeConfigMap').length, 1)
   t.match(r.problems, [{ code: 'BASTION_RBACSYNC_WRITE_FAILED', message: /update aws-auth on hyades: .*403 configmaps is forbidden/ }])
 })
+
+t.test('a user whose role could not be created is neither mapped nor bound', async (t) => {
+  const w = world()
+  w.iam.addGroup('k8s-user@hyades', ['alice', 'altair'])
+  w.iam.foreignNames.add('altair')
+  let r = await w.sync()
+  t.match(r.problems, [{ code: 'BASTION_RBACSYNC_FOREIGN_CONFLICT', message: /create IAM role altair: .*already exists/ }])
+  t.same(w.kube.get('ClusterRoleBinding', 'k8s-user@hyades')?.subjects?.map((s) => s.name), ['alice'])
+  w.kube.calls = []
+  r = await w.sync()
+  t.same(w.kube.writes(), [], 'the next run sees the same conflict and writes nothing to the cluster')
+  t.ok(r.results.some((x) => x.action.op === 'replaceObject' && x.ok), 'the planned update turned into nothing')
+})
