@@ -20,6 +20,7 @@ interface Teardown { teardown (fn: () => unknown): void }
 export interface Scratch {
   tag: string
   root: string
+  repository: string
   config: string
   chainPrefix: string
   bridge: string
@@ -42,15 +43,27 @@ export async function scratch (t: Teardown, opts: { users?: number } = {}): Prom
   const users = Array.from({ length: opts.users ?? 2 }, (_, i) => `bt-setup-${tag}${String.fromCharCode(97 + i)}`)
   const need = bedFacts()
   const config = join(root, 'etc/bastion/bastion.yaml')
+  const repository = `bt-setup/toolbox-${tag}`
   const doc = {
     aws: { accountId: '123456789012', region: 'eu-west-1', stsEndpoint: need('BASTION_TEST_STS_ENDPOINT') },
     network: { name: `bt-setup-${tag}`, bridge, subnet: `10.254.${parseInt(tag.slice(0, 2), 16)}.0/24` },
     metadataproxy: { iptables: { chainPrefix } },
-    shell: { image: need('BASTION_TEST_SHELL_IMAGE'), allowedGroup: group }
+    shell: { image: need('BASTION_TEST_SHELL_IMAGE'), allowedGroup: group },
+    // A stand-in for images/toolbox (the toolbox's own suite builds the real one): the
+    // offline build's shape, on the bed's Debian base, in seconds.
+    toolbox: {
+      repository,
+      context: join(root, 'src/toolbox'),
+      offline: { base: need('BASTION_TEST_BASE_IMAGE'), k9s: join(root, 'src/k9s') },
+      historyFile: join(root, 'var/lib/bastion/toolbox-images.json')
+    },
+    // The bed's kube-apiserver, listed with its endpoint and CA (no EKS call).
+    clusters: [{ name: 'testbed', region: 'eu-west-1', endpoint: need('BASTION_TEST_KUBE_SERVER'), certificateAuthority: readFileSync(need('BASTION_TEST_KUBE_CA')).toString('base64') }]
   }
   const s: Scratch = {
     tag,
     root,
+    repository,
     config,
     chainPrefix,
     bridge,
@@ -62,6 +75,10 @@ export async function scratch (t: Teardown, opts: { users?: number } = {}): Prom
   mkdirSync(join(root, 'etc/bastion'), { recursive: true, mode: 0o755 })
   mkdirSync(join(root, 'etc/ssh'), { recursive: true, mode: 0o755 })
   s.write(doc)
+  mkdirSync(join(root, 'src/toolbox'), { recursive: true })
+  writeFileSync(join(root, 'src/toolbox/Dockerfile.offline'), 'ARG BASE\nFROM ${BASE}\nCOPY k9s /usr/local/bin/k9s\nLABEL bastion.test=setup\n')
+  writeFileSync(join(root, 'src/toolbox/Dockerfile'), 'FROM scratch\n')
+  writeFileSync(join(root, 'src/k9s'), '#!/bin/sh\necho k9s\n', { mode: 0o755 })
   writeFileSync(join(root, 'etc/ssh/sshd_config'), [
     `Include ${root}/etc/ssh/sshd_config.d/*.conf`,
     `HostKey ${join(dirname(need('BASTION_TEST_SSHD_CONFIG')), 'ssh_host_ed25519_key')}`,
@@ -71,6 +88,8 @@ export async function scratch (t: Teardown, opts: { users?: number } = {}): Prom
   t.teardown(async () => {
     await execa(NODE, [PROXY_BIN, '--config', config, 'iptables', 'remove'], { reject: false })
     for (const u of users) await execa('userdel', ['-r', u], { reject: false })
+    const images = (await execa(DOCKER, ['images', '-q', '--filter', `reference=${repository}`], { reject: false })).stdout.split('\n').filter((l) => l !== '')
+    if (images.length > 0) await execa(DOCKER, ['rmi', '-f', ...new Set(images)], { reject: false })
     await execa('groupdel', [group], { reject: false })
     rmSync(root, { recursive: true, force: true })
   })

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import { NODE, PROXY_BIN, REPO, accounts, bastion, ourRules, scratch, sha256, snapshotTree } from './host.ts'
 
-const STEPS = ['config', 'units', 'iptables', 'shell', 'sshd', 'users', 'image']
+const STEPS = ['config', 'units', 'iptables', 'shell', 'sshd', 'users', 'image', 'kubeconfig']
 // The host's own bastion-shell files (the default instance), which a --root run must
 // never touch.
 const HOST_FILES = ['/usr/local/bin/bastion-shell', '/usr/local/libexec/bastion/shell-session', '/etc/sudoers.d/bastion-shell', '/etc/shells', '/etc/ssh/sshd_config']
@@ -26,6 +26,7 @@ t.test('setup twice: the first run changes the host, the second reports no chang
   t.match(check.stdout, /^iptables: would add nat chain BT-SETUP-/m)
   t.match(check.stdout, /^shell: would create .*\/usr\/local\/bin\/bastion-shell$/m)
   t.match(check.stdout, new RegExp(`^users: would set the login shell of ${s.users[0]} to /usr/local/bin/bastion-shell`, 'm'))
+  t.match(check.stdout, new RegExp(`^kubeconfig: would write ${s.root}/etc/bastion/kube/config \\(1 context: testbed\\)$`, 'm'))
   t.match(check.stdout, /setup --check: \d+ changes pending/)
   t.same(await ourRules(s), [], '--check added no rule')
   t.notOk(existsSync(join(s.root, 'etc/systemd')), '--check wrote no unit')
@@ -34,7 +35,8 @@ t.test('setup twice: the first run changes the host, the second reports no chang
   const first = await bastion(['setup', '--root', s.root, ...users, ...STEPS], { config: s.config })
   t.equal(first.exitCode, 0, first.stderr)
   for (const re of [/^units: wrote .*bastion-imds-firewall\.service$/m, /^iptables: added nat chain /m, /^shell: wrote .*\/etc\/sudoers\.d\/bastion-shell$/m,
-    /^shell: wrote .*\/etc\/ssh\/sshd_config\.d\/bastion\.conf$/m, /^users: created group bt-setup-/m, /^setup: \d+ changes$/m]) t.match(first.stdout, re)
+    /^shell: wrote .*\/etc\/ssh\/sshd_config\.d\/bastion\.conf$/m, /^users: created group bt-setup-/m,
+    new RegExp(`^kubeconfig: wrote ${s.root}/etc/bastion/kube/config \\(1 context: testbed\\)$`, 'm'), /^setup: \d+ changes$/m]) t.match(first.stdout, re)
   t.notMatch(first.stdout, /^image:/m, 'the image was there already')
 
   // What the first run made is what the suite wants.
@@ -43,6 +45,7 @@ t.test('setup twice: the first run changes the host, the second reports no chang
   t.match(unit, `Environment=BASTION_CONFIG=${s.config}`)
   t.match(readFileSync(join(s.root, 'usr/local/libexec/bastion/shell-session'), 'utf8'), `BASTION_CONFIG=${s.config} ${NODE}`)
   t.equal(statSync(join(s.root, 'etc/sudoers.d/bastion-shell')).mode & 0o777, 0o440)
+  t.match(readFileSync(join(s.root, 'etc/bastion/kube/config'), 'utf8'), /server: https:\/\/127\.0\.0\.1:\d+/, 'the kubeconfig names the cluster')
   t.match(readFileSync(join(s.root, 'etc/shells'), 'utf8'), /^\/usr\/local\/bin\/bastion-shell$/m)
   const rules = await execa(NODE, [PROXY_BIN, '--config', s.config, 'iptables', 'check'], { reject: false })
   t.equal(rules.exitCode, 0, `the proxy's own check finds every rule: ${rules.stdout}`)
@@ -133,7 +136,7 @@ t.test('bad input gets a clear error with its code, and nothing is written', asy
 
   s.write({ ...s.doc, shell: { ...s.doc.shell, limits: { pids: 1 } } })
   const shellInvalid = await bastion(['setup', '--root', s.root], { config: s.config })
-  t.match(shellInvalid.stderr, /for the login shell: .*shell\.limits\.pids/s, "the shell's schema is applied too")
+  t.match(shellInvalid.stderr, /for the login shell, toolbox and clusters: .*shell\.limits\.pids/s, "the shell's schema is applied too")
 
   s.write({ ...s.doc, clusters: [{ name: 'a', region: 'eu-west-1', endpoint: 'https://x.example' }] })
   const clusters = await bastion(['setup', '--root', s.root], { config: s.config })
@@ -170,6 +173,29 @@ t.test('an sshd_config that does not apply the drop-in stops setup with the fix'
   const fixed = await bastion(['setup', '--root', s.root, 'shell', 'sshd'], { config: s.config })
   t.equal(fixed.exitCode, 0, fixed.stderr)
   t.equal(fixed.stdout, 'setup: no changes')
+})
+
+t.test('a missing toolbox image is built and tagged as shell.image, once', async (t) => {
+  const s = await scratch(t, { users: 0 })
+  const image = `${s.repository}:configured`
+  s.write({ ...s.doc, shell: { ...s.doc.shell, image } })
+  const check = await bastion(['setup', '--check', '--root', s.root, 'image'], { config: s.config })
+  t.equal(check.exitCode, 2)
+  t.match(check.stdout, `image: would build the toolbox image ${image}`)
+  const build = await bastion(['setup', '--root', s.root, 'image'], { config: s.config })
+  t.equal(build.exitCode, 0, build.stderr)
+  t.match(build.stdout, new RegExp(`^image: built ${image} \\(sha256:[0-9a-f]{12}\\), tagged ${s.repository}:offline-\\d{8}T\\d{6}Z, ${s.repository}:sha-[0-9a-f]{12}, ${image}$`, 'm'))
+  const inspect = await execa('/usr/bin/docker', ['image', 'inspect', '-f', '{{index .Config.Labels "bastion.test"}}', image])
+  t.equal(inspect.stdout, 'setup', 'the image was built from toolbox.context')
+  const configText = readFileSync(s.config, 'utf8')
+  const again = await bastion(['setup', '--root', s.root, 'image'], { config: s.config })
+  t.equal(again.stdout, 'setup: no changes')
+  t.equal(readFileSync(s.config, 'utf8'), configText, 'the config file is not rewritten: no rollout')
+
+  s.write({ ...s.doc, shell: { ...s.doc.shell, image: `${s.repository}@sha256:${'0'.repeat(64)}` } })
+  const digest = await bastion(['setup', '--root', s.root, 'image'], { config: s.config })
+  t.equal(digest.exitCode, 1)
+  t.match(digest.stderr, /cannot be tagged with it.*BASTION_ADMIN_SETUP_IMAGE_FAILED/)
 })
 
 t.test('--help lists the steps and the options', async (t) => {

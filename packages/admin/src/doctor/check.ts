@@ -5,6 +5,7 @@ import type { HostConfig } from '../setup/config.ts'
 import type { DockerProbe } from '../setup/docker.ts'
 import type { Exec } from '../setup/exec.ts'
 import type { HostPaths } from '../setup/paths.ts'
+import type { EksApi } from '../kubeconfig/eks.ts'
 import type { Probe } from './probe.ts'
 
 export interface Problem { problem: string, fix: string }
@@ -24,6 +25,8 @@ export interface DoctorContext {
   // One probe per Docker socket the config names (the shell's and the proxy's).
   docker: (socketPath: string) => DockerProbe
   probe: Probe
+  // EKS, for clusters listed without endpoint and CA, and for discovery.
+  eks: EksApi
   // Whether Docker answered, for the checks that need it; filled in by the docker check.
   dockerUp?: boolean
 }

@@ -7,6 +7,7 @@ import { loadHostConfig } from '../setup/config.ts'
 import { dockerProbe } from '../setup/docker.ts'
 import { execaExec } from '../setup/exec.ts'
 import { DEFAULT_NODE, findAppRoot, hostPaths } from '../setup/paths.ts'
+import { awsEks } from '../kubeconfig/eks.ts'
 import { netProbe } from './probe.ts'
 import type { DoctorContext } from './check.ts'
 
@@ -21,6 +22,7 @@ export async function doctorContext (opts: { config?: string | undefined, root?:
     exec: execaExec(),
     iptables: execaRunner(),
     docker: (socket) => dockerProbe(socket),
-    probe: netProbe()
+    probe: netProbe(),
+    eks: awsEks({ endpoint: config.shell.toolbox.kubeconfig.eksEndpoint, timeoutMs: config.shell.toolbox.kubeconfig.timeoutMs })
   }
 }

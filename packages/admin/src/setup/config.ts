@@ -1,21 +1,20 @@
 // The host's config file as every component that reads it sees it: setup and doctor
 // refuse a file that any of them would refuse, and report all their problems at once.
 import { readFile } from 'node:fs/promises'
-import { Type } from '@sinclair/typebox'
-import { ClustersSection, clusterProblems, parseConfigText, type Cluster } from '@bastion/config'
 import { parseConfig, type Config as ProxyConfig } from '@bastion/metadataproxy'
-import { ShellConfigSchema, type ShellConfig } from '@bastion/shell'
+import type { Cluster } from '@bastion/config'
+import { parseToolboxConfig, type ToolboxConfig } from '../image/config.ts'
 import { setupError } from './errors.ts'
 
 export interface HostConfig {
   path: string
+  text: string
   proxy: Readonly<ProxyConfig>
-  shell: Readonly<ShellConfig>
+  // The shell's sections (the login shell's own schema), the toolbox section and the
+  // clusters list, as `bastion image` and `bastion kubeconfig` read them.
+  shell: Readonly<ToolboxConfig>
   clusters: readonly Cluster[]
 }
-
-// The top-level clusters list, as the kubeconfig writer and rbacsync read it.
-const ClustersView = Type.Object({ clusters: ClustersSection }, { additionalProperties: true })
 
 export async function loadHostConfig (path: string): Promise<HostConfig> {
   let text: string
@@ -38,10 +37,9 @@ export function parseHostConfig (text: string, path: string): HostConfig {
     }
   }
   const proxy = attempt('metadata proxy', () => parseConfig(text, path))
-  const shell = attempt('login shell', () => parseConfigText(ShellConfigSchema, text, path))
-  const clusters = attempt('cluster list', () => parseConfigText(ClustersView, text, path, (c) => clusterProblems(c.clusters)).clusters)
-  if (proxy === undefined || shell === undefined || clusters === undefined) {
+  const shell = attempt('login shell, toolbox and clusters', () => parseToolboxConfig(text, path))
+  if (proxy === undefined || shell === undefined) {
     throw setupError('BASTION_ADMIN_HOST_CONFIG_INVALID', `${path} is not a valid bastion config:\n  ${problems.join('\n  ')}`)
   }
-  return { path, proxy, shell, clusters }
+  return { path, text, proxy, shell, clusters: shell.clusters }
 }

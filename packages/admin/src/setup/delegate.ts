@@ -1,17 +1,35 @@
-// The image and kubeconfig steps run the `bastion image build` and `bastion kubeconfig
-// write` commands of this same suite, with the same config and Node.
+// The image and kubeconfig steps hand their work to the `bastion image` and `bastion
+// kubeconfig` code (src/image, src/kubeconfig), with the config setup already loaded.
 import { join } from 'node:path'
-import { runOk, type Exec } from './exec.ts'
+import type { Writable } from 'node:stream'
+import { buildToolbox, splitRef } from '../image/build.ts'
+import { dockerImageEngine, type ImageEngine } from '../image/docker.ts'
+import { awsEks, type EksApi } from '../kubeconfig/eks.ts'
+import { kubeconfigPath, writeKubeconfig } from '../kubeconfig/write.ts'
+import { setupError } from './errors.ts'
+import type { HostConfig } from './config.ts'
 import type { HostPaths } from './paths.ts'
 
-const bastion = (paths: HostPaths): string[] => [join(paths.app, 'packages/admin/dist/bin/bastion.js'), '--config', paths.config]
-
-export async function buildImageWith (exec: Exec, paths: HostPaths, image: string): Promise<string[]> {
-  await runOk(exec, paths.node, [...bastion(paths), 'image', 'build'], { timeoutMs: 3_600_000 })
-  return [`built ${image} (bastion image build)`]
+// Builds the toolbox image (toolbox.flavor) and tags it with the name shell.image gives,
+// without a rollout: the config file stays as Chef or the operator wrote it.
+export async function buildConfiguredImage (config: HostConfig, image: string, output: Writable = process.stderr, engine?: ImageEngine): Promise<string[]> {
+  try {
+    splitRef(image)
+  } catch (err) {
+    throw setupError('BASTION_ADMIN_SETUP_IMAGE_FAILED', `shell.image ${image} is missing, and a build cannot be tagged with it (it is not name:tag); build and roll one out with \`bastion image build\``, err)
+  }
+  const c = config.shell
+  const r = await buildToolbox({ loaded: { path: config.path, text: config.text, config: c }, engine: engine ?? dockerImageEngine(c.shell.dockerSocket, { timeoutMs: c.toolbox.dockerTimeoutMs }), now: () => new Date() },
+    { rollout: false, tags: [image], force: false, noCache: false, output })
+  return [`built ${image} (${r.id.slice(0, 19)}), tagged ${r.refs.join(', ')}`]
 }
 
-export async function writeKubeconfigWith (exec: Exec, paths: HostPaths, opts: { dryRun: boolean }): Promise<string[]> {
-  const r = await runOk(exec, paths.node, [...bastion(paths), 'kubeconfig', 'write', ...(opts.dryRun ? ['--check'] : [])], { timeoutMs: 120_000 })
-  return r.stdout.split('\n').filter((l) => l.trim() !== '' && !/no changes/i.test(l))
+// The kubeconfig in shell.kubeconfigDir, or at the same path under a --root.
+export async function writeConfiguredKubeconfig (config: HostConfig, paths: HostPaths, opts: { dryRun: boolean }, eks?: EksApi): Promise<string[]> {
+  const settings = config.shell.toolbox.kubeconfig
+  const output = join(paths.root, kubeconfigPath(config.shell))
+  const r = await writeKubeconfig(config.shell, eks ?? awsEks({ endpoint: settings.eksEndpoint, timeoutMs: settings.timeoutMs }), { output, dryRun: opts.dryRun })
+  if (!r.changed) return []
+  const contexts = `${r.clusters.length} context${r.clusters.length === 1 ? '' : 's'}${r.clusters.length > 0 ? `: ${r.clusters.map((c) => c.name).join(', ')}` : ''}`
+  return [`${opts.dryRun ? 'write' : 'wrote'} ${r.path} (${contexts})`]
 }

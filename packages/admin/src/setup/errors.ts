@@ -12,8 +12,7 @@ export const setupCodes = {
   BASTION_ADMIN_SETUP_NO_SUCH_USER: 'A user named with --user has no account on this host',
   BASTION_ADMIN_SETUP_SSHD_INACTIVE: 'The sshd drop-in is installed but sshd does not apply it, or there is no sshd_config',
   BASTION_ADMIN_SETUP_DOCKER_UNAVAILABLE: 'The Docker Engine does not answer',
-  BASTION_ADMIN_SETUP_IMAGE_FAILED: 'The toolbox image is missing and could not be built',
-  BASTION_ADMIN_SETUP_KUBECONFIG_FAILED: 'The kubeconfig could not be written'
+  BASTION_ADMIN_SETUP_IMAGE_FAILED: 'The toolbox image is missing and cannot be built under the name shell.image gives, or the build left no such image'
 } as const
 
 export type SetupCode = keyof typeof setupCodes

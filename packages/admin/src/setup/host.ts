@@ -8,7 +8,7 @@ import { loadHostConfig } from './config.ts'
 import { dockerProbe } from './docker.ts'
 import { execaExec } from './exec.ts'
 import { DEFAULT_NODE, findAppRoot, hostPaths } from './paths.ts'
-import { buildImageWith, writeKubeconfigWith } from './delegate.ts'
+import { buildConfiguredImage, writeConfiguredKubeconfig } from './delegate.ts'
 import type { SetupContext } from './context.ts'
 
 export interface HostOptions {
@@ -36,8 +36,8 @@ export async function hostContext (opts: HostOptions, env: NodeJS.ProcessEnv = p
     iptables: execaRunner(),
     docker: dockerProbe(config.shell.shell.dockerSocket),
     systemd: existsSync('/run/systemd/system'),
-    buildImage: (image) => buildImageWith(exec, paths, image),
-    writeKubeconfig: (o) => writeKubeconfigWith(exec, paths, o),
+    buildImage: (image) => buildConfiguredImage(config, image),
+    writeKubeconfig: (o) => writeConfiguredKubeconfig(config, paths, o),
     changed: new Set()
   }
 }

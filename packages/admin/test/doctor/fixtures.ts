@@ -5,6 +5,7 @@ import type { DoctorContext } from '../../src/doctor/check.ts'
 import type { Answer, Probe } from '../../src/doctor/probe.ts'
 import type { DockerProbe } from '../../src/setup/docker.ts'
 import { APP, FakeHost, fakeDocker, fakeIptables, hostConfig } from '../setup/fixtures.ts'
+import { FakeEks } from '../fixtures/toolbox.ts'
 
 export function answers (table: Record<string, Answer>): Probe & { asked: Array<{ url: string, ca?: string | undefined }> } {
   const asked: Array<{ url: string, ca?: string | undefined }> = []
@@ -28,6 +29,7 @@ export function doctorContext (root: string, over: Partial<DoctorContext> & { do
     iptables: fakeIptables(),
     docker: (socket) => dockers?.[socket] ?? fakeDocker({ 'bastion/toolbox:unit': 'sha256:0123456789abcdef0123456789' }),
     probe: answers({}),
+    eks: new FakeEks(),
     ...rest
   } as DoctorContext & { exec: FakeHost }
 }
