@@ -1,12 +1,12 @@
 # The login shell's part of the test bed: its config file, its Docker network (as the
-# metadata proxy would create it) and a stand-in for the toolbox image.
+# metadata proxy would create it) and the metadata proxy on it. The containers run the
+# toolbox image's offline build, which toolbox.sh builds right after this.
 SHELL_TEST_CONFIG=/etc/bastion-testbed/bastion.yaml
 SHELL_TEST_NETWORK=bt-shell
-SHELL_TEST_IMAGE=bastion/shell-test:test
+SHELL_TEST_IMAGE=bastion/toolbox:test
 
 bed_shell() {
   apt_install asciinema bsdutils
-  bed_build_image "$SHELL_TEST_IMAGE" "$BASTION_ROOT/test/fixtures/images/shell"
   mkdir -p /etc/bastion-testbed
   local sts; sts="$(grep '^BASTION_TEST_STS_ENDPOINT=' "$BASTION_RUN/env" | cut -d= -f2-)"
   write_if_changed "$SHELL_TEST_CONFIG" 644 <<YAML
@@ -35,6 +35,7 @@ shell:
     bt-carol: carol-admin
   homeRoot: /var/lib/bastion-testbed/home
   stateDir: /var/lib/bastion-testbed/state
+  kubeconfigDir: /etc/bastion-testbed/kube
   stepTimeoutMs: 30000
   limits:
     pids: 128

@@ -58,10 +58,11 @@ t.test('the test bed\'s config file parses, with its values and defaults for the
   t.same(config.network, { name: 'bt-shell', bridge: 'btshell0', subnet: '10.252.0.0/24' })
   t.same(config.shell, {
     ...DEFAULT_SHELL,
-    image: 'bastion/shell-test:test',
+    image: 'bastion/toolbox:test',
     roles: { 'bt-carol': 'carol-admin' },
     homeRoot: '/var/lib/bastion-testbed/home',
     stateDir: '/var/lib/bastion-testbed/state',
+    kubeconfigDir: '/etc/bastion-testbed/kube',
     limits: { pids: 128, memoryMb: 256, cpus: 1, tmpfsMb: 64 },
     audit: { file: '/var/log/bastion-testbed/sessions.jsonl', recordingsDir: '/var/log/bastion-testbed/recordings', record: true },
     log: { file: '/var/log/bastion-testbed/shell.log', level: 'debug' }
