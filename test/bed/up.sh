@@ -25,6 +25,7 @@ bed_shell
 bed_toolbox
 bed_sshd
 bed_chef
+bed_cfn_lint
 env_set BASTION_TEST_BASE_IMAGE "$BASE_IMAGE"
 env_set BASTION_TEST_CLIENT_IMAGE bastion/imds-client:test
 log "ready in $((SECONDS - start))s; facts for the tests are in $BASTION_RUN/env"
