@@ -1,9 +1,13 @@
 // The config file as rbacsync reads it: defaults, required keys, cross-checks, errors.
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { loadConfig, parseConfig } from '../../src/config/load.ts'
 import { defaultClusterSettings } from '../../src/config/schema.ts'
 import { testConfig } from '../fixtures/config.ts'
+
+const EXAMPLE = fileURLToPath(new URL('../../../../etc/bastion.example.yaml', import.meta.url))
 
 const base = 'aws: {accountId: "123456789012"}\nclusters: [{name: hyades, region: eu-west-1}]\n'
 const problems = (text: string): string[] => {
@@ -41,4 +45,15 @@ t.test('an unreadable file has its own code; a readable one loads', async (t) =>
 
 t.test('a non-config error passes through untouched', async (t) => {
   t.throws(() => parseConfig(null as unknown as string), TypeError)
+})
+
+t.test('etc/bastion.example.yaml, given a cluster, parses to the defaults it documents', async (t) => {
+  const text = readFileSync(EXAMPLE, 'utf8').replace(/^clusters: \[\]$/m, 'clusters: [{name: hyades, region: eu-west-1}]')
+  const c = parseConfig(text, 'example')
+  const defaults = testConfig()
+  t.same(c.rbacsync.iam, { ...defaults.rbacsync.iam, concurrency: 8 })
+  t.same(c.rbacsync.kubernetes, defaults.rbacsync.kubernetes)
+  t.same(c.rbacsync.clusters, {})
+  t.equal(c.rbacsync.log.level, 'info')
+  t.same(problems(readFileSync(EXAMPLE, 'utf8')), ['clusters: rbacsync needs at least one cluster to sync'], 'as shipped, with no cluster, rbacsync refuses to run')
 })
