@@ -22,7 +22,8 @@ const idOf = async (ref: string): Promise<string> => (await execa(DOCKER, ['imag
 const dir = t.testdir({
   // Two toolbox variants that build in seconds: the bed's image with a label each.
   one: { 'Dockerfile.offline': `ARG BASE\nFROM ${base}\nLABEL bastion.test.variant="one"\n` },
-  two: { 'Dockerfile.offline': `ARG BASE\nFROM ${base}\nLABEL bastion.test.variant="two"\n` }
+  two: { 'Dockerfile.offline': `ARG BASE\nFROM ${base}\nLABEL bastion.test.variant="two"\n` },
+  broken: { 'Dockerfile.offline': `ARG BASE\nFROM ${base}\nLABEL bastion.test.variant="broken"\nRUN echo failing-on-purpose && false\n` }
 })
 patchShellConfig(t, [[['toolbox', 'historyFile'], join(dir, 'history.json')]])
 const made: string[] = []
@@ -112,6 +113,17 @@ t.test('rollback is one command back, each time, until there is nothing earlier'
   t.equal(none.exitCode, 1)
   t.match(none.stderr, /nothing to roll back to \(BASTION_ADMIN_IMAGE_NO_PREVIOUS\)/)
   t.equal(configured(), base)
+})
+
+t.test('a failed build says so, configures nothing and leaves no container behind', async (t) => {
+  const before = readFileSync(SHELL_CONFIG, 'utf8')
+  const r = await bastion(SHELL_CONFIG, ['image', 'build', '--offline', '--context', join(dir, 'broken')])
+  t.equal(r.exitCode, 1)
+  t.match(r.stderr, /failing-on-purpose/, "docker build's own output shows the failing step")
+  t.match(r.stderr, /^bastion: docker build of .*Dockerfile\.offline failed: .*\(BASTION_ADMIN_IMAGE_BUILD_FAILED\)$/m)
+  t.equal(readFileSync(SHELL_CONFIG, 'utf8'), before)
+  const left = (await execa(DOCKER, ['ps', '-a', '--no-trunc', '--format', '{{.Command}}'])).stdout
+  t.notMatch(left, /failing-on-purpose/, 'no stopped build container is left')
 })
 
 t.test('rollout of a given image, and of one Docker does not have', async (t) => {

@@ -109,7 +109,8 @@ export function dockerImageEngine (socketPath: string, opts: { timeoutMs: number
       const dir = await mkdtemp(join(tmpdir(), 'bastion-image-'))
       const iidfile = join(dir, 'iid')
       try {
-        const args = ['-H', `unix://${socketPath}`, 'build', '--network', 'host', '--iidfile', iidfile, '-f', spec.dockerfile]
+        // --force-rm: a failed step leaves no stopped container behind.
+        const args = ['-H', `unix://${socketPath}`, 'build', '--network', 'host', '--force-rm', '--iidfile', iidfile, '-f', spec.dockerfile]
         if (spec.noCache) args.push('--no-cache', '--pull=false')
         for (const [k, v] of Object.entries(spec.buildArgs)) args.push('--build-arg', `${k}=${v}`)
         for (const [k, v] of Object.entries(spec.labels)) args.push('--label', `${k}=${v}`)
