@@ -1,6 +1,7 @@
 // The desired state and the difference to what was observed, as a list of actions.
 // Pure: no I/O, so that `diff`, `sync --dry-run` and `sync` show and do the same.
-//   - a grant is membership of one of our groups whose scope exists now;
+//   - a grant is membership of one of our groups whose scope exists now (a group of a
+//     cluster this configuration does not sync keeps its members' roles, no more);
 //   - every user with a grant gets a role, a mapping and a binding per grant;
 //   - a user over an IAM limit is reported and left exactly as they are;
 //   - after any failed read nothing is pruned, and IAM failing means no writes at all.
@@ -50,6 +51,7 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
   const configured = new Set(s.clusters.map((c) => c.name))
   const members = new Map<string, readonly string[]>()
   const granted = new Set<string>()
+  const kept = new Set<string>()
   const groupsOf = new Map<string, number>()
   const staleEmpty: string[] = []
   for (const g of obs.iam.groups) {
@@ -58,8 +60,12 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
     if (validGroups.has(g.name)) {
       members.set(g.name, g.members)
       for (const u of g.members) granted.add(u)
-    } else if (grant === undefined || !configured.has(grant.cluster)) {
-      // Not a group of a cluster we sync: not ours to judge.
+    } else if (grant === undefined) {
+      // Not one of our names: not ours to judge.
+    } else if (!configured.has(grant.cluster)) {
+      // A grant on a cluster this configuration does not sync (another instance may):
+      // it keeps the user's role, though this run makes none for it.
+      for (const u of g.members) kept.add(u)
     } else if (!scopes.has(grant.cluster)) {
       // Its cluster could not be read: its members keep their roles.
       for (const u of g.members) granted.add(u)
@@ -101,7 +107,7 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
     }
   }
   if (prune) {
-    for (const r of obs.iam.roles) if (!granted.has(r.name) && !frozen.has(r.name)) actions.push({ op: 'deleteRole', role: r.name, user: r.name })
+    for (const r of obs.iam.roles) if (!granted.has(r.name) && !kept.has(r.name) && !frozen.has(r.name)) actions.push({ op: 'deleteRole', role: r.name, user: r.name })
   }
 
   for (const c of s.clusters) {

@@ -140,7 +140,10 @@ t.test('a group of a scope that went away: deleted when empty, reported while it
 t.test('groups of other clusters and other names under our path are not ours to judge', async (t) => {
   const w = world()
   w.iam.addGroup('k8s-admin@elsewhere', ['dave']).addGroup('team-ops', ['erin']).addGroup('k8s-user@hyades', ['frank'], '/other-path/')
+  w.iam.roles.set('gail', { path: '/k8s-access/', trustPolicy: '{}', maxSessionDuration: 3600, tags: [] })
+  w.iam.groups.get('k8s-admin@elsewhere')!.members.add('gail')
   const r = await w.sync()
+  t.ok(w.iam.roles.has('gail'), 'a grant on a cluster another configuration syncs keeps the role')
   t.ok(w.iam.groups.has('k8s-admin@elsewhere') && w.iam.groups.has('team-ops'))
   t.notOk(w.iam.roles.has('dave') || w.iam.roles.has('erin') || w.iam.roles.has('frank'))
   t.equal(w.iam.groups.get('k8s-user@hyades')?.path, '/other-path/', 'a same-named group elsewhere is not taken over')
