@@ -38,6 +38,7 @@ export async function syncOnce (config: Readonly<RbacsyncConfig>, log: Logger, o
         const kc = await kubeConfigFor(cluster, settings, {
           eks,
           credentials: () => eks(cluster.region).config.credentials(),
+          partition: config.aws.partition,
           ...(config.aws.stsEndpoint !== undefined ? { stsEndpoint: config.aws.stsEndpoint } : {})
         })
         const http = kubeTransport(kc, { timeoutMs: r.kubernetes.timeoutMs, maxAttempts: r.kubernetes.maxAttempts, meter })

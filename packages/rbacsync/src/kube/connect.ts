@@ -14,6 +14,7 @@ export interface ConnectDeps {
   eks: (region: string) => EKSClient
   credentials: () => Promise<AwsCredentials>
   stsEndpoint?: string
+  partition?: string
 }
 
 export async function kubeConfigFor (cluster: Cluster, settings: ClusterSyncSettings, deps: ConnectDeps): Promise<KubeConfig> {
@@ -37,7 +38,12 @@ export async function kubeConfigFor (cluster: Cluster, settings: ClusterSyncSett
     caData = res.cluster?.certificateAuthority?.data
     if (server === undefined || caData === undefined) throw new Error(`eks:DescribeCluster returned no endpoint or CA for ${cluster.name}`)
   }
-  const token = await eksToken(cluster.name, { region: cluster.region, credentials: deps.credentials, ...(deps.stsEndpoint !== undefined ? { stsEndpoint: deps.stsEndpoint } : {}) })
+  const token = await eksToken(cluster.name, {
+    region: cluster.region,
+    credentials: deps.credentials,
+    ...(deps.partition !== undefined ? { partition: deps.partition } : {}),
+    ...(deps.stsEndpoint !== undefined ? { stsEndpoint: deps.stsEndpoint } : {})
+  })
   kc.loadFromOptions({
     clusters: [{ name: cluster.name, server, caData: caData.replace(/\s+/g, '') }],
     users: [{ name: 'bastion-rbacsync', token }],

@@ -13,6 +13,8 @@ export interface AwsCredentials {
 
 export interface TokenOptions {
   region: string
+  // aws-cn signs against sts.<region>.amazonaws.com.cn.
+  partition?: string
   credentials: () => Promise<AwsCredentials>
   // An STS endpoint other than the regional one (an emulator in tests).
   stsEndpoint?: string
@@ -24,7 +26,8 @@ export const TOKEN_PREFIX = 'k8s-aws-v1.'
 export const TOKEN_LIFETIME_MS = 14 * 60 * 1000
 
 export async function eksToken (cluster: string, options: TokenOptions): Promise<string> {
-  const endpoint = new URL(options.stsEndpoint ?? `https://sts.${options.region}.amazonaws.com`)
+  const suffix = options.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'
+  const endpoint = new URL(options.stsEndpoint ?? `https://sts.${options.region}.${suffix}`)
   const signer = new SignatureV4({ service: 'sts', region: options.region, credentials: options.credentials, sha256: Sha256, uriEscapePath: true })
   const signed = await signer.presign({
     method: 'GET',

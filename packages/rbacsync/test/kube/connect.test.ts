@@ -48,7 +48,7 @@ t.test('EKS: endpoint and CA from the clusters list, or DescribeCluster; a beare
   t.equal(described.getCurrentCluster()?.server, 'https://ABC.gr7.eu-west-1.eks.amazonaws.com')
   t.equal(described.getCurrentCluster()?.caData, 'Q0EK')
   t.match(described.getCurrentUser()?.token, /^k8s-aws-v1\./)
-  const given = await kubeConfigFor({ name: 'hyades', region: 'eu-west-1', endpoint: 'https://127.0.0.1:6443', certificateAuthority: 'Q0E=' }, defaultClusterSettings(), { eks: eks({}, seen), credentials, stsEndpoint: 'http://127.0.0.1:5011' })
+  const given = await kubeConfigFor({ name: 'hyades', region: 'eu-west-1', endpoint: 'https://127.0.0.1:6443', certificateAuthority: 'Q0E=' }, defaultClusterSettings(), { eks: eks({}, seen), credentials, stsEndpoint: 'http://127.0.0.1:5011', partition: 'aws' })
   t.equal(given.getCurrentCluster()?.server, 'https://127.0.0.1:6443')
   t.equal(seen.length, 1, 'no DescribeCluster when the list says where it is')
   await t.rejects(kubeConfigFor({ name: 'x', region: 'eu-west-1' }, defaultClusterSettings(), { eks: eks({ cluster: {} }), credentials }), { message: /returned no endpoint or CA for x/ })

@@ -39,3 +39,7 @@ t.test('an STS endpoint can be given (an emulator), port included', async (t) =>
   t.equal(url.origin, 'http://127.0.0.1:5011')
   t.equal(url.searchParams.get('X-Amz-Security-Token'), null)
 })
+
+t.test('aws-cn signs against the China partition\'s STS', async (t) => {
+  t.equal(decode(await eksToken('hyades', { region: 'cn-north-1', partition: 'aws-cn', credentials })).origin, 'https://sts.cn-north-1.amazonaws.com.cn')
+})
