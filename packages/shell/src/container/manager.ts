@@ -10,7 +10,7 @@ import type { Caller } from '../identity.ts'
 import { ShellError } from '../errors.ts'
 import { alive } from '../proc.ts'
 import { containerName } from './name.ts'
-import { LABEL_CONFIG, LABEL_IMAGE, configHash, createOptions, type Paths } from './spec.ts'
+import { LABEL_CONFIG, LABEL_IMAGE, configHash, createOptions, kubeconfigMount, type Paths } from './spec.ts'
 import { touchActivity } from './activity.ts'
 
 // pid: the container's init process on the host, when it was already running (0 otherwise).
@@ -36,6 +36,9 @@ export async function ensureContainer (docker: Engine, config: Readonly<ShellCon
     }
     let id: string
     try {
+      if (kubeconfigMount(config) === undefined) {
+        log.info({ container: name, dir: config.shell.kubeconfigDir }, 'no kubeconfig to mount (run `bastion kubeconfig write`): the container gets none')
+      }
       id = (await docker.createContainer(createOptions(config, caller, name, image, paths))).id
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 409) throw err
