@@ -15,4 +15,6 @@ t.test("the sshd_config is the root's unless --sshd-config names one", async (t)
   t.equal((await doctorContext({ config, sshdConfig: '/etc/other/sshd_config' })).sshdConfig, '/etc/other/sshd_config')
   t.equal((await doctorContext({}, { BASTION_CONFIG: config })).sshdConfig, '/etc/ssh/sshd_config')
   t.equal(typeof ctx.eks.describeCluster, 'function')
+  // The Docker probe it hands out is the real one, on the socket asked for.
+  await t.rejects(ctx.docker(join(dir, 'no-docker.sock')).ping(), { code: 'ENOENT' })
 })
