@@ -2,6 +2,6 @@
 // its own schema (its section, the shared ones, the others as opaque objects).
 export { ConfigProblem, parseConfigText, readConfigFile } from './load.ts'
 export { DEFAULT_CONFIG_PATH, configPath } from './path.ts'
-export { ForeignSection, NetworkSection } from './sections.ts'
+export { ForeignSection, NetworkSection, OBJECT_SECTIONS, foreignSections, type ForeignSections, type SectionName } from './sections.ts'
 export { AwsSection } from './aws.ts'
 export { CLUSTER_NAME_PATTERN, ClusterEntry, ClustersSection, clusterProblems, type Cluster } from './clusters.ts'

@@ -1,6 +1,6 @@
 // The parts of the config file's schema that several components share: the `network`
 // section, and how a component accepts another component's section without reading it.
-import { Type } from '@sinclair/typebox'
+import { Type, type TArray, type TOptional, type TUnknown } from '@sinclair/typebox'
 
 export const NetworkSection = Type.Object({
   name: Type.String({ default: 'bastion', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$', description: 'Docker network the personal containers join' }),
@@ -10,3 +10,25 @@ export const NetworkSection = Type.Object({
 
 // Another component's section: present in the one file, validated by its owner.
 export const ForeignSection = Type.Optional(Type.Object({}, { additionalProperties: true }))
+
+// Every top-level section of the config file that is an object. A new section is
+// added here, once, and every component then accepts it as another's.
+export const OBJECT_SECTIONS = ['aws', 'network', 'metadataproxy', 'shell', 'rbacsync', 'toolbox', 'audit'] as const
+export type SectionName = typeof OBJECT_SECTIONS[number] | 'clusters'
+
+// The top-level `clusters` list, as a component that does not read it accepts it.
+const ForeignList = Type.Optional(Type.Array(Type.Unknown()))
+
+export type ForeignSections<Own extends SectionName> =
+  { [K in Exclude<typeof OBJECT_SECTIONS[number], Own>]: typeof ForeignSection } &
+  ('clusters' extends Own ? unknown : { clusters: TOptional<TArray<TUnknown>> })
+
+// The sections a component does not own, each accepted unread: spread it into the
+// component's schema beside its own sections, which it names in `own`.
+export function foreignSections<const Own extends SectionName = never> (...own: Own[]): ForeignSections<Own> {
+  const mine = new Set<SectionName>(own)
+  const out: Record<string, unknown> = {}
+  for (const name of OBJECT_SECTIONS) if (!mine.has(name)) out[name] = ForeignSection
+  if (!mine.has('clusters')) out.clusters = ForeignList
+  return out as ForeignSections<Own>
+}

@@ -4,7 +4,7 @@ import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
-import { ConfigProblem, DEFAULT_CONFIG_PATH, configPath, parseConfigText, readConfigFile } from '../src/index.ts'
+import { ConfigProblem, DEFAULT_CONFIG_PATH, OBJECT_SECTIONS, configPath, foreignSections, parseConfigText, readConfigFile } from '../src/index.ts'
 
 const Schema = Type.Object({
   mine: Type.Object({ port: Type.Integer({ default: 80 }), name: Type.String({ default: 'x' }) }, { additionalProperties: false, default: {} }),
@@ -63,4 +63,17 @@ t.test('configPath: the flag, then a non-empty BASTION_CONFIG, then the default'
 t.test('a YAML alias bomb is a config problem, not a crash', async (t) => {
   const bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n'
   t.match(problems(() => parseConfigText(Schema, bomb)), [/^YAML: .*alias/i])
+})
+
+t.test('foreignSections: every section but the named ones, accepted unread', async (t) => {
+  t.same(Object.keys(foreignSections('aws', 'network', 'metadataproxy')).sort(), ['audit', 'clusters', 'rbacsync', 'shell', 'toolbox'])
+  t.same(Object.keys(foreignSections('aws', 'clusters', 'rbacsync')).sort(), ['audit', 'metadataproxy', 'network', 'shell', 'toolbox'])
+  t.same(Object.keys(foreignSections()).sort(), [...OBJECT_SECTIONS, 'clusters'].sort())
+  const Schema = Type.Object({ mine: Type.Object({ a: Type.Integer({ default: 1 }) }, { additionalProperties: false, default: {} }), ...foreignSections() }, { additionalProperties: false })
+  const config = parseConfigText(Schema, 'mine: {}\nshell: {anything: [1, 2]}\nclusters: [{name: x}]\n')
+  t.same(config.mine, { a: 1 })
+  t.same(config.shell, { anything: [1, 2] }, 'a foreign section passes unread')
+  t.match(problems(() => parseConfigText(Schema, 'shell: 3\n')), [/shell/], 'but it must still be an object')
+  t.match(problems(() => parseConfigText(Schema, 'clusters: {}\n')), [/clusters/], 'and clusters a list')
+  t.match(problems(() => parseConfigText(Schema, 'shel: {}\n')), [/shel: unknown key/], 'an unknown section is still refused')
 })

@@ -2,7 +2,7 @@
 // Every option carries a one-line description; etc/bastion.example.yaml repeats them.
 // Sections owned by other components are accepted here as objects and validated there.
 import { Type, type Static } from '@sinclair/typebox'
-import { ForeignSection, NetworkSection } from '@bastion/config'
+import { AwsSection, NetworkSection, foreignSections } from '@bastion/config'
 
 const strict = { additionalProperties: false } as const
 
@@ -16,13 +16,6 @@ export const FORBIDDEN_PASSTHROUGH = [
   'dynamic/instance-identity/signature',
   'dynamic/instance-identity/rsa2048'
 ] as const
-
-const Aws = Type.Object({
-  accountId: Type.String({ pattern: '^[0-9]{12}$', description: 'AWS account that holds the per-user IAM roles' }),
-  region: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$', default: 'us-east-1', description: 'Region for STS calls' }),
-  partition: Type.String({ default: 'aws', pattern: '^aws(-[a-z-]+)?$', description: 'ARN partition (aws, aws-cn, aws-us-gov)' }),
-  stsEndpoint: Type.Optional(Type.String({ pattern: '^https?://', description: 'STS endpoint; default is the regional endpoint. Point it at an emulator in tests' }))
-}, strict)
 
 const Imds = Type.Object({
   port: Type.Integer({ minimum: 1, maximum: 65535, default: 8775, description: 'Port on the bridge gateway that the iptables DNAT sends IMDS traffic to' }),
@@ -92,14 +85,10 @@ export const MetadataProxySection = Type.Object({
 }, { ...strict, default: {} })
 
 export const ConfigSchema = Type.Object({
-  aws: Aws,
+  aws: AwsSection,
   network: NetworkSection,
   metadataproxy: MetadataProxySection,
-  shell: ForeignSection,
-  rbacsync: ForeignSection,
-  toolbox: ForeignSection,
-  audit: ForeignSection,
-  clusters: Type.Optional(Type.Array(Type.Unknown()))
+  ...foreignSections('aws', 'network', 'metadataproxy')
 }, strict)
 
 export type Config = Static<typeof ConfigSchema>

@@ -4,7 +4,7 @@
 // one-line description; etc/bastion.example.yaml repeats them.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { AwsSection, ClustersSection, ForeignSection } from '@bastion/config'
+import { AwsSection, ClustersSection, foreignSections } from '@bastion/config'
 
 const strict = { additionalProperties: false } as const
 const section = <T extends Record<string, TSchema>>(props: T) => Type.Object(props, { ...strict, default: {} })
@@ -56,11 +56,7 @@ export const RbacsyncConfigSchema = Type.Object({
   aws: AwsSection,
   clusters: ClustersSection,
   rbacsync: RbacsyncSection,
-  network: ForeignSection,
-  metadataproxy: ForeignSection,
-  shell: ForeignSection,
-  toolbox: ForeignSection,
-  audit: ForeignSection
+  ...foreignSections('aws', 'clusters', 'rbacsync')
 }, strict)
 
 export type RbacsyncConfig = Static<typeof RbacsyncConfigSchema>

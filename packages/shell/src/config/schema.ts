@@ -2,7 +2,7 @@
 // shared `network` section and the `shell` section. Other components' sections are
 // accepted as objects and validated by their owners.
 import { Type, type Static } from '@sinclair/typebox'
-import { ForeignSection, NetworkSection } from '@bastion/config'
+import { NetworkSection, foreignSections } from '@bastion/config'
 
 const strict = { additionalProperties: false } as const
 const section = <T extends Record<string, import('@sinclair/typebox').TSchema>>(props: T) => Type.Object(props, { ...strict, default: {} })
@@ -45,12 +45,7 @@ export const ShellSection = section({
 export const ShellConfigSchema = Type.Object({
   network: NetworkSection,
   shell: ShellSection,
-  aws: ForeignSection,
-  metadataproxy: ForeignSection,
-  rbacsync: ForeignSection,
-  toolbox: ForeignSection,
-  audit: ForeignSection,
-  clusters: Type.Optional(Type.Array(Type.Unknown()))
+  ...foreignSections('network', 'shell')
 }, strict)
 
 export type ShellConfig = Static<typeof ShellConfigSchema>
