@@ -1,6 +1,6 @@
-// The two questions setup and doctor ask the Docker Engine, over docker-modem (the HTTP
-// layer of dockerode, without its gRPC stack): does it answer, and is an image there.
-import Modem from 'docker-modem'
+// The two questions setup and doctor ask the Docker Engine: does it answer, and is an
+// image there. A narrow view of the image commands' Engine adapter (image/docker.ts).
+import { dockerImageEngine } from '../image/docker.ts'
 
 export interface DockerProbe {
   ping (): Promise<void>
@@ -8,30 +8,14 @@ export interface DockerProbe {
   imageId (ref: string): Promise<string | undefined>
 }
 
-const IMAGE_REF = /^[a-zA-Z0-9][a-zA-Z0-9._/:@-]{0,254}$/
-
 export function dockerProbe (socketPath: string, timeoutMs = 5000): DockerProbe {
-  const modem = new Modem({ socketPath, timeout: timeoutMs })
-  const call = <T>(opts: Modem.DialOptions): Promise<T> => new Promise<T>((resolve, reject) => {
-    modem.dial(opts, (err, data) => {
-      if (err !== null && err !== undefined) reject(err)
-      else resolve(data as T)
-    })
-  })
+  const engine = dockerImageEngine(socketPath, { timeoutMs })
   return {
-    async ping () {
-      await call({ path: '/_ping', method: 'GET', statusCodes: { 200: true, 500: 'server error' } })
-    },
+    ping: () => engine.ping(),
     async imageId (ref) {
-      // The Engine routes /images/{name}/json with the slashes of the name unencoded.
-      if (!IMAGE_REF.test(ref)) throw new Error(`${JSON.stringify(ref)} is not an image reference`)
-      try {
-        const info = await call<{ Id?: string }>({ path: `/images/${ref}/json`, method: 'GET', statusCodes: { 200: true, 404: 'no such image', 500: 'server error' } })
-        return info.Id ?? ref
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) return undefined
-        throw err
-      }
+      const info = await engine.inspectImage(ref)
+      // An answer without an id still means the image is there.
+      return info === undefined ? undefined : (info.id ?? ref)
     }
   }
 }
