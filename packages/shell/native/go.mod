@@ -1,0 +1,3 @@
+module bastion/shell/native
+
+go 1.19
