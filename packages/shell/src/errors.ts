@@ -7,6 +7,8 @@ export const codes = {
   BASTION_SHELL_NOT_ALLOWED: 'You are not allowed to use this bastion.',
   BASTION_SHELL_IDENTITY: 'Your identity could not be established.',
   BASTION_SHELL_USAGE: 'This login shell only runs interactive sessions and `-c COMMAND`.',
+  BASTION_SHELL_BROKER_UNAVAILABLE: 'The session service is not running. Please tell the operators.',
+  BASTION_SHELL_BUSY: 'The bastion is at its session limit. Please try again shortly.',
   BASTION_SHELL_DOCKER_UNAVAILABLE: 'The container service is not available right now. Please try again shortly.',
   BASTION_SHELL_IMAGE_MISSING: 'The workstation image is missing on this bastion. Please tell the operators.',
   BASTION_SHELL_LIMITS_REACHED: 'Your workstation hit a resource limit (all its processes are in use). Please tell the operators.',

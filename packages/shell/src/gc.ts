@@ -22,7 +22,7 @@ export async function gc (docker: Engine, config: Readonly<ShellConfig>, log: Lo
       const info = await docker.getContainer(c.Id).inspect()
       const last = await stat(activityFile(config, name)).then((s) => s.mtimeMs, () => Date.parse(info.State.StartedAt))
       const idleMs = nowMs - (Number.isFinite(last) ? last : 0)
-      if (await liveSessions(docker, info) > 0 || idleMs < config.shell.gcIdleSeconds * 1000) {
+      if (await liveSessions(docker, config, info, name) > 0 || idleMs < config.shell.gcIdleSeconds * 1000) {
         kept.push(name)
         continue
       }

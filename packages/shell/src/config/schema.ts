@@ -25,6 +25,18 @@ const Log = section({
   level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level' })
 })
 
+const Broker = section({
+  // The agent sockets' paths must stay under the 107 bytes a Unix socket path may have.
+  runDir: Type.String({ default: '/run/bastion/shell', pattern: '^/[A-Za-z0-9._/+-]*[A-Za-z0-9._+-]$', maxLength: 60, description: 'Runtime directory of the session broker: broker.sock, which the login shell connects to (install.sh --run-dir must name the same directory), the one-time identity sockets and the containers\' session sockets' }),
+  spareWorkers: Type.Integer({ minimum: 0, maximum: 32, default: 2, description: 'Session workers kept forked ahead of logins, with every module loaded' }),
+  maxSessions: Type.Integer({ minimum: 1, maximum: 100000, default: 1024, description: 'Most sessions the broker serves at once; further logins get BASTION_SHELL_BUSY' })
+})
+
+const Agent = section({
+  path: Type.String({ default: '/usr/local/libexec/bastion/bastion-agent', pattern: '^/', description: 'The agent binary, mounted read-only into every container as its main process; without it, sessions use docker exec' }),
+  timeoutMs: Type.Integer({ minimum: 100, maximum: 60000, default: 3000, description: 'How long a session waits for the container\'s agent before it falls back to docker exec' })
+})
+
 export const ShellSection = section({
   image: Type.String({ default: 'bastion/toolbox:latest', minLength: 1, description: 'Image of the personal containers' }),
   allowedGroup: Type.String({ default: 'bastion-users', pattern: '^[a-z_][a-z0-9_.-]*\\$?$', description: 'Only members of this Unix group get a container' }),
@@ -37,6 +49,8 @@ export const ShellSection = section({
   idleTimeoutSeconds: Type.Integer({ minimum: 0, default: 3600, description: 'End a session with no input or output for this long (0: never)' }),
   maxSessionSeconds: Type.Integer({ minimum: 0, default: 43200, description: 'End any session after this long (0: never)' }),
   gcIdleSeconds: Type.Integer({ minimum: 60, default: 86400, description: '`bastion-shell gc` removes containers with no session for this long' }),
+  broker: Broker,
+  agent: Agent,
   limits: Limits,
   audit: Audit,
   log: Log

@@ -10,14 +10,26 @@ import type { Caller } from '../identity.ts'
 import { ShellError } from '../errors.ts'
 import { alive } from '../proc.ts'
 import { containerName } from './name.ts'
-import { LABEL_CONFIG, LABEL_IMAGE, configHash, createOptions, kubeconfigMount, type Paths } from './spec.ts'
+import { LABEL_AGENT, LABEL_CONFIG, LABEL_IMAGE, configHash, createOptions, kubeconfigMount, type AgentMount, type Paths } from './spec.ts'
 import { touchActivity } from './activity.ts'
+import { agentDir } from './agent-binary.ts'
+import { registeredSessions } from '../session/registry.ts'
 
 // pid: the container's init process on the host, when it was already running (0 otherwise).
-export interface Ensured { id: string, name: string, created: boolean, pid: number }
+// agent: whether the container runs the agent (else its sessions use docker exec).
+export interface Ensured { id: string, name: string, created: boolean, pid: number, agent: boolean, agentDir: string }
 
-export async function ensureContainer (docker: Engine, config: Readonly<ShellConfig>, caller: Caller, log: Logger): Promise<Ensured> {
+export interface EnsureOptions {
+  // The agent new containers get; null: none (sessions use docker exec).
+  agent: AgentMount | null
+  // The session asking, already registered (session/registry.ts): not counted as a
+  // live session that would keep an outdated container.
+  session?: string
+}
+
+export async function ensureContainer (docker: Engine, config: Readonly<ShellConfig>, caller: Caller, log: Logger, options: EnsureOptions): Promise<Ensured> {
   const name = containerName(caller.user)
+  const { agent } = options
   // Independent of each other: asked at once, since every login waits for them.
   const [image, paths, release] = await settleAll([imageId(docker, config.shell.image), prepareHost(config, caller, name), lockContainer(config, name)])
   try {
@@ -25,11 +37,12 @@ export async function ensureContainer (docker: Engine, config: Readonly<ShellCon
     await touchActivity(config, name)
     const existing = await inspect(docker, name)
     if (existing !== undefined) {
-      const current = existing.Config.Labels?.[LABEL_IMAGE] === image && existing.Config.Labels?.[LABEL_CONFIG] === configHash(config, caller)
-      if (current || await liveSessions(docker, existing) > 0) {
+      const labels = existing.Config.Labels ?? {}
+      const current = labels[LABEL_IMAGE] === image && labels[LABEL_CONFIG] === configHash(config, caller, undefined, agent)
+      if (current || await liveSessions(docker, config, existing, name, options.session) > 0) {
         if (!current) log.info({ container: name }, 'container is outdated but has live sessions; reusing it')
         if (!existing.State.Running) await docker.getContainer(existing.Id).start().catch(ignore304)
-        return { id: existing.Id, name, created: false, pid: existing.State.Running ? existing.State.Pid : 0 }
+        return { id: existing.Id, name, created: false, pid: existing.State.Running ? existing.State.Pid : 0, agent: labels[LABEL_AGENT] !== undefined, agentDir: paths.agentDir }
       }
       log.info({ container: name }, 'recreating outdated container (image or configuration changed)')
       await docker.getContainer(existing.Id).remove({ force: true })
@@ -39,7 +52,7 @@ export async function ensureContainer (docker: Engine, config: Readonly<ShellCon
       if (kubeconfigMount(config) === undefined) {
         log.info({ container: name, dir: config.shell.kubeconfigDir }, 'no kubeconfig to mount (run `bastion kubeconfig write`): the container gets none')
       }
-      id = (await docker.createContainer(createOptions(config, caller, name, image, paths))).id
+      id = (await docker.createContainer(createOptions(config, caller, name, image, paths, undefined, agent))).id
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 409) throw err
       // Created by a racing login a moment ago (another host lock holder cannot exist,
@@ -49,7 +62,7 @@ export async function ensureContainer (docker: Engine, config: Readonly<ShellCon
       id = raced.Id
     }
     await docker.getContainer(id).start().catch(ignore304)
-    return { id, name, created: true, pid: 0 }
+    return { id, name, created: true, pid: 0, agent: agent !== null, agentDir: paths.agentDir }
   } finally {
     await release()
   }
@@ -75,10 +88,11 @@ async function inspect (docker: Engine, name: string): Promise<ContainerInfo | u
   }
 }
 
-// Live sessions are the container's running execs: Docker's own account of them.
-export async function liveSessions (docker: Engine, info: ContainerInfo): Promise<number> {
+// Live sessions: those the broker's workers serve (the registry), and running execs,
+// Docker's own account of sessions without the agent. Never what the agent says.
+export async function liveSessions (docker: Engine, config: Readonly<ShellConfig>, info: ContainerInfo, name: string, exclude?: string): Promise<number> {
   const ids = info.ExecIDs ?? []
-  let running = 0
+  let running = await registeredSessions(config, name, exclude)
   for (const id of ids) {
     const exec = await docker.getExec(id).inspect().catch(() => undefined)
     if (exec?.Running === true) running++
@@ -101,7 +115,12 @@ async function prepareHost (config: Readonly<ShellConfig>, caller: Caller, name:
   const group = join(dir, 'group')
   await writeIfChanged(passwd, `root:x:0:0:root:/root:/usr/sbin/nologin\n${caller.user}:x:${caller.uid}:${caller.gid}::/home/${caller.user}:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`)
   await writeIfChanged(group, `root:x:0:\n${caller.user}:x:${caller.gid}:\nnogroup:x:65534:\n`)
-  return { home, passwd, group }
+  // Root's alone: the container sees it read-only, and the user cannot put a socket in
+  // it that the broker would take for the agent's.
+  const sessions = agentDir(config, name)
+  await mkdir(join(sessions, '..'), { recursive: true, mode: 0o711 })
+  await mkdir(sessions, { recursive: true, mode: 0o755 })
+  return { home, passwd, group, agentDir: sessions }
 }
 
 async function writeIfChanged (path: string, text: string): Promise<void> {

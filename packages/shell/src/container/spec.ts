@@ -10,13 +10,25 @@ import type { ShellConfig } from '../config/schema.ts'
 import type { Caller } from '../identity.ts'
 
 // Bump when the shape below changes, so existing containers are recreated.
-const SPEC_VERSION = 1
+const SPEC_VERSION = 2
 
 export const LABEL_USER = 'bastion.user'
 export const LABEL_IMAGE = 'bastion.image-digest'
 export const LABEL_CONFIG = 'bastion.config-hash'
+// The sha256 (16 hex) of the agent binary the container runs; absent: no agent, so
+// its sessions use docker exec.
+export const LABEL_AGENT = 'bastion.agent'
 
-export interface Paths { home: string, passwd: string, group: string }
+// Host paths the container mounts: the home, generated passwd and group, and the
+// root-owned directory where the broker puts the sessions' sockets for the agent.
+export interface Paths { home: string, passwd: string, group: string, agentDir: string }
+
+// The agent as the container runs it (docs/shell/protocol.md): the host's binary,
+// mounted read-only, as the main process under Docker's init, and the session
+// sockets' directory, read-only, which it watches.
+export interface AgentMount { hostPath: string, hash: string }
+export const AGENT_BIN = '/usr/local/libexec/bastion-agent'
+export const AGENT_DIR = '/run/bastion-agent'
 
 // The operators' kubeconfig directory (shell.kubeconfigDir) appears read-only here, and
 // the directory is mounted rather than the file so that a kubeconfig replaced by rename
@@ -28,7 +40,7 @@ export const KUBE_DIR = '/etc/bastion/kube'
 // instead, made when the container starts. The user's own file comes first: kubectl
 // writes their choices (current context, namespaces) there and merges the two.
 export const KUBE_LINK = '/tmp/.bastion-kube/config'
-const KUBE_START = `mkdir -p ${KUBE_LINK.slice(0, KUBE_LINK.lastIndexOf('/'))}; ln -sfn ${KUBE_DIR}/config ${KUBE_LINK}; exec sleep infinity`
+const KUBE_LINK_CMD = `mkdir -p ${KUBE_LINK.slice(0, KUBE_LINK.lastIndexOf('/'))}; ln -sfn ${KUBE_DIR}/config ${KUBE_LINK}`
 
 // The host directory to mount, or undefined while it holds no kubeconfig yet.
 export interface KubeMount { source: string }
@@ -47,7 +59,8 @@ export function containerHome (user: string): string {
 }
 
 // kube: null for no kubeconfig mount; left out, it is looked up (kubeconfigMount).
-export function configHash (config: Readonly<ShellConfig>, caller: Caller, kube: KubeMount | null = kubeconfigMount(config) ?? null): string {
+// agent: null for a container without the agent.
+export function configHash (config: Readonly<ShellConfig>, caller: Caller, kube: KubeMount | null = kubeconfigMount(config) ?? null, agent: AgentMount | null = null): string {
   const s = config.shell
   return createHash('sha256').update(JSON.stringify({
     // Fields listed one by one, so the order of keys in the YAML file never matters.
@@ -59,11 +72,20 @@ export function configHash (config: Readonly<ShellConfig>, caller: Caller, kube:
     gid: caller.gid,
     // Only when there is one, so that containers made before kubeconfigs existed, and
     // still without one, are not recreated for nothing.
-    ...(kube === null ? {} : { kube: kube.source })
+    ...(kube === null ? {} : { kube: kube.source }),
+    ...(agent === null ? {} : { agent: agent.hash, agentDir: config.shell.broker.runDir })
   })).digest('hex').slice(0, 16)
 }
 
-export function createOptions (config: Readonly<ShellConfig>, caller: Caller, name: string, imageId: string, paths: Paths, kube: KubeMount | null = kubeconfigMount(config) ?? null): Docker.ContainerCreateOptions {
+// The container's command: the agent (after linking the kubeconfig, when there is
+// one), or, without an agent, something that waits for docker exec.
+export function mainCommand (kube: KubeMount | null, agent: AgentMount | null): string[] {
+  const last = agent === null ? 'sleep infinity' : AGENT_BIN
+  if (kube === null) return agent === null ? ['sleep', 'infinity'] : [AGENT_BIN]
+  return ['sh', '-c', `${KUBE_LINK_CMD}; exec ${last}`]
+}
+
+export function createOptions (config: Readonly<ShellConfig>, caller: Caller, name: string, imageId: string, paths: Paths, kube: KubeMount | null = kubeconfigMount(config) ?? null, agent: AgentMount | null = null): Docker.ContainerCreateOptions {
   const { limits } = config.shell
   const home = containerHome(caller.user)
   const tmpfs = `rw,nosuid,nodev,size=${limits.tmpfsMb}m`
@@ -73,15 +95,20 @@ export function createOptions (config: Readonly<ShellConfig>, caller: Caller, na
     binds.push(`${kube.source}:${KUBE_DIR}:ro`)
     env.push(`KUBECONFIG=${home}/.kube/config:${KUBE_LINK}`)
   }
+  const labels: Record<string, string> = { [LABEL_USER]: caller.user, [LABEL_IMAGE]: imageId, [LABEL_CONFIG]: configHash(config, caller, kube, agent) }
+  if (agent !== null) {
+    binds.push(`${agent.hostPath}:${AGENT_BIN}:ro`, `${paths.agentDir}:${AGENT_DIR}:ro`)
+    labels[LABEL_AGENT] = agent.hash
+  }
   return {
     name,
     Image: imageId,
     Hostname: 'bastion',
     User: `${caller.uid}:${caller.gid}`,
-    Cmd: kube === null ? ['sleep', 'infinity'] : ['sh', '-c', KUBE_START],
+    Cmd: mainCommand(kube, agent),
     WorkingDir: home,
     Env: env,
-    Labels: { [LABEL_USER]: caller.user, [LABEL_IMAGE]: imageId, [LABEL_CONFIG]: configHash(config, caller, kube) },
+    Labels: labels,
     HostConfig: {
       NetworkMode: config.network.name,
       Init: true,

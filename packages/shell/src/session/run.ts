@@ -1,107 +1,75 @@
-// One SSH session inside the user's container: a `docker exec` as the user's uid, with
-// a TTY only when sshd gave one, stdout and stderr kept apart otherwise, stdin
-// half-closed at EOF, resizes passed on, and the command's exit code returned. The
-// terminal is restored on every path, and when the session ends early (hang-up, idle,
-// maximum length, the client gone) every process the exec started is killed.
-import { readdir, readFile } from 'node:fs/promises'
-import type { Duplex } from 'node:stream'
-import type { Engine, Exec } from '../docker/engine.ts'
+// One SSH session, relayed between the user's login shell (the client's frames) and the
+// command in the container (a Backend): input and resizes in, output out, byte-exact
+// and with backpressure both ways. The broker's side of the rules lives here, where the
+// user cannot reach it: TTY output is recorded, and idle time and maximum length end the
+// session with a message. A client that goes away, or a hang-up of the worker, ends it
+// too. When a session ends early, everything the command started is killed.
+import { Writable } from 'node:stream'
 import type { Logger } from 'pino'
-import { demux } from './demux.ts'
-import { alive, ppidOf } from '../proc.ts'
+import { DATA_CHUNK, json, type FrameChannel } from '../protocol/frame.ts'
+import type { Backend } from './backend.ts'
 import type { Recorder } from './recorder.ts'
 
-export interface SessionRequest {
-  // undefined: an interactive login shell.
-  command: string | undefined
+export interface ClientSide {
+  channel: FrameChannel
   tty: boolean
-  env: string[]
-  user: string
-  uid: number
-  gid: number
-}
-
-export interface SessionIo {
-  stdin: NodeJS.ReadStream
-  stdout: NodeJS.WriteStream
-  stderr: NodeJS.WriteStream
 }
 
 export interface SessionLimits {
   idleMs: number // 0: none
   maxMs: number // 0: none
-  // A process whose end means the client is gone (the sshd of this connection).
-  watchPid?: number | undefined
 }
 
 export type EndReason = 'exited' | 'idle' | 'max-length' | 'hang-up' | 'client-gone'
 
 export interface SessionResult { exitCode: number, reason: EndReason }
 
-const WATCH_MS = 1000
-
-export async function runSession (docker: Engine, containerId: string, req: SessionRequest, io: SessionIo, limits: SessionLimits, log: Logger, recorder?: Recorder, mark: (step: string) => void = () => {}): Promise<SessionResult> {
-  const home = `/home/${req.user}`
-  const exec = await docker.getContainer(containerId).exec({
-    Cmd: commandLine(req, io),
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    Tty: req.tty,
-    Env: req.env,
-    User: `${req.uid}:${req.gid}`,
-    WorkingDir: home
-  })
-  mark('execCreated')
-  const stream: Duplex = await exec.start({ hijack: true, stdin: true, Tty: req.tty })
-  mark('execStarted')
-  const rawMode = req.tty && io.stdin.isTTY
-  if (rawMode) io.stdin.setRawMode(true)
-  const restore = (): void => { if (rawMode && io.stdin.isTTY) io.stdin.setRawMode(false) }
-  process.once('exit', restore)
-
+export async function relay (backend: Backend, client: ClientSide, limits: SessionLimits, log: Logger, recorder?: Recorder, hangUp?: AbortSignal): Promise<SessionResult> {
+  const { channel, tty } = client
   let reason: EndReason = 'exited'
   let lastActivity = Date.now()
   const activity = (): void => { lastActivity = Date.now() }
   const timers: NodeJS.Timeout[] = []
-  const finished = new Promise<void>((resolve) => {
-    stream.once('end', resolve)
-    stream.once('close', resolve)
-    stream.once('error', (err) => { log.warn({ err }, 'exec stream failed'); resolve() })
-  })
 
-  // End early: say why on the user's terminal, then kill what the exec started.
+  // End early: say why on the user's terminal, then kill what the command started.
   const stop = (why: EndReason, message?: string): void => {
     if (reason !== 'exited') return
     reason = why
-    if (message !== undefined) io.stderr.write(`${req.tty ? '\r\n' : ''}bastion: ${message}${req.tty ? '\r\n' : '\n'}`, () => {})
-    void killExec(exec, log).finally(() => stream.destroy())
+    if (message !== undefined) channel.send('2', `${tty ? '\r\n' : ''}bastion: ${message}${tty ? '\r\n' : '\n'}`)
+    void backend.kill().catch((err: unknown) => log.warn({ err }, 'could not kill the session'))
   }
 
-  if (req.tty) {
-    stream.on('data', (chunk: Buffer) => { activity(); recorder?.output(chunk); io.stdout.write(chunk) })
-    const resize = (): void => {
-      const cols = io.stdout.columns ?? 80
-      const rows = io.stdout.rows ?? 24
-      recorder?.resize(cols, rows)
-      exec.resize({ h: rows, w: cols }).catch((err: unknown) => log.debug({ err }, 'resize failed'))
+  backend.stdin.on('error', (err) => log.debug({ err }, 'the command\'s stdin is closed'))
+  channel.on('frame', (f) => {
+    if (f.type === '0') {
+      activity()
+      if (!backend.stdin.write(f.payload)) {
+        channel.pause()
+        backend.stdin.once('drain', () => channel.resume())
+      }
+    } else if (f.type === 'E') {
+      // Half-close: the command sees EOF and can finish (cat, sftp-server). With a
+      // TTY, EOF is a byte the user types, and the client's stdin ends only at hang-up.
+      if (!tty) backend.stdin.end()
+    } else if (f.type === 'W') {
+      const size = windowSize(json(f))
+      if (size === undefined) return
+      recorder?.resize(size.cols, size.rows)
+      backend.resize(size.cols, size.rows)
+    } else {
+      log.warn({ type: f.type }, 'unexpected frame from the login shell; ending the session')
+      stop('client-gone')
     }
-    resize()
-    process.on('SIGWINCH', resize)
-  } else {
-    demux(stream, io.stdout, io.stderr, activity)
-  }
-
-  io.stdin.on('data', activity)
-  io.stdin.pipe(stream, { end: false })
-  io.stdin.once('end', () => {
-    // Half-close: the command sees EOF on its stdin and can finish (cat, sftp-server).
-    if (!req.tty) stream.end()
   })
-  io.stdout.on('error', (err) => { log.info({ err }, 'the client side of stdout closed'); stop('client-gone') })
-  for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'] as const) {
-    process.on(signal, () => stop('hang-up'))
-  }
+  // The command's output flows from here on; only then may anything stop it.
+  const exited = backend.run(toClient(channel, '1', () => { activity(); return tty ? recorder : undefined }), toClient(channel, '2', () => { activity(); return undefined }))
+  const gone = (): void => stop('client-gone')
+  channel.once('end', gone)
+  channel.once('error', (err) => { log.info({ err }, 'the login shell\'s connection failed'); gone() })
+  channel.socket.once('close', gone)
+  hangUp?.addEventListener('abort', () => stop('hang-up'), { once: true })
+  if (hangUp?.aborted === true) stop('hang-up')
+
   if (limits.idleMs > 0) {
     const tick = (): void => {
       const idle = Date.now() - lastActivity
@@ -111,73 +79,37 @@ export async function runSession (docker: Engine, containerId: string, req: Sess
     timers.push(setTimeout(tick, limits.idleMs))
   }
   if (limits.maxMs > 0) timers.push(setTimeout(() => stop('max-length', 'session reached its maximum length'), limits.maxMs))
-  if (limits.watchPid !== undefined) {
-    const pid = limits.watchPid
-    const watch = setInterval(() => { if (!alive(pid)) { log.info({ sshd: pid }, 'the sshd of this connection is gone'); stop('client-gone') } }, WATCH_MS)
-    watch.unref()
-    timers.push(watch)
-  }
 
-  await finished
-  mark('execEnded')
+  channel.resume()
+  const exitCode = await exited
   for (const t of timers) clearTimeout(t)
-  io.stdin.unpipe(stream)
-  io.stdin.pause()
-  restore()
-  process.removeListener('exit', restore)
-  const exitCode = await exitCodeOf(exec)
-  return { exitCode: reason === 'exited' ? exitCode : (exitCode === -1 ? 255 : exitCode), reason }
+  channel.removeListener('end', gone)
+  channel.socket.removeListener('close', gone)
+  return { exitCode: exitCode < 0 ? 255 : exitCode, reason }
 }
 
-// With a TTY the window size is set inside the container before the user's program
-// starts: an exec resize only arrives after the program may have asked for the size.
-// The command travels as an argument, never spliced into the script.
-function commandLine (req: SessionRequest, io: SessionIo): string[] {
-  if (!req.tty) return req.command === undefined ? ['bash', '-l'] : ['bash', '-c', req.command]
-  const size = ['bastion', String(io.stdout.columns ?? 80), String(io.stdout.rows ?? 24)]
-  return req.command === undefined
-    ? ['bash', '-c', 'stty cols "$1" rows "$2" 2>/dev/null; exec bash -l', ...size]
-    : ['bash', '-c', 'stty cols "$1" rows "$2" 2>/dev/null; exec bash -c "$3"', ...size, req.command]
+// The command's output as frames to the client. A write waits while the client's socket
+// is full (so the command's output pauses), and is dropped once the client is gone.
+function toClient (channel: FrameChannel, type: '1' | '2', onOutput: () => Recorder | undefined): Writable {
+  const socket = channel.socket
+  return new Writable({
+    highWaterMark: DATA_CHUNK,
+    write (chunk: Buffer, _encoding, callback) {
+      onOutput()?.output(chunk)
+      if (socket.destroyed) { callback(); return }
+      let ok = true
+      for (let at = 0; at < chunk.length; at += DATA_CHUNK) ok = channel.send(type, chunk.subarray(at, at + DATA_CHUNK))
+      if (ok) { callback(); return }
+      const done = (): void => { socket.off('drain', done); socket.off('close', done); callback() }
+      socket.on('drain', done)
+      socket.on('close', done)
+    }
+  })
 }
 
-async function exitCodeOf (exec: Exec): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const info = await exec.inspect().catch(() => undefined)
-    if (info !== undefined && !info.Running) return info.ExitCode ?? 255
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  return -1
+// A W frame's size, when it is one a terminal can have.
+export function windowSize (body: Record<string, unknown>): { cols: number, rows: number } | undefined {
+  const { cols, rows } = body
+  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 10000
+  return ok(cols) && ok(rows) ? { cols, rows } : undefined
 }
-
-// Docker has no "kill exec": find the exec's process on the host and kill it and all
-// its descendants, so nothing it started outlives the session.
-async function killExec (exec: Exec, log: Logger): Promise<void> {
-  const info = await exec.inspect().catch(() => undefined)
-  const pid = info?.Pid
-  if (pid === undefined || pid <= 0 || info?.Running !== true) return
-  const tree = await descendants(pid)
-  for (const p of [pid, ...tree]) {
-    try { process.kill(p, 'SIGKILL') } catch { /* already gone */ }
-  }
-  log.info({ pid, killed: tree.length + 1 }, 'killed the session processes')
-}
-
-async function descendants (root: number): Promise<number[]> {
-  const children = new Map<number, number[]>()
-  for (const entry of await readdir('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
-    const ppid = ppidOf(stat)
-    if (!Number.isInteger(ppid)) continue
-    const list = children.get(ppid) ?? []
-    list.push(Number(entry))
-    children.set(ppid, list)
-  }
-  const out: number[] = []
-  const queue = [root]
-  while (queue.length > 0) {
-    for (const c of children.get(queue.shift() as number) ?? []) { out.push(c); queue.push(c) }
-  }
-  return out
-}
-

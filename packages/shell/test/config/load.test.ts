@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { ConfigProblem } from '@bastion/config'
 import { loadShellConfig } from '../../src/config/load.ts'
 import { ShellError } from '../../src/errors.ts'
+import { ShellSection } from '../../src/config/schema.ts'
 
 const BED_SCRIPT = fileURLToPath(new URL('../../../../test/bed/components/shell.sh', import.meta.url))
 const EXAMPLE = fileURLToPath(new URL('../../../../etc/bastion.example.yaml', import.meta.url))
@@ -23,6 +24,8 @@ const DEFAULT_SHELL = {
   idleTimeoutSeconds: 3600,
   maxSessionSeconds: 43200,
   gcIdleSeconds: 86400,
+  broker: { runDir: '/run/bastion/shell', spareWorkers: 2, maxSessions: 1024 },
+  agent: { path: '/usr/local/libexec/bastion/bastion-agent', timeoutMs: 3000 },
   limits: { pids: 512, memoryMb: 2048, cpus: 1, tmpfsMb: 256 },
   audit: { file: '/var/log/bastion/sessions.jsonl', recordingsDir: '/var/log/bastion/recordings', record: true },
   log: { file: '/var/log/bastion/shell.log', level: 'info' }
@@ -63,6 +66,8 @@ t.test('the test bed\'s config file parses, with its values and defaults for the
     homeRoot: '/var/lib/bastion-testbed/home',
     stateDir: '/var/lib/bastion-testbed/state',
     kubeconfigDir: '/etc/bastion-testbed/kube',
+    broker: { ...DEFAULT_SHELL.broker, runDir: '/run/bastion-testbed/shell' },
+    agent: { ...DEFAULT_SHELL.agent, path: '/usr/local/libexec/bastion/bastion-agent-testbed' },
     limits: { pids: 128, memoryMb: 256, cpus: 1, tmpfsMb: 64 },
     audit: { file: '/var/log/bastion-testbed/sessions.jsonl', recordingsDir: '/var/log/bastion-testbed/recordings', record: true },
     log: { file: '/var/log/bastion-testbed/shell.log', level: 'debug' }
@@ -217,4 +222,42 @@ t.test('the config cache: written on a full load, read while the file is unchang
     writeFileSync(path, 'shell:\n  image: three:3\n')
     t.equal((await loadShellConfig(path, { cacheDir: join(dir, 'bastion.yaml', 'sub') })).shell.image, 'three:3')
   })
+})
+
+t.test('the broker\'s run directory must be absolute, short enough for socket paths, and without a trailing slash', async (t) => {
+  for (const [runDir, why] of [['run/bastion', /shell\.broker\.runDir/], ['/run/bastion/', /shell\.broker\.runDir/], [`/run/${'x'.repeat(60)}`, /shell\.broker\.runDir/], ['/run/my dir', /shell\.broker\.runDir/], ['/run/bastion$', /shell\.broker\.runDir/]] as const) {
+    const err = await refusal(t, `shell:\n  broker:\n    runDir: "${runDir}"\n`)
+    t.equal(err.code, 'BASTION_SHELL_CONFIG_INVALID', runDir)
+    t.match(err.message, why, runDir)
+  }
+  for (const [key, value] of [['spareWorkers', -1], ['spareWorkers', 33], ['maxSessions', 0]] as const) {
+    const err = await refusal(t, `shell:\n  broker:\n    ${key}: ${value}\n`)
+    t.match(err.message, `shell.broker.${key}`, `${key}: ${value}`)
+  }
+  const err = await refusal(t, 'shell:\n  agent:\n    timeoutMs: 10\n')
+  t.match(err.message, 'shell.agent.timeoutMs')
+})
+
+t.test('the shipped example names every option of the shell section, each with a comment', async (t) => {
+  const lines = readFileSync(EXAMPLE, 'utf8').split('\n')
+  const start = lines.indexOf('shell:')
+  const section = lines.slice(start + 1, lines.findIndex((l, i) => i > start && /^\S/.test(l)))
+  const keys = (schema: { properties?: Record<string, unknown> }, prefix: string): string[] =>
+    Object.entries(schema.properties ?? {}).flatMap(([k, v]) => {
+      const sub = v as { properties?: Record<string, unknown>, type?: string }
+      return sub.type === 'object' && sub.properties !== undefined ? keys(sub, `${prefix}${k}.`) : [`${prefix}${k}`]
+    })
+  const documented = new Set<string>()
+  const path: string[] = []
+  for (const line of section) {
+    const m = /^( +)([A-Za-z]+):(.*)$/.exec(line)
+    if (m === null) continue
+    const depth = (m[1] as string).length / 2 - 1
+    path.splice(depth, path.length, m[2] as string)
+    if ((m[3] as string).trim() !== '') {
+      documented.add(path.join('.'))
+      t.match(m[3], /#\s*\S/, `${path.join('.')} has a comment`)
+    }
+  }
+  for (const key of keys(ShellSection, '')) t.ok(documented.has(key), `${key} is in the example`)
 })

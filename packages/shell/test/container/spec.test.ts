@@ -3,13 +3,13 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import type Docker from 'dockerode'
-import { KUBE_DIR, KUBE_LINK, LABEL_CONFIG, LABEL_IMAGE, LABEL_USER, configHash, containerHome, createOptions, kubeconfigMount, roleOf, type KubeMount } from '../../src/container/spec.ts'
+import { AGENT_BIN, AGENT_DIR, KUBE_DIR, KUBE_LINK, LABEL_AGENT, LABEL_CONFIG, LABEL_IMAGE, LABEL_USER, configHash, containerHome, createOptions, kubeconfigMount, mainCommand, roleOf, type AgentMount, type KubeMount } from '../../src/container/spec.ts'
 import { alice, testConfig } from '../fixtures/config.ts'
 import { parseConfigText } from '@bastion/config'
 import { ShellConfigSchema } from '../../src/config/schema.ts'
 
 const IMAGE = 'sha256:' + 'ab'.repeat(32)
-const paths = { home: '/var/lib/bastion/home/alice', passwd: '/var/lib/bastion/state/etc/shell-alice/passwd', group: '/var/lib/bastion/state/etc/shell-alice/group' }
+const paths = { home: '/var/lib/bastion/home/alice', passwd: '/var/lib/bastion/state/etc/shell-alice/passwd', group: '/var/lib/bastion/state/etc/shell-alice/group', agentDir: '/run/bastion/shell/agents/0123456789abcdef' }
 const limited = testConfig({
   network: { name: 'bt-net' },
   shell: { limits: { pids: 128, memoryMb: 300, cpus: 1.5, tmpfsMb: 64 }, roles: { alice: 'alice-admin' } }
@@ -188,9 +188,9 @@ t.test('the configuration hash changes when the kubeconfig mount appears or move
   t.not(mounted, none)
   t.not(configHash(limited, alice, { source: '/srv/kube' }), mounted)
   t.equal(options(limited, alice, KUBE).Labels?.[LABEL_CONFIG], mounted, 'the label carries it')
-  // A container made before kubeconfigs existed, with none still, keeps its hash.
+  // A container without a kubeconfig (or an agent) hashes only what shapes it.
   const s = limited.shell
-  const before = createHash('sha256').update(JSON.stringify({ v: 1, network: 'bt-net', limits: [s.limits.pids, s.limits.memoryMb, s.limits.cpus, s.limits.tmpfsMb], role: 'alice-admin', uid: alice.uid, gid: alice.gid })).digest('hex').slice(0, 16)
+  const before = createHash('sha256').update(JSON.stringify({ v: 2, network: 'bt-net', limits: [s.limits.pids, s.limits.memoryMb, s.limits.cpus, s.limits.tmpfsMb], role: 'alice-admin', uid: alice.uid, gid: alice.gid })).digest('hex').slice(0, 16)
   t.equal(none, before)
 })
 
@@ -203,4 +203,40 @@ t.test('kubeconfigMount looks for the file config in shell.kubeconfigDir', async
   const absent = testConfig({ shell: { kubeconfigDir: '/nonexistent-bastion-test' } })
   t.equal(configHash(absent, alice), configHash(absent, alice, null))
   t.same(createOptions(absent, alice, 'shell-alice-x', IMAGE, paths), options(absent, alice, null), 'createOptions looks it up too')
+})
+
+const AGENT: AgentMount = { hostPath: '/usr/local/libexec/bastion/bastion-agent', hash: '0011223344556677' }
+
+t.test('with an agent, the binary and the session directory are mounted read-only and the agent is the main command', async (t) => {
+  const o = createOptions(limited, alice, 'shell-alice-x', IMAGE, paths, null, AGENT)
+  t.same(host(o).Binds?.slice(-2), [
+    `/usr/local/libexec/bastion/bastion-agent:${AGENT_BIN}:ro`,
+    `/run/bastion/shell/agents/0123456789abcdef:${AGENT_DIR}:ro`
+  ])
+  t.same(o.Cmd, [AGENT_BIN])
+  t.equal(host(o).Init, true, 'under Docker\'s init, which reaps what sessions leave behind')
+  t.equal(o.Labels?.[LABEL_AGENT], '0011223344556677')
+  t.equal(o.User, '1001:1001', 'the agent runs as the user, like everything in the container')
+})
+
+t.test('the agent starts after the kubeconfig link when there is one', async (t) => {
+  t.same(mainCommand(KUBE, AGENT), ['sh', '-c', `mkdir -p /tmp/.bastion-kube; ln -sfn /etc/bastion/kube/config /tmp/.bastion-kube/config; exec ${AGENT_BIN}`])
+  t.same(mainCommand(null, AGENT), [AGENT_BIN])
+  t.same(mainCommand(null, null), ['sleep', 'infinity'])
+})
+
+t.test('without an agent there is no agent label, mount or command: sessions use docker exec', async (t) => {
+  const o = options()
+  t.equal(o.Labels?.[LABEL_AGENT], undefined)
+  t.notOk(host(o).Binds?.some((b) => b.includes(AGENT_BIN) || b.includes(AGENT_DIR)))
+})
+
+t.test('the configuration hash changes with the agent binary and the run directory, so containers get the new agent', async (t) => {
+  const without = configHash(limited, alice, null, null)
+  const withAgent = configHash(limited, alice, null, AGENT)
+  t.not(withAgent, without)
+  t.not(configHash(limited, alice, null, { ...AGENT, hash: 'ffeeddccbbaa9988' }), withAgent, 'a new build')
+  const moved = testConfig({ network: { name: 'bt-net' }, shell: { limits: { pids: 128, memoryMb: 300, cpus: 1.5, tmpfsMb: 64 }, roles: { alice: 'alice-admin' }, broker: { runDir: '/run/other' } } })
+  t.not(configHash(moved, alice, null, AGENT), withAgent, 'another run directory')
+  t.equal(configHash(limited, alice, null, { ...AGENT, hostPath: '/elsewhere' }), withAgent, 'the same binary elsewhere changes nothing')
 })

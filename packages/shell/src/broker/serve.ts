@@ -1,0 +1,150 @@
+// bastion-shell-broker serve: the root side of every login (docs/shell/protocol.md). It
+// owns <runDir>: broker.sock, where the login shell connects, and the directories of the
+// identity proofs and the agents' session sockets. Each connection goes, unread, to a
+// session worker (pool.ts), which serves that one login and exits.
+import { fork, type ChildProcess } from 'node:child_process'
+import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises'
+import { connect, createServer, type Server, type Socket } from 'node:net'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import type { ShellConfig } from '../config/schema.ts'
+import { codes, ShellError } from '../errors.ts'
+import { encode, encodeJson } from '../protocol/frame.ts'
+import { createPool, type Pool, type WorkerEvents, type WorkerHandle } from './pool.ts'
+
+export interface RunDirs { runDir: string, socket: string, privateDir: string, authDir: string, agentsDir: string }
+
+export function runDirs (runDir: string): RunDirs {
+  return { runDir, socket: join(runDir, 'broker.sock'), privateDir: join(runDir, 'private'), authDir: join(runDir, 'auth'), agentsDir: join(runDir, 'agents') }
+}
+
+export interface BrokerOptions {
+  configPath: string
+  // The worker module and how to run it (tests run the TypeScript sources).
+  workerModule: string
+  execArgv?: string[]
+  queueTimeoutMs?: number
+}
+
+export interface Broker {
+  socket: string
+  pool: Pool
+  // Stops accepting; idle workers exit, busy ones finish their sessions.
+  close (): Promise<void>
+}
+
+export async function serveBroker (config: Readonly<ShellConfig>, options: BrokerOptions, log: Logger): Promise<Broker> {
+  const dirs = runDirs(config.shell.broker.runDir)
+  await prepareRunDir(dirs)
+  await removeStaleSocket(dirs.socket)
+  const pool = createPool({
+    spare: config.shell.broker.spareWorkers,
+    maxSessions: config.shell.broker.maxSessions,
+    queueTimeoutMs: options.queueTimeoutMs ?? 10_000,
+    fork: (events) => forkWorker(options, dirs, events, log),
+    refuse: (socket, why) => {
+      log.warn({ why, ...pool.stats() }, why === 'busy' ? 'login refused: the broker is at shell.broker.maxSessions' : 'login refused: no session worker could be started in time')
+      refuse(socket, why === 'busy' ? 'BASTION_SHELL_BUSY' : 'BASTION_SHELL_INTERNAL')
+    },
+    onForkFailure: (n) => log.error({ consecutive: n }, 'a session worker exited before it was ready')
+  })
+  const server = createServer({ pauseOnConnect: true }, (socket) => pool.dispatch(socket))
+  await listen(server, dirs.socket)
+  // Any local user may connect: who they are is proven next, by the kernel.
+  await chmod(dirs.socket, 0o666)
+  log.info({ socket: dirs.socket, spare: config.shell.broker.spareWorkers, maxSessions: config.shell.broker.maxSessions }, 'session broker ready')
+  return {
+    socket: dirs.socket,
+    pool,
+    close: async () => {
+      pool.close()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  }
+}
+
+// runDir and its parts, root's, with the modes the protocol relies on, whatever an
+// earlier run or an operator left.
+async function prepareRunDir (dirs: RunDirs): Promise<void> {
+  for (const [dir, mode] of [[dirs.runDir, 0o755], [dirs.privateDir, 0o700], [dirs.authDir, 0o711], [dirs.agentsDir, 0o711]] as const) {
+    await mkdir(dir, { recursive: true, mode })
+    const s = await stat(dir)
+    if (!s.isDirectory()) throw new ShellError('BASTION_SHELL_CONFIG_INVALID', `${dir} is not a directory (shell.broker.runDir)`)
+    if (s.uid !== 0 || s.gid !== 0) await chown(dir, 0, 0)
+    if ((s.mode & 0o7777) !== mode) await chmod(dir, mode)
+  }
+}
+
+// A socket file left by a broker that is gone is removed; one that answers means
+// another broker runs, and this one must not take its place.
+async function removeStaleSocket (path: string): Promise<void> {
+  const answers = await new Promise<boolean>((resolve) => {
+    const probe = connect(path)
+    probe.once('connect', () => { probe.destroy(); resolve(true) })
+    probe.once('error', () => resolve(false))
+  })
+  if (answers) throw new ShellError('BASTION_SHELL_CONFIG_INVALID', `another session broker already listens on ${path}`)
+  await rm(path, { force: true })
+}
+
+function listen (server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ path }, () => { server.off('error', reject); resolve() })
+  })
+}
+
+// What handOff needs of a worker process.
+export type WorkerProcess = Pick<ChildProcess, 'connected' | 'pid' | 'kill'> & {
+  send (message: object, handle: Socket, callback: (err: Error | null) => void): boolean
+}
+
+// Gives a login, unread, to its worker. A worker whose channel is gone cannot take it:
+// the login is refused with the internal message, and that worker is ended.
+export function handOff (child: WorkerProcess, socket: Socket, log: Logger): void {
+  const failed = (err: unknown): void => {
+    log.error({ err, worker: child.pid }, 'could not hand a login to its worker')
+    refuse(socket, 'BASTION_SHELL_INTERNAL')
+    child.kill()
+  }
+  if (!child.connected) { failed(new Error('the worker\'s channel is closed')); return }
+  child.send({ type: 'login' }, socket, (err) => { if (err !== null && err !== undefined) failed(err) })
+}
+
+// The refusal a login shell shows, as the protocol's frames, straight from the broker.
+// The socket is still paused (pauseOnConnect) and would never see the peer's end, so
+// it is destroyed once the refusal is written: nothing keeps the broker from closing.
+function refuse (socket: Socket, code: 'BASTION_SHELL_BUSY' | 'BASTION_SHELL_INTERNAL'): void {
+  socket.on('error', () => {})
+  socket.end(Buffer.concat([encode('2', `bastion: ${codes[code]} (${code})\n`), encodeJson('X', { code: 125 })]), () => socket.destroy())
+}
+
+function forkWorker (options: BrokerOptions, dirs: RunDirs, events: WorkerEvents, log: Logger): WorkerHandle {
+  const child = fork(options.workerModule, [], {
+    // Its own process group: stopping the broker's group (a test bed, a terminal) must
+    // not hang up the sessions that workers serve. systemd uses KillMode=process.
+    detached: true,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    execArgv: options.execArgv ?? [],
+    // Nothing of the broker's environment but what a worker needs.
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', BASTION_CONFIG: options.configPath, BASTION_SHELL_RUN_DIR: dirs.runDir }
+  })
+  child.on('message', (m: unknown) => {
+    if ((m as { type?: unknown })?.type === 'ready') events.ready()
+  })
+  child.once('exit', (code, signal) => {
+    if (code !== 0) log.warn({ worker: child.pid, code, signal }, 'a session worker ended abnormally')
+    events.exit()
+  })
+  child.on('error', (err) => log.error({ err, worker: child.pid }, 'session worker failed'))
+  return {
+    take: (socket) => handOff(child, socket, log),
+    retire () {
+      if (child.connected) child.disconnect()
+    },
+    detach () {
+      if (child.connected) child.disconnect()
+      child.unref()
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// A session worker: forked by the broker ahead of any login, it loads every module and
+// the config, says it is ready, serves exactly one login handed to it, and exits. An
+// idle worker exits when its broker is gone; a busy one finishes its session first.
+import { enableCompileCache } from 'node:module'
+import { Socket } from 'node:net'
+import type { Logger } from 'pino'
+import { loadShellConfig } from '../config/load.ts'
+import type { ShellConfig } from '../config/schema.ts'
+import { callerFromUid, systemIdentitySources, type Caller } from '../identity.ts'
+import { agentMount, type AgentCache } from '../container/agent-binary.ts'
+import { login, shellLogger } from '../login.ts'
+import { handshake } from './handshake.ts'
+import { runDirs } from './serve.ts'
+
+// Written and read by root only (see config/load.ts).
+const CONFIG_CACHE = '/run/bastion/shell-config'
+const HANDSHAKE_TIMEOUT_MS = 10_000
+
+async function main (): Promise<void> {
+  const configPath = process.env.BASTION_CONFIG
+  const runDir = process.env.BASTION_SHELL_RUN_DIR
+  if (process.send === undefined || configPath === undefined || runDir === undefined) {
+    process.stderr.write('bastion-shell worker: started without its broker\n')
+    process.exit(2)
+  }
+  let config = await loadShellConfig(configPath, { cacheDir: CONFIG_CACHE })
+  let log: Logger = shellLogger(config)
+  const agentCache: AgentCache = {}
+  // Hashes the agent binary now, while no one waits.
+  await agentMount(config.shell.agent.path, agentCache)
+  const hangUp = new AbortController()
+  let busy = false
+  for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'] as const) {
+    process.on(signal, () => { if (busy) hangUp.abort(); else process.exit(0) })
+  }
+  process.on('disconnect', () => { if (!busy) process.exit(0) })
+  process.once('message', (message: unknown, handle: unknown) => {
+    if ((message as { type?: unknown })?.type !== 'login' || !(handle instanceof Socket)) process.exit(2)
+    busy = true
+    const startedAt = performance.now()
+    void serve(handle as Socket, startedAt).then(() => process.exit(0), (err: unknown) => {
+      log.error({ err }, 'session worker failed')
+      process.exit(1)
+    })
+  })
+  process.send({ type: 'ready' })
+
+  async function serve (socket: Socket, startedAt: number): Promise<void> {
+    const dirs = runDirs(runDir as string)
+    let caller: Promise<Caller> | undefined
+    let hs
+    try {
+      hs = await handshake(socket, {
+        privateDir: dirs.privateDir,
+        authDir: dirs.authDir,
+        timeoutMs: HANDSHAKE_TIMEOUT_MS,
+        onClaim: (uid) => {
+          caller = callerFromUid(uid, systemIdentitySources(config.shell.stepTimeoutMs))
+          // Awaited only after the proof; a failure before that is no crash.
+          caller.catch(() => {})
+        }
+      })
+    } catch (err) {
+      // A connection that closes without a word is a probe (bastion doctor checks that
+      // the broker answers); anything else is worth the operator's attention.
+      if ((err as Error).message === 'the connection closed before the hello') log.debug('a connection closed before its hello (a probe)')
+      else log.warn({ err }, 'login refused before its identity was proven')
+      return
+    }
+    // The config as it is now, for this session (a file that changed since the fork).
+    try {
+      config = await loadShellConfig(configPath as string, { cacheDir: CONFIG_CACHE })
+      log = shellLogger(config)
+    } catch (err) {
+      log.error({ err }, 'the config cannot be loaded')
+      hs.channel.send('2', `${(err as { userMessage?: string }).userMessage ?? 'bastion: The bastion is misconfigured. Please tell the operators. (BASTION_SHELL_CONFIG_INVALID)'}\n`)
+      hs.channel.sendJson('X', { code: 125 })
+      await ended(hs.channel.socket)
+      return
+    }
+    await login({ config: config as Readonly<ShellConfig>, caller: caller as Promise<Caller>, channel: hs.channel, request: hs.request, log, agentCache, hangUp: hangUp.signal, startedAt })
+    await ended(hs.channel.socket)
+  }
+}
+
+// Until what was written to the login shell has left (or it went away).
+function ended (socket: Socket | import('node:stream').Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.destroyed || socket.writableFinished) { resolve(); return }
+    socket.once('finish', resolve)
+    socket.once('close', resolve)
+    socket.end()
+  })
+}
+
+if (process.getuid?.() === 0) enableCompileCache('/var/cache/bastion/node-compile-cache')
+await main()

@@ -1,0 +1,43 @@
+// The agent binary on the host, as containers mount it: its fingerprint labels each
+// container, so a new agent recreates containers as a new image does. It runs in every
+// user's container as that user, so a binary that anyone but root could replace would
+// let one user act as another: such a binary is never used, and sessions fall back to
+// docker exec until an operator fixes it (bastion doctor says so too).
+import { createHash } from 'node:crypto'
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ShellConfig } from '../config/schema.ts'
+import type { AgentMount } from './spec.ts'
+
+// One per process: the hash is recomputed only when the file's identity changes.
+export interface AgentCache { key?: string, mount?: AgentMount }
+
+export type AgentLookup = { mount: AgentMount } | { mount: null, why: string }
+
+export async function agentMount (path: string, cache: AgentCache = {}): Promise<AgentLookup> {
+  let s
+  try {
+    s = await stat(path)
+  } catch {
+    return { mount: null, why: `${path} does not exist` }
+  }
+  if (!s.isFile()) return { mount: null, why: `${path} is not a file` }
+  if (s.uid !== 0 || (s.mode & 0o022) !== 0) return { mount: null, why: `${path} is not owned by root alone (uid ${s.uid}, mode ${(s.mode & 0o7777).toString(8)})` }
+  const key = [s.dev, s.ino, s.size, s.mtimeMs, s.ctimeMs].join(':')
+  if (cache.key !== key || cache.mount === undefined) {
+    const hash = createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 16)
+    cache.key = key
+    cache.mount = { hostPath: path, hash }
+  }
+  return { mount: cache.mount }
+}
+
+// The host directory the container sees as /run/bastion-agent. Named by a hash of the
+// container's name, so that socket paths stay short.
+export function agentDir (config: Readonly<ShellConfig>, container: string): string {
+  return join(config.shell.broker.runDir, 'agents', createHash('sha256').update(container).digest('hex').slice(0, 16))
+}
+
+export function privateDir (config: Readonly<ShellConfig>): string {
+  return join(config.shell.broker.runDir, 'private')
+}

@@ -1,0 +1,156 @@
+// The frames of the session protocol (docs/shell/protocol.md): a type letter, a 4-byte
+// big-endian length and the payload. The client and the agent (Go, packages/shell/native)
+// speak the same format; both codecs check the test vectors in native/testdata/frames.hex.
+import { EventEmitter } from 'node:events'
+import type { Duplex } from 'node:stream'
+
+export const MAX_PAYLOAD = 1024 * 1024
+// What a sender puts in one data frame at most.
+export const DATA_CHUNK = 64 * 1024
+
+export const FRAME_TYPES = ['H', 'P', 'R', 'S', 'F', '0', 'E', 'W', '1', '2', 'K', 'X'] as const
+export type FrameType = typeof FRAME_TYPES[number]
+const KNOWN = new Set<string>(FRAME_TYPES)
+
+export interface Frame { type: FrameType, payload: Buffer }
+
+export class ProtocolError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'ProtocolError'
+  }
+}
+
+export function encode (type: FrameType, payload: Buffer | string = Buffer.alloc(0)): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload
+  if (body.length > MAX_PAYLOAD) throw new ProtocolError(`a ${type} frame of ${body.length} bytes exceeds ${MAX_PAYLOAD}`)
+  const head = Buffer.allocUnsafe(5)
+  head.write(type, 0, 'latin1')
+  head.writeUInt32BE(body.length, 1)
+  return Buffer.concat([head, body])
+}
+
+export function encodeJson (type: FrameType, value: object): Buffer {
+  return encode(type, JSON.stringify(value))
+}
+
+// The JSON object of a control frame; anything else is a protocol error.
+export function json (frame: Frame): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(frame.payload.toString('utf8'))
+  } catch {
+    throw new ProtocolError(`the ${frame.type} frame is not JSON`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolError(`the ${frame.type} frame is not a JSON object`)
+  return value as Record<string, unknown>
+}
+
+// Turns a byte stream into frames. Throws ProtocolError on an unknown type or a payload
+// over the limit; keeps an incomplete frame until the rest arrives.
+export class FrameDecoder {
+  private pending: Buffer = Buffer.alloc(0)
+
+  push (chunk: Buffer): Frame[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
+    const out: Frame[] = []
+    while (this.pending.length >= 5) {
+      const type = String.fromCharCode(this.pending[0] as number)
+      if (!KNOWN.has(type)) throw new ProtocolError(`unknown frame type 0x${(this.pending[0] as number).toString(16)}`)
+      const size = this.pending.readUInt32BE(1)
+      if (size > MAX_PAYLOAD) throw new ProtocolError(`a ${type} frame announces ${size} bytes, over ${MAX_PAYLOAD}`)
+      if (this.pending.length < 5 + size) break
+      out.push({ type: type as FrameType, payload: this.pending.subarray(5, 5 + size) })
+      this.pending = this.pending.subarray(5 + size)
+    }
+    return out
+  }
+
+  // Bytes of an unfinished frame: a stream that ends with some has been cut off.
+  get buffered (): number {
+    return this.pending.length
+  }
+}
+
+export interface FrameChannel extends EventEmitter<{ frame: [Frame], end: [], error: [Error] }> {
+  send (type: FrameType, payload?: Buffer | string): boolean
+  sendJson (type: FrameType, value: object): boolean
+  // Stop and restart delivering frames (and reading the socket): backpressure.
+  pause (): void
+  resume (): void
+  readonly socket: Duplex
+}
+
+// Frames over a socket, in both directions. A channel starts paused: frames wait until
+// a consumer calls resume() (nextFrame does), and again whenever it pauses, so none is
+// ever lost. 'end' comes once after the last frame, when the peer closed; 'error' on a
+// protocol error or a socket error (the socket is destroyed).
+export function frameChannel (socket: Duplex): FrameChannel {
+  const emitter = new EventEmitter<{ frame: [Frame], end: [], error: [Error] }>()
+  const decoder = new FrameDecoder()
+  const queue: Frame[] = []
+  let paused = true
+  socket.pause()
+  let ended = false
+  let failed = false
+  const fail = (err: Error): void => {
+    if (failed) return
+    failed = true
+    socket.destroy()
+    // Nobody listening (between phases of a login): the socket is gone either way, and
+    // an unheard 'error' must not take the worker down.
+    if (emitter.listenerCount('error') > 0) emitter.emit('error', err)
+  }
+  const drain = (): void => {
+    while (!paused && !failed && queue.length > 0) emitter.emit('frame', queue.shift() as Frame)
+    if (!paused && !failed && ended && queue.length === 0) {
+      ended = false
+      if (decoder.buffered > 0) fail(new ProtocolError(`the connection closed inside a frame (${decoder.buffered} bytes)`))
+      else emitter.emit('end')
+    }
+  }
+  socket.on('data', (chunk: Buffer) => {
+    try {
+      queue.push(...decoder.push(chunk))
+    } catch (err) {
+      fail(err as Error)
+      return
+    }
+    drain()
+  })
+  socket.on('end', () => { ended = true; drain() })
+  socket.on('error', fail)
+  const channel = Object.assign(emitter, {
+    socket,
+    send: (type: FrameType, payload?: Buffer | string) => !socket.destroyed && socket.write(encode(type, payload)),
+    sendJson: (type: FrameType, value: object) => !socket.destroyed && socket.write(encodeJson(type, value)),
+    pause: () => { paused = true; socket.pause() },
+    resume: () => { paused = false; drain(); if (!paused) socket.resume() }
+  })
+  return channel
+}
+
+// The next frame on a channel, within a deadline; the frame must be one of `types`.
+export function nextFrame (channel: FrameChannel, types: readonly FrameType[], timeoutMs: number, what: string): Promise<Frame> {
+  return new Promise<Frame>((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      channel.off('frame', onFrame)
+      channel.off('end', onEnd)
+      channel.off('error', onError)
+    }
+    const onFrame = (f: Frame): void => {
+      done()
+      channel.pause()
+      if (types.includes(f.type)) resolve(f)
+      else reject(new ProtocolError(`expected ${types.join(' or ')} for ${what}, got ${f.type}`))
+    }
+    const onEnd = (): void => { done(); reject(new ProtocolError(`the connection closed before ${what}`)) }
+    const onError = (err: Error): void => { done(); reject(err) }
+    const timer = setTimeout(() => { done(); reject(new ProtocolError(`no ${what} within ${timeoutMs} ms`)) }, timeoutMs)
+    channel.on('frame', onFrame)
+    channel.once('end', onEnd)
+    channel.once('error', onError)
+    channel.resume()
+  })
+}

@@ -1,0 +1,122 @@
+// A session run by the agent in the user's container (docs/shell/protocol.md, "Broker
+// and agent"): a socket in the container's root-owned agent directory, owned by the
+// user, that the agent notices and connects to. The agent forks the command, which
+// therefore inherits exactly the container's confinement, in a few milliseconds.
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import type { Logger } from 'pino'
+import { DATA_CHUNK, frameChannel, json, nextFrame, type Frame, type FrameChannel } from '../protocol/frame.ts'
+import { ShellError } from '../errors.ts'
+import { ownedSocket } from '../protocol/owned-socket.ts'
+import { homeOf, type Backend, type CommandSpec } from './backend.ts'
+
+export interface AgentTarget {
+  // The host side of the container's /run/bastion-agent (root-owned).
+  dir: string
+  // Root-only: where the session's socket is made before it is moved into dir.
+  privateDir: string
+  session: string
+  timeoutMs: number
+}
+
+// Sessions wait this long for the agent's exit status after asking it to kill.
+const KILL_GRACE_MS = 2000
+
+// The backend, or undefined when the agent did not answer in time: nothing has started
+// then, and the caller may fall back to docker exec. A refusal from the agent (the
+// command cannot start) is an error: docker exec would fail the same way.
+export async function startAgentSession (target: AgentTarget, spec: CommandSpec, log: Logger): Promise<Backend | undefined> {
+  const listener = await ownedSocket(target.privateDir, join(target.dir, `${target.session}.sock`), spec.uid, spec.gid)
+  const socket = await listener.accepted(target.timeoutMs)
+  if (socket === undefined) {
+    log.warn({ dir: target.dir, timeoutMs: target.timeoutMs }, 'the container\'s agent did not connect in time')
+    return undefined
+  }
+  const channel = frameChannel(socket)
+  channel.sendJson('R', {
+    argv: spec.command === undefined ? ['bash', '-l'] : ['bash', '-c', spec.command],
+    env: spec.env,
+    tty: spec.tty,
+    cols: spec.cols,
+    rows: spec.rows,
+    cwd: homeOf(spec.user)
+  })
+  let answer: Frame
+  try {
+    answer = await nextFrame(channel, ['S', 'F'], target.timeoutMs, 'the agent\'s answer')
+  } catch (err) {
+    socket.destroy()
+    log.warn({ err }, 'the container\'s agent did not answer the session request')
+    return undefined
+  }
+  const body = json(answer)
+  if (answer.type === 'F') {
+    socket.destroy()
+    const detail = `the agent could not start the session: ${String(body.error)} (${String(body.errno)})`
+    throw new ShellError(body.errno === 'EAGAIN' ? 'BASTION_SHELL_LIMITS_REACHED' : 'BASTION_SHELL_INTERNAL', detail)
+  }
+  return agentBackend(channel, typeof body.pid === 'number' ? body.pid : undefined, log)
+}
+
+function agentBackend (channel: FrameChannel, pid: number | undefined, log: Logger): Backend {
+  const socket = channel.socket
+  let exitCode: number | undefined
+  const stdin = new Writable({
+    highWaterMark: DATA_CHUNK,
+    write (chunk: Buffer, _encoding, callback) {
+      // After X the agent is done reading: nothing more is sent (it would only fail).
+      if (socket.destroyed || exitCode !== undefined) { callback(); return }
+      let ok = true
+      for (let at = 0; at < chunk.length; at += DATA_CHUNK) ok = channel.send('0', chunk.subarray(at, at + DATA_CHUNK))
+      if (ok) callback()
+      else socket.once('drain', () => callback())
+    },
+    final (callback) {
+      if (exitCode === undefined) channel.send('E')
+      callback()
+    }
+  })
+  return {
+    kind: 'agent',
+    pid,
+    stdin,
+    run (stdout: Writable, stderr: Writable): Promise<number> {
+      return new Promise<number>((resolve) => {
+        const finish = (): void => { resolve(exitCode ?? -1); socket.destroy() }
+        channel.on('frame', (f) => {
+          if (f.type === '1' || f.type === '2') {
+            const target = f.type === '1' ? stdout : stderr
+            if (!target.write(f.payload)) {
+              channel.pause()
+              target.once('drain', () => channel.resume())
+            }
+          } else if (f.type === 'X') {
+            const code = json(f).code
+            exitCode = typeof code === 'number' && Number.isInteger(code) ? code : -1
+            finish()
+          } else {
+            log.warn({ type: f.type }, 'unexpected frame from the agent; ending the session')
+            finish()
+          }
+        })
+        channel.once('end', finish)
+        channel.once('error', (err) => { log.warn({ err }, 'the agent connection failed'); finish() })
+        socket.once('close', finish)
+        channel.resume()
+      })
+    },
+    resize (cols: number, rows: number): void {
+      if (exitCode === undefined) channel.sendJson('W', { cols, rows })
+    },
+    kill (): Promise<void> {
+      if (socket.destroyed || exitCode !== undefined) return Promise.resolve()
+      channel.send('K')
+      // The agent answers with X once everything is dead; a silent one is cut off,
+      // and the agent kills on a closed connection as well.
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { socket.destroy(); resolve() }, KILL_GRACE_MS)
+        socket.once('close', () => { clearTimeout(timer); resolve() })
+      })
+    }
+  }
+}

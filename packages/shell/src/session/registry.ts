@@ -1,0 +1,44 @@
+// The live sessions of each container, as the broker knows them: a file per session
+// naming the worker process that serves it. Recreation and gc ask here (and Docker, for
+// sessions run with docker exec), never the agent, which the user could make lie.
+// A file whose worker is gone (a crash, a reboot) is stale and removed when seen.
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ShellConfig } from '../config/schema.ts'
+
+function dirOf (config: Readonly<ShellConfig>, container: string): string {
+  return join(config.shell.stateDir, 'sessions', container)
+}
+
+// The start time of a process (clock ticks since boot, /proc/<pid>/stat field 22), so
+// that a pid reused by another process is not taken for the worker.
+async function startTimeOf (pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+}
+
+// Records this process as serving `session` in `container`; the returned function
+// removes the record.
+export async function registerSession (config: Readonly<ShellConfig>, container: string, session: string, pid = process.pid): Promise<() => Promise<void>> {
+  const dir = dirOf(config, container)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const file = join(dir, session)
+  // Renamed into place: a reader never sees a half-written record and takes it for stale.
+  await writeFile(`${file}.tmp`, `${pid} ${await startTimeOf(pid) ?? ''}\n`, { mode: 0o600 })
+  await rename(`${file}.tmp`, file)
+  return async () => { await rm(file, { force: true }) }
+}
+
+// How many sessions of `container` have a live worker, other than `exclude`.
+export async function registeredSessions (config: Readonly<ShellConfig>, container: string, exclude?: string): Promise<number> {
+  const dir = dirOf(config, container)
+  const names = await readdir(dir).catch(() => [] as string[])
+  let live = 0
+  for (const name of names) {
+    if (name === exclude || name.endsWith('.tmp')) continue
+    const [pid, start] = (await readFile(join(dir, name), 'utf8').catch(() => '')).trim().split(' ')
+    if (pid !== undefined && /^[0-9]+$/.test(pid) && start !== undefined && start !== '' && await startTimeOf(Number(pid)) === start) live++
+    else await rm(join(dir, name), { force: true })
+  }
+  return live
+}

@@ -1,0 +1,116 @@
+// Who logs in is what the kernel proves, not what the login shell claims: a client that
+// claims its own uid gets through, one that claims another gets EACCES and nothing else,
+// and no proof socket outlives its login. Real sockets, real uids (nobody and daemon).
+import t, { type Test } from 'tap'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { createServer, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { handshake, parseRequest, type Handshake } from '../../src/broker/handshake.ts'
+import { ProtocolError } from '../../src/protocol/frame.ts'
+
+const run = promisify(execFile)
+const CLIENT = fileURLToPath(new URL('../fixtures/claim-client.ts', import.meta.url))
+const NOBODY = 65534
+const DAEMON = 1
+
+interface Bed { socket: string, privateDir: string, authDir: string, results: Array<Promise<Handshake>> }
+
+// A broker socket whose every connection goes through handshake().
+async function bed (t: Test, timeoutMs = 2000, onClaim?: (uid: number) => void): Promise<Bed> {
+  const dir = mkdtempSync(join(tmpdir(), 'bt-handshake-'))
+  chmodSync(dir, 0o755)
+  const privateDir = join(dir, 'private')
+  const authDir = join(dir, 'auth')
+  mkdirSync(privateDir, { mode: 0o700 })
+  mkdirSync(authDir, { mode: 0o711 })
+  const results: Array<Promise<Handshake>> = []
+  const server = createServer({ pauseOnConnect: true }, (s: Socket) => {
+    const r = handshake(s, { privateDir, authDir, timeoutMs, ...(onClaim === undefined ? {} : { onClaim }) })
+    r.catch(() => {})
+    results.push(r)
+  })
+  const socket = join(dir, 'broker.sock')
+  await new Promise<void>((resolve) => server.listen(socket, () => resolve()))
+  chmodSync(socket, 0o666)
+  t.teardown(() => { server.close(); rmSync(dir, { recursive: true, force: true }) })
+  return { socket, privateDir, authDir, results }
+}
+
+async function claim (user: string, socket: string, uid: number, request?: object): Promise<Record<string, unknown>> {
+  // tap adds its NODE_OPTIONS to every child it sees spawned; a user's client has none.
+  const args = ['-u', user, '--', '/usr/bin/env', '-u', 'NODE_OPTIONS', process.execPath, CLIENT, socket, String(uid), ...(request === undefined ? [] : [JSON.stringify(request)])]
+  const { stdout } = await run('/usr/sbin/runuser', args, { env: { PATH: '/usr/bin:/bin' } })
+  try {
+    return JSON.parse(stdout) as Record<string, unknown>
+  } catch {
+    throw new Error(`the client printed ${JSON.stringify(stdout)}`)
+  }
+}
+
+t.test('a login shell that claims its own uid is proven, and its request arrives on the proven connection', async (t) => {
+  const b = await bed(t)
+  const client = await claim('nobody', b.socket, NOBODY, { command: 'id', tty: true, cols: 120, rows: 40, env: { TERM: 'xterm' }, sshConnection: '10.0.0.5 51234 10.0.0.1 22' })
+  t.equal(client.step, 'proven')
+  const hs = await b.results[0]!
+  t.equal(hs.uid, NOBODY)
+  t.same(hs.request, { command: 'id', tty: true, cols: 120, rows: 40, env: { TERM: 'xterm' }, sshConnection: '10.0.0.5 51234 10.0.0.1 22' })
+  hs.channel.socket.destroy()
+  t.same(readdirSync(b.authDir), [], 'the proof socket is gone')
+  t.same(readdirSync(b.privateDir), [])
+})
+
+t.test('a login shell that claims another uid cannot connect to the proof, and gets no session', async (t) => {
+  let seen: { uid: number, mode: number } | undefined
+  const b = await bed(t, 800)
+  const watch = setInterval(() => {
+    for (const f of readdirSync(b.authDir)) {
+      const s = statSync(join(b.authDir, f))
+      seen = { uid: s.uid, mode: s.mode & 0o777 }
+    }
+  }, 5)
+  t.teardown(() => clearInterval(watch))
+  const client = await claim('nobody', b.socket, DAEMON)
+  t.match(client, { step: 'prove', code: 'EACCES' }, 'the kernel refuses the connection')
+  await t.rejects(b.results[0]!, /claiming uid 1 did not prove it/)
+  t.same(seen, { uid: DAEMON, mode: 0o600 }, 'the proof socket was the claimed uid\'s alone, mode 0600')
+  t.same(readdirSync(b.authDir), [], 'and is gone after the timeout')
+})
+
+t.test('each user proves only their own uid', async (t) => {
+  const b = await bed(t, 800)
+  t.equal((await claim('daemon', b.socket, DAEMON)).step, 'proven')
+  t.match(await claim('daemon', b.socket, NOBODY), { step: 'prove', code: 'EACCES' })
+  t.equal((await b.results[0]!).uid, DAEMON)
+  await t.rejects(b.results[1]!)
+})
+
+t.test('a claim of uid 0, or of no number, gets no proof at all', async (t) => {
+  const b = await bed(t)
+  for (const uid of [0, -1, 4294967295]) {
+    const client = await claim('nobody', b.socket, uid)
+    t.equal(client.step, 'connect', `uid ${uid}: the broker just closes`)
+  }
+  await t.rejects(b.results[0]!, /claimed uid 0, which cannot log in/)
+  t.same(readdirSync(b.authDir), [])
+})
+
+t.test('the claimed uid is handed over at once, for a lookup during the proof', async (t) => {
+  const claims: number[] = []
+  const b = await bed(t, 2000, (uid) => claims.push(uid))
+  await claim('nobody', b.socket, NOBODY)
+  await b.results[0]
+  t.same(claims, [NOBODY])
+})
+
+t.test('a request must say command and tty; a bad size becomes 80x24, a bad env none', async (t) => {
+  t.same(parseRequest({ command: null, tty: false }), { command: undefined, tty: false, cols: 80, rows: 24, env: {}, sshConnection: undefined })
+  t.same(parseRequest({ command: 'ls', tty: true, cols: 0, rows: 30, env: ['TERM=x'], sshConnection: 5 }), { command: 'ls', tty: true, cols: 80, rows: 24, env: {}, sshConnection: undefined })
+  t.throws(() => parseRequest({ tty: false }), ProtocolError)
+  t.throws(() => parseRequest({ command: 5, tty: false }), ProtocolError)
+  t.throws(() => parseRequest({ command: 'ls' }), ProtocolError)
+  t.throws(() => parseRequest({ command: 'ls', tty: 'yes' }), ProtocolError)
+})

@@ -1,0 +1,180 @@
+// The frame codec: byte for byte what the Go client and agent read and write (the
+// shared vectors), refusal of anything malformed, and a channel that never loses a
+// frame while paused.
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { PassThrough } from 'node:stream'
+import { encode, encodeJson, FrameDecoder, frameChannel, json, MAX_PAYLOAD, nextFrame, ProtocolError, type Frame, type FrameType } from '../../src/protocol/frame.ts'
+
+const VECTORS = fileURLToPath(new URL('../../native/testdata/frames.hex', import.meta.url))
+
+const vectors = readFileSync(VECTORS, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((line) => {
+  const [name, type, payload, frame] = line.split(' ')
+  return { name: name as string, type: type as FrameType, payload: Buffer.from(payload === '-' ? '' : payload as string, 'hex'), frame: Buffer.from(frame as string, 'hex') }
+})
+
+t.test('the shared vectors: each encodes to its bytes and decodes back', async (t) => {
+  t.ok(vectors.length >= 10, 'the file has vectors')
+  for (const v of vectors) {
+    t.same(encode(v.type, v.payload), v.frame, `${v.name} encodes`)
+    const decoded = new FrameDecoder().push(v.frame)
+    t.same(decoded.map((f) => [f.type, f.payload]), [[v.type, v.payload]], `${v.name} decodes`)
+  }
+})
+
+t.test('every frame type of the protocol is among the vectors', async (t) => {
+  const seen = new Set(vectors.map((v) => v.type))
+  for (const type of ['H', 'P', 'R', 'S', 'F', '0', 'E', 'W', '1', '2', 'K', 'X']) t.ok(seen.has(type as FrameType), type)
+})
+
+t.test('frames split at every byte boundary decode the same', async (t) => {
+  const all = Buffer.concat(vectors.map((v) => v.frame))
+  for (const size of [1, 2, 3, 5, 7, 64]) {
+    const d = new FrameDecoder()
+    const out: Frame[] = []
+    for (let at = 0; at < all.length; at += size) out.push(...d.push(all.subarray(at, at + size)))
+    t.same(out.map((f) => f.type), vectors.map((v) => v.type), `chunks of ${size}`)
+    t.equal(d.buffered, 0)
+  }
+})
+
+t.test('an unknown type and an oversized length are protocol errors', async (t) => {
+  t.throws(() => new FrameDecoder().push(Buffer.from([0x5a, 0, 0, 0, 0])), /unknown frame type 0x5a/)
+  const head = Buffer.from([0x31, 0, 0, 0, 0])
+  head.writeUInt32BE(MAX_PAYLOAD + 1, 1)
+  t.throws(() => new FrameDecoder().push(head), /over 1048576/)
+  t.throws(() => encode('1', Buffer.alloc(MAX_PAYLOAD + 1)), ProtocolError)
+  t.equal(encode('1', Buffer.alloc(MAX_PAYLOAD)).length, MAX_PAYLOAD + 5, 'exactly the limit is fine')
+})
+
+t.test('json() wants an object', async (t) => {
+  t.same(json({ type: 'X', payload: Buffer.from('{"code":3}') }), { code: 3 })
+  for (const bad of ['', 'nope', '[1]', 'null', '42', '"x"']) t.throws(() => json({ type: 'R', payload: Buffer.from(bad) }), ProtocolError, JSON.stringify(bad))
+})
+
+t.test('a channel holds frames that arrive before anyone listens', async (t) => {
+  const wire = new PassThrough()
+  const ch = frameChannel(wire)
+  wire.write(encode('1', 'early'))
+  await new Promise((r) => setImmediate(r))
+  const got: string[] = []
+  ch.on('frame', (f) => got.push(f.payload.toString()))
+  ch.resume()
+  await new Promise((r) => setImmediate(r))
+  t.same(got, ['early'])
+})
+
+t.test('a channel delivers frames in order, holds them while paused, and loses none', async (t) => {
+  const wire = new PassThrough()
+  const ch = frameChannel(wire)
+  const got: string[] = []
+  ch.on('frame', (f) => got.push(f.payload.toString()))
+  ch.resume()
+  wire.write(Buffer.concat(['a', 'b', 'c'].map((s) => encode('1', s))))
+  await new Promise((r) => setImmediate(r))
+  t.same(got, ['a', 'b', 'c'])
+  ch.pause()
+  wire.write(Buffer.concat([encode('1', 'd'), encode('1', 'e')]))
+  await new Promise((r) => setImmediate(r))
+  t.same(got, ['a', 'b', 'c'], 'nothing while paused')
+  ch.resume()
+  await new Promise((r) => setImmediate(r))
+  t.same(got, ['a', 'b', 'c', 'd', 'e'], 'all of it after resume')
+})
+
+t.test('a channel ends after its last frame, and fails on a connection cut inside a frame', async (t) => {
+  const wire = new PassThrough()
+  const ch = frameChannel(wire)
+  const events: string[] = []
+  ch.on('frame', (f) => events.push(f.type))
+  ch.on('end', () => events.push('end'))
+  ch.resume()
+  wire.end(encodeJson('X', { code: 0 }))
+  await new Promise((r) => setImmediate(r))
+  t.same(events, ['X', 'end'])
+
+  const cut = new PassThrough()
+  const ch2 = frameChannel(cut)
+  const err = new Promise<Error>((resolve) => ch2.once('error', resolve))
+  ch2.on('end', () => t.fail('no clean end'))
+  ch2.resume()
+  cut.end(encode('1', 'abcdef').subarray(0, 7))
+  t.match(await err, /closed inside a frame/)
+})
+
+t.test('a channel reports garbage as an error and destroys the socket', async (t) => {
+  const wire = new PassThrough()
+  const ch = frameChannel(wire)
+  const err = new Promise<Error>((resolve) => ch.once('error', resolve))
+  ch.resume()
+  wire.write(Buffer.from('GET / HTTP/1.1\r\n'))
+  t.type(await err, ProtocolError)
+  t.ok(wire.destroyed)
+  t.equal(ch.send('1', 'x'), false, 'nothing is sent on a destroyed socket')
+})
+
+t.test('nextFrame gives the expected frame and leaves the rest queued', async (t) => {
+  const wire = new PassThrough()
+  const ch = frameChannel(wire)
+  wire.write(Buffer.concat([encodeJson('R', { tty: false }), encode('0', 'early input')]))
+  const r = await nextFrame(ch, ['R'], 1000, 'the request')
+  t.same(json(r), { tty: false })
+  const early = await nextFrame(ch, ['0'], 1000, 'input')
+  t.equal(early.payload.toString(), 'early input', 'the frame after it was kept')
+})
+
+t.test('nextFrame refuses another type, times out, and reports a closed connection', async (t) => {
+  const a = new PassThrough()
+  const ca = frameChannel(a)
+  a.write(encode('1', 'x'))
+  await t.rejects(nextFrame(ca, ['H'], 1000, 'the hello'), /expected H for the hello, got 1/)
+  await t.rejects(nextFrame(frameChannel(new PassThrough()), ['H'], 50, 'the hello'), /no the hello within 50 ms/)
+  const c = new PassThrough()
+  const cc = frameChannel(c)
+  c.end()
+  await t.rejects(nextFrame(cc, ['H'], 1000, 'the hello'), /closed before the hello/)
+})
+
+t.test('send and sendJson write frames, and report false on a destroyed socket', async (t) => {
+  // A PassThrough hands what is written back to its reader: the channel reads its own frames.
+  const wire = new PassThrough()
+  const ch = frameChannel(wire)
+  const got: string[] = []
+  ch.on('frame', (f) => got.push(`${f.type}${f.payload.toString()}`))
+  ch.resume()
+  t.equal(ch.send('1', 'a'), true)
+  t.equal(ch.sendJson('X', { code: 1 }), true)
+  await new Promise((r) => setImmediate(r))
+  t.same(got, ['1a', 'X{"code":1}'])
+  wire.destroy()
+  t.equal(ch.send('1', 'b'), false)
+  t.equal(ch.sendJson('X', { code: 2 }), false)
+})
+
+t.test('a decoder counts the bytes of an unfinished frame', async (t) => {
+  const d = new FrameDecoder()
+  t.same(d.push(encode('1', 'hello').subarray(0, 7)), [])
+  t.equal(d.buffered, 7)
+  t.same(d.push(encode('1', 'hello').subarray(7)).map((f) => f.payload.toString()), ['hello'])
+  t.equal(d.buffered, 0)
+})
+
+t.test('a second socket error after the first is not reported again', async (t) => {
+  const wire = new PassThrough()
+  const ch = frameChannel(wire)
+  const errors: Error[] = []
+  ch.on('error', (e) => errors.push(e))
+  ch.resume()
+  wire.emit('error', new Error('first'))
+  wire.emit('error', new Error('second'))
+  t.same(errors.map((e) => e.message), ['first'])
+})
+
+t.test('nextFrame passes on a socket error while it waits', async (t) => {
+  const wire = new PassThrough()
+  const ch = frameChannel(wire)
+  const waiting = nextFrame(ch, ['H'], 1000, 'the hello')
+  wire.emit('error', new Error('ECONNRESET'))
+  await t.rejects(waiting, /ECONNRESET/)
+})
