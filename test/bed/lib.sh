@@ -70,6 +70,12 @@ stop_daemon() {
   rm -f "$pidfile"
 }
 
+# unix_answers PATH: something accepts connections on the Unix socket PATH (a file left
+# by a process that died does not).
+unix_answers() {
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$1" 2>/dev/null
+}
+
 # write_if_changed FILE MODE < CONTENT: replaces FILE only when CONTENT differs.
 write_if_changed() {
   local file="$1" mode="$2" tmp

@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # install.sh: installs bastion-shell's host side, the part that has to live outside
-# the repository because sshd, sudo and the kernel look for it at fixed paths:
-#   /usr/local/bin/bastion-shell              the login shell (listed in /etc/shells)
-#   /usr/local/libexec/bastion/shell-session  the root-owned wrapper that sudo runs
-#   /etc/sudoers.d/bastion-shell              the one rule that lets users run it
-#   <dir>/bastion.conf                        the sshd drop-in, with --sshd-dropin <dir>
-# and makes sure the sudo package is there. The test bed and the Chef cookbook both call
-# it. Idempotent: it writes only what differs, prints one line per change and nothing
-# on a run that changes nothing. --uninstall removes what it installs (not the sudo
-# package, which the host's operators may rely on for their own access).
+# the repository because sshd, systemd and the containers look for it at fixed paths:
+#   /usr/local/bin/bastion-shell                     the login shell (listed in /etc/shells)
+#   /usr/local/libexec/bastion/bastion-shell-client  the Go client the login shell runs
+#   /usr/local/libexec/bastion/bastion-agent         the Go agent every container runs
+#   /usr/local/libexec/bastion/shell-broker          the root-owned wrapper of the broker
+#   <dir>/bastion.conf                               the sshd drop-in, with --sshd-dropin <dir>
+# The two Go binaries come from packages/shell/dist/native (npm run build). The broker's
+# run directory (--run-dir, shell.broker.runDir of the config) is written into the login
+# shell, which connects to <run-dir>/broker.sock, and into the wrapper, and the broker
+# refuses to start when the config names another. The test bed and `bastion setup` both
+# call this script. Idempotent: it writes only what differs, prints one line per change
+# and nothing on a run that changes nothing. It also removes what earlier versions
+# installed for the sudo path (the sudoers rule and the shell-session wrapper).
+# --uninstall removes what it installs.
 #
 # --instance NAME installs a second, independent copy beside the default one, with its
-# own config: bastion-shell-NAME, shell-session-NAME and sudoers rule bastion-shell-NAME.
-# A user's login shell picks the instance. The test bed uses one ("testbed") so that it
-# can run on the same machine as a local bastion (scripts/local up).
+# own config and run directory: every file above gets the suffix -NAME. A user's login
+# shell picks the instance. The test bed uses one ("testbed") so that it can run on the
+# same machine as a local bastion (scripts/local up).
 set -euo pipefail
 
 SHELLS=/etc/shells
@@ -26,18 +31,20 @@ die() { printf 'bastion-shell install: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
   cat <<EOF
-usage: $0 --root <repo> --node <node binary> --config <bastion.yaml> [--sshd-dropin <dir>] [--instance <name>]
+usage: $0 --root <repo> --node <node binary> --config <bastion.yaml> [--run-dir <dir>] [--sshd-dropin <dir>] [--instance <name>]
        $0 --uninstall [--sshd-dropin <dir>] [--instance <name>]
+--run-dir defaults to /run/bastion/shell, shell.broker.runDir's default.
 EOF
   exit 2
 }
 
-root='' node='' config='' dropin='' uninstall=0 instance=''
+root='' node='' config='' dropin='' uninstall=0 instance='' rundir=/run/bastion/shell
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root="${2-}"; shift 2 || usage ;;
     --node) node="${2-}"; shift 2 || usage ;;
     --config) config="${2-}"; shift 2 || usage ;;
+    --run-dir) rundir="${2-}"; shift 2 || usage ;;
     --sshd-dropin) dropin="${2-}"; shift 2 || usage ;;
     --instance) instance="${2-}"; shift 2 || usage ;;
     --uninstall) uninstall=1; shift ;;
@@ -46,15 +53,18 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-[ "$(id -u)" -eq 0 ] || die "run as root: it writes /usr/local, /etc/sudoers.d and /etc/shells"
+[ "$(id -u)" -eq 0 ] || die "run as root: it writes /usr/local and /etc/shells"
 
-# The instance's name ends up in file names and in a sudoers alias.
+# The instance's name ends up in file names.
 [ -z "$instance" ] || [[ "$instance" =~ ^[a-z][a-z0-9]{0,15}$ ]] || die "--instance must be 1-16 lowercase letters and digits, starting with a letter (got '$instance')"
 suffix="${instance:+-$instance}"
 SHELL_BIN="/usr/local/bin/bastion-shell$suffix"
-RUNNER="$LIBEXEC_DIR/shell-session$suffix"
-SUDOERS="/etc/sudoers.d/bastion-shell$suffix"
-ALIAS="BASTION_SHELL_SESSION$(printf '%s' "${instance:+_$instance}" | tr a-z A-Z)"
+CLIENT="$LIBEXEC_DIR/bastion-shell-client$suffix"
+AGENT="$LIBEXEC_DIR/bastion-agent$suffix"
+BROKER="$LIBEXEC_DIR/shell-broker$suffix"
+# What the sudo path of earlier versions installed; removed on sight.
+LEGACY_RUNNER="$LIBEXEC_DIR/shell-session$suffix"
+LEGACY_SUDOERS="/etc/sudoers.d/bastion-shell$suffix"
 
 # The paths end up unquoted in a root-run shell script and in a sed replacement, so
 # only plain absolute paths are accepted.
@@ -87,6 +97,9 @@ trusted() {
 
 tmp=''
 trap '[ -z "$tmp" ] || rm -f "$tmp"' EXIT
+
+# runs_help FILE: the validator of the Go binaries, which must start and print usage.
+runs_help() { "$1" --help >/dev/null 2>&1; }
 
 # put DEST MODE [VALIDATOR...] < CONTENT: installs CONTENT as DEST, root:root MODE, when
 # its content, owner or mode differ. The new file is checked by VALIDATOR (given the
@@ -123,36 +136,26 @@ remove() {
   if [ -e "$1" ] || [ -L "$1" ]; then rm -f "$1"; say "removed $1"; fi
 }
 
-ensure_sudo() {
-  dpkg-query -W -f='${Status}' sudo 2>/dev/null | grep -q 'install ok installed' && return 0
-  command -v apt-get >/dev/null || die "the sudo package is missing and there is no apt-get to install it"
-  local log; log="$(mktemp)"
-  # Try without a fresh package index first: an update is slow and often not needed.
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sudo >"$log" 2>&1; then
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sudo; } >"$log" 2>&1; then
-      cat "$log" >&2; rm -f "$log"
-      die "could not install the sudo package"
-    fi
-  fi
-  rm -f "$log"
-  say "installed the Debian package sudo"
-}
-
 if [ "$uninstall" -eq 1 ]; then
   if grep -qxF "$SHELL_BIN" "$SHELLS" 2>/dev/null; then
     grep -vxF "$SHELL_BIN" "$SHELLS" | put "$SHELLS" "$(stat -c '%a' "$SHELLS")" >/dev/null
     say "removed $SHELL_BIN from $SHELLS"
   fi
   remove "$SHELL_BIN"
-  remove "$SUDOERS"
-  remove "$RUNNER"
+  remove "$CLIENT"
+  remove "$AGENT"
+  remove "$BROKER"
+  remove "$LEGACY_SUDOERS"
+  remove "$LEGACY_RUNNER"
   if [ -d "$LIBEXEC_DIR" ] && rmdir "$LIBEXEC_DIR" 2>/dev/null; then say "removed $LIBEXEC_DIR"; fi
   if [ -n "$dropin" ]; then remove "$dropin/bastion.conf"; fi
   exit 0
 fi
 
 [ -n "$root" ] && [ -n "$node" ] && [ -n "$config" ] || usage
-plain_path --root "$root"; plain_path --node "$node"; plain_path --config "$config"
+plain_path --root "$root"; plain_path --node "$node"; plain_path --config "$config"; plain_path --run-dir "$rundir"
+# Socket paths under it must fit the 107 bytes of a Unix socket address.
+[ "${#rundir}" -le 60 ] && [ "$rundir" != / ] && [ "${rundir%/}" = "$rundir" ] || die "--run-dir must be at most 60 characters with no trailing / (got '$rundir')"
 [ -z "$dropin" ] || plain_path --sshd-dropin "$dropin"
 root="$(cd "$root" 2>/dev/null && pwd -P)" || die "--root: no such directory"
 [ -f "$root/packages/shell/package.json" ] || die "--root $root is not a bastion repository (no packages/shell)"
@@ -161,10 +164,10 @@ trusted "$node"
 trusted "$root/packages/shell"
 trusted "$(dirname "$config")"
 [ ! -e "$config" ] || trusted "$config"
-
-ensure_sudo
-grep -Eq '^[@#]includedir[[:space:]]+/etc/sudoers\.d[[:space:]]*$' /etc/sudoers \
-  || die "/etc/sudoers does not include /etc/sudoers.d, so the bastion-shell rule would never apply"
+native="$root/packages/shell/dist/native"
+for bin in bastion-shell-client bastion-agent; do
+  [ -f "$native/$bin" ] && [ -x "$native/$bin" ] || die "$native/$bin is missing: build the suite first (npm run build, which needs Go)"
+done
 
 # /usr/local/libexec is part of the standard hierarchy: created when missing, never
 # changed and never removed.
@@ -173,13 +176,14 @@ if [ ! -d "$(dirname "$LIBEXEC_DIR")" ]; then
   say "created $(dirname "$LIBEXEC_DIR")"
 fi
 ensure_dir "$LIBEXEC_DIR"
-trusted "$RUNNER"
-trusted "$SHELL_BIN"
-trusted "$SUDOERS"
-sed -e "s|@CONFIG@|$config|g" -e "s|@NODE@|$node|g" -e "s|@ROOT@|$root|g" "$HERE/shell-session.in" | put "$RUNNER" 755 /bin/sh -n
-# The rule names the wrapper, so it goes in only once the wrapper is in place.
-sed -e "s|/usr/local/libexec/bastion/shell-session|$RUNNER|g" -e "s|BASTION_SHELL_SESSION|$ALIAS|g" "$HERE/sudoers" | put "$SUDOERS" 440 /usr/sbin/visudo -cqf
-sed -e "s|^runner=/usr/local/libexec/bastion/shell-session$|runner=$RUNNER|" "$HERE/bastion-shell" | put "$SHELL_BIN" 755 /bin/sh -n
+for f in "$SHELL_BIN" "$CLIENT" "$AGENT" "$BROKER"; do trusted "$f"; done
+# The binaries first: the login shell names them, and runs the client at once.
+put "$CLIENT" 755 runs_help < "$native/bastion-shell-client"
+put "$AGENT" 755 runs_help < "$native/bastion-agent"
+sed -e "s|@CONFIG@|$config|g" -e "s|@NODE@|$node|g" -e "s|@ROOT@|$root|g" -e "s|@RUNDIR@|$rundir|g" "$HERE/shell-broker.in" | put "$BROKER" 755 /bin/sh -n
+sed -e "s|^client=.*$|client=$CLIENT|" -e "s|^broker=.*$|broker=$BROKER|" -e "s|^socket=.*$|socket=$rundir/broker.sock|" "$HERE/bastion-shell" | put "$SHELL_BIN" 755 /bin/sh -n
+remove "$LEGACY_SUDOERS"
+remove "$LEGACY_RUNNER"
 if ! grep -qxF "$SHELL_BIN" "$SHELLS" 2>/dev/null; then
   # Without the trailing newline check, the entry could glue onto the last shell.
   if [ -s "$SHELLS" ] && [ -n "$(tail -c1 "$SHELLS")" ]; then echo >> "$SHELLS"; fi

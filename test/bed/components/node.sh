@@ -39,8 +39,13 @@ bed_npm_deps() {
   echo "$sum" > "$stamp"
 }
 
-# bed_build: compiles the packages to JavaScript (incremental, so a no-op when nothing
-# changed). Production and the integration suites run the built code.
+# bed_build: compiles the packages to JavaScript, and the shell's Go client and agent
+# (packages/shell/native), incremental, so a no-op when nothing changed. Production and
+# the integration suites run the built code. Go is the one the Go tools use (gotools.sh).
 bed_build() {
-  (cd "$BASTION_ROOT" && npm run --silent build >/dev/null) || die "npm run build failed; run it by hand to see why"
+  # Debian 12's Go, the oldest the shell's Go programs promise: their check.sh builds
+  # and tests with it too, as production (Chef) builds with it.
+  apt_install golang-1.19-go
+  local go; go="$(go_cmd)"
+  (cd "$BASTION_ROOT" && go_env && PATH="$(dirname "$go"):$PATH" npm run --silent build >/dev/null) || die "npm run build failed; run it by hand to see why"
 }

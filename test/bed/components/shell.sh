@@ -4,6 +4,8 @@
 SHELL_TEST_CONFIG=/etc/bastion-testbed/bastion.yaml
 SHELL_TEST_NETWORK=bt-shell
 SHELL_TEST_IMAGE=bastion/toolbox:test
+# The testbed instance's broker (install.sh --run-dir, shell.broker.runDir).
+SHELL_TEST_RUN_DIR=/run/bastion-testbed/shell
 
 bed_shell() {
   apt_install asciinema bsdutils
@@ -37,6 +39,10 @@ shell:
   stateDir: /var/lib/bastion-testbed/state
   kubeconfigDir: /etc/bastion-testbed/kube
   stepTimeoutMs: 30000
+  broker:
+    runDir: $SHELL_TEST_RUN_DIR
+  agent:
+    path: /usr/local/libexec/bastion/bastion-agent-testbed
   limits:
     pids: 128
     memoryMb: 256
@@ -69,4 +75,5 @@ YAML
   env_set BASTION_TEST_SHELL_CONFIG "$SHELL_TEST_CONFIG"
   env_set BASTION_TEST_SHELL_NETWORK "$SHELL_TEST_NETWORK"
   env_set BASTION_TEST_SHELL_IMAGE "$SHELL_TEST_IMAGE"
+  env_set BASTION_TEST_SHELL_RUN_DIR "$SHELL_TEST_RUN_DIR"
 }

@@ -1,12 +1,19 @@
 // Identity comes from the kernel, never from the user: the role is the configured one,
-// sudo's environment reset keeps the user's variables (NODE_OPTIONS, LD_PRELOAD,
-// SUDO_UID, IAM_ROLE) away from the root runner, users are not in the docker group and
-// cannot reach Docker, and the runner refuses to start outside its sudoers rule.
+// the user's variables (NODE_OPTIONS, LD_PRELOAD, SUDO_UID, IAM_ROLE) reach neither the
+// root broker nor the container, a login shell that claims another uid gets nothing,
+// users are not in the docker group and cannot reach Docker, and the broker's commands
+// refuse anyone but root.
 import t from 'tap'
-import { existsSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
 import { execa } from 'execa'
 import { ssh, sshFacts } from '../../fixtures/ssh.ts'
-import { removeContainersOf } from '../../fixtures/shell.ts'
+import { removeContainersOf, sessionLines, sleep } from '../../fixtures/shell.ts'
+import { join } from 'node:path'
+
+const SHELL_LOG = '/var/log/bastion-testbed/shell.log'
+// A login shell's side of the handshake that claims whatever uid it is told (the shell
+// package's own fixture).
+const CLAIM_CLIENT = join(import.meta.dirname, '../../../packages/shell/test/fixtures/claim-client.ts')
 
 const asUser = (user: string, argv: string[], env: Record<string, string> = {}) =>
   execa('runuser', ['-u', user, '--', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], { reject: false, input: '' })
@@ -23,7 +30,7 @@ t.test('a user cannot choose another IAM_ROLE, through SendEnv or the environmen
   t.equal(local.stdout, 'bt-alice', 'IAM_ROLE, SUDO_UID, USER and LOGNAME from the caller change nothing')
 })
 
-t.test('NODE_OPTIONS and LD_PRELOAD from the user never reach the root runner or the container', async (t) => {
+t.test('NODE_OPTIONS and LD_PRELOAD from the user never reach the root broker or the container', async (t) => {
   const marker = '/tmp/bastion-node-options-marker'
   rmSync(marker, { force: true })
   const evil = '/tmp/bastion-evil-require.cjs'
@@ -32,17 +39,32 @@ t.test('NODE_OPTIONS and LD_PRELOAD from the user never reach the root runner or
   t.teardown(() => { rmSync(evil, { force: true }); rmSync(marker, { force: true }) })
   const r = await asUser('bt-alice', [sshFacts().shellBin, '-c', 'env'], { NODE_OPTIONS: `--require ${evil}`, LD_PRELOAD: '/tmp/nonexistent.so' })
   t.equal(r.exitCode, 0, r.stderr)
-  t.notOk(existsSync(marker), 'the --require never ran in the runner')
+  t.notOk(existsSync(marker), 'the --require never ran, in the broker or anywhere')
   t.notMatch(r.stdout, /NODE_OPTIONS|LD_PRELOAD/, 'neither reaches the container')
   const sent = await ssh('bt-alice', 'env', { extra: ['-o', 'SendEnv=LD_PRELOAD NODE_OPTIONS LANG'], env: { LD_PRELOAD: '/x.so', NODE_OPTIONS: '--inspect', LANG: 'C.UTF-8' } })
   t.notMatch(sent.stdout.toString(), /LD_PRELOAD|NODE_OPTIONS/)
   t.match(sent.stdout.toString(), /^LANG=C\.UTF-8$/m, 'allowlisted variables do arrive')
 })
 
-t.test('the runner refuses to start without sudo, with a short message and status 125', async (t) => {
-  const r = await asUser('bt-alice', [sshFacts().runner, '-c', 'id'])
-  t.equal(r.exitCode, 125)
-  t.match(r.stderr, /^bastion: Your identity could not be established\. \(BASTION_SHELL_IDENTITY\)$/)
+t.test('the broker\'s commands refuse a caller who is not root', async (t) => {
+  for (const command of ['serve', 'gc']) {
+    const r = await asUser('bt-alice', [sshFacts().broker, command])
+    t.equal(r.exitCode, 2, command)
+    t.equal(r.stderr, 'bastion-shell-broker: run as root', command)
+  }
+})
+
+t.test('a login shell that claims another user\'s uid is refused by the kernel, and no session starts for anyone', async (t) => {
+  const carol = Number((await execa('id', ['-u', 'bt-carol'])).stdout)
+  const before = sessionLines().length
+  const logBefore = readFileSync(SHELL_LOG, 'utf8').length
+  const r = await asUser('bt-alice', ['/usr/bin/env', '-u', 'NODE_OPTIONS', process.execPath, CLAIM_CLIENT, `${sshFacts().runDir}/broker.sock`, String(carol)])
+  t.match(JSON.parse(r.stdout), { step: 'prove', code: 'EACCES' }, 'the proof socket is carol\'s alone')
+  // The broker gives up on the proof after its timeout, and says so.
+  let logged = ''
+  for (let i = 0; i < 60 && !logged.includes(`claiming uid ${carol} did not prove it`); i++) { await sleep(250); logged = readFileSync(SHELL_LOG, 'utf8').slice(logBefore) }
+  t.match(logged, `the login shell claiming uid ${carol} did not prove it`)
+  t.same(sessionLines().slice(before), [], 'no session started')
 })
 
 t.test('users are not in the docker group and cannot reach Docker, on the host or in the container', async (t) => {

@@ -16,8 +16,8 @@ import { SSH, SCP, SFTP, RSYNC, interactive, remote, rsyncSshCommand, scpArgs, s
 const facts = sshFacts()
 const REPO = join(import.meta.dirname, '../../..')
 const INSTALL = join(REPO, 'packages/shell/host/install.sh')
-const INSTALL_ARGS = ['--root', REPO, '--node', facts.installNode, '--config', facts.installConfig, '--instance', facts.instance, '--sshd-dropin', facts.dropinDir]
-const INSTALLED = [facts.shellBin, facts.runner, facts.sudoers, '/etc/shells', join(facts.dropinDir, 'bastion.conf')]
+const INSTALL_ARGS = ['--root', REPO, '--node', facts.installNode, '--config', facts.installConfig, '--run-dir', facts.runDir, '--instance', facts.instance, '--sshd-dropin', facts.dropinDir]
+const INSTALLED = [facts.shellBin, facts.client, facts.agent, facts.broker, '/etc/shells', join(facts.dropinDir, 'bastion.conf')]
 // Forward attempts must fail fast; a forward that works would keep ssh -N running.
 const FORWARD_TIMEOUT = 10_000
 
@@ -250,38 +250,44 @@ t.test('install.sh reports each change: a new drop-in directory gets one line pe
 
 t.test('the installed files match the contract', async (t) => {
   const mode = (f: string): string => (statSync(f).mode & 0o7777).toString(8)
-  t.equal(mode(facts.shellBin), '755')
-  t.equal(mode(facts.runner), '755')
-  t.equal(mode(facts.sudoers), '440')
+  for (const f of [facts.shellBin, facts.client, facts.agent, facts.broker]) t.equal(mode(f), '755', f)
   for (const f of INSTALLED) t.equal(statSync(f).uid, 0, `${f} is root's`)
   t.ok(readFileSync('/etc/shells', 'utf8').split('\n').includes(facts.shellBin), 'listed in /etc/shells')
-  const wrapper = readFileSync(facts.runner, 'utf8')
-  t.match(wrapper, `\nexec /usr/bin/env -u NODE_OPTIONS -u NODE_PATH -u LD_PRELOAD -u LD_LIBRARY_PATH BASTION_CONFIG=${facts.installConfig} ${facts.installNode} --disable-warning=ExperimentalWarning ${REPO}/packages/shell/dist/bin/bastion-shell-session.js "$@"\n`)
+  const native = join(REPO, 'packages/shell/dist/native')
+  t.ok(readFileSync(facts.client).equals(readFileSync(join(native, 'bastion-shell-client'))), 'the client is the built one')
+  t.ok(readFileSync(facts.agent).equals(readFileSync(join(native, 'bastion-agent'))), 'the agent is the built one')
+  const wrapper = readFileSync(facts.broker, 'utf8')
+  t.match(wrapper, `\nexec /usr/bin/env -u NODE_OPTIONS -u NODE_PATH -u LD_PRELOAD -u LD_LIBRARY_PATH BASTION_CONFIG=${facts.installConfig} BASTION_SHELL_RUN_DIR=${facts.runDir} ${facts.installNode} --disable-warning=ExperimentalWarning ${REPO}/packages/shell/dist/bin/bastion-shell-broker.js "$@"\n`)
   t.notMatch(wrapper, /@[A-Z]+@/, 'every placeholder was filled in')
+  const login = readFileSync(facts.shellBin, 'utf8')
+  t.match(login, `\nclient=${facts.client}\nbroker=${facts.broker}\nsocket=${facts.runDir}/broker.sock\n`, 'the login shell names this instance\'s client, broker and socket')
 })
 
-t.test('sudoers passes visudo and lets every user run exactly the session runner as root', async (t) => {
-  const all = await execa('/usr/sbin/visudo', ['-c'], { reject: false })
-  t.equal(all.exitCode, 0, all.stdout + all.stderr)
-  const ours = await execa('/usr/sbin/visudo', ['-cf', facts.sudoers], { reject: false })
-  t.equal(ours.exitCode, 0, ours.stdout + ours.stderr)
+t.test('there is no sudo path: no sudoers rule of ours, and a bastion user may run nothing as root', async (t) => {
+  t.notOk(existsSync(`/etc/sudoers.d/bastion-shell-${facts.instance}`), 'the old rule is gone')
+  t.notOk(existsSync(`/usr/local/libexec/bastion/shell-session-${facts.instance}`), 'the old runner is gone')
+  if (!existsSync('/usr/bin/sudo')) return
   for (const user of ['bt-alice', 'bt-outsider']) {
-    const l = await execa('/usr/bin/sudo', ['-n', '-l', '-U', user])
-    const commands = l.stdout.split('\n').filter((line) => /^\s+\(/.test(line))
-    // The bed's instance, plus the default one when a local bastion runs here too
-    // (scripts/local up): session runners of bastion-shell and nothing else.
-    const listedCommands = commands.map((c) => c.trim())
-    t.ok(listedCommands.includes(`(root) NOPASSWD: ${facts.runner}`), `${user} may run the bed's session runner`)
-    t.same(listedCommands.filter((c) => !/^\(root\) NOPASSWD: \/usr\/local\/libexec\/bastion\/shell-session(-[a-z][a-z0-9]*)?$/.test(c)), [], `${user} may run nothing else`)
-    // sudo wraps long lines; compare with the whitespace folded.
-    const listed = l.stdout.replace(/\s+/g, ' ')
-    for (const option of ['env_reset', 'env_keep="LANG LC_* TERM SSH_CONNECTION SSH_ORIGINAL_COMMAND"', '!requiretty', '!use_pty', 'lecture=never']) {
-      t.match(listed, `Defaults!${facts.runner} ${option}`, `${user}: ${option}`)
-    }
+    const l = await execa('/usr/bin/sudo', ['-n', '-l', '-U', user], { reject: false })
+    t.notMatch(l.stdout, /NOPASSWD|bastion/, `${user} may run nothing through sudo`)
   }
-  const other = await execa('runuser', ['-u', 'bt-alice', '--', '/usr/bin/sudo', '-n', '/bin/true'], { reject: false })
-  t.not(other.exitCode, 0, 'any other command is refused')
-  t.match(other.stderr, /password is required/)
+})
+
+t.test('install.sh removes what the sudo path of earlier versions left', async (t) => {
+  const legacy = [`/etc/sudoers.d/bastion-shell-${facts.instance}`, `/usr/local/libexec/bastion/shell-session-${facts.instance}`]
+  writeFileSync(legacy[0]!, '# an old rule\n', { mode: 0o440 })
+  writeFileSync(legacy[1]!, '#!/bin/sh\n', { mode: 0o755 })
+  t.teardown(() => { for (const f of legacy) rmSync(f, { force: true }) })
+  const r = await execa('bash', [INSTALL, ...INSTALL_ARGS])
+  t.same(r.stdout.split('\n'), legacy.map((f) => `bastion-shell install: removed ${f}`))
+  for (const f of legacy) t.notOk(existsSync(f), `${f} is gone`)
+})
+
+t.test('install.sh refuses a run directory too long for the socket paths under it', async (t) => {
+  const args = INSTALL_ARGS.map((a) => a === facts.runDir ? `/run/${'x'.repeat(60)}` : a)
+  const r = await execa('bash', [INSTALL, ...args], { reject: false })
+  t.equal(r.exitCode, 1)
+  t.match(r.stderr, /--run-dir must be at most 60 characters/)
 })
 
 t.test('bt-alice is not in the docker group and cannot reach the Docker socket', async (t) => {
