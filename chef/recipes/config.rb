@@ -1,6 +1,7 @@
 # bastion::config: /etc/bastion/bastion.yaml from the attributes (and the users' roles).
 # The suite validates the rendered file before it replaces the old one, with the schemas
-# of every component that reads it (`bastion setup --check config`).
+# of every component that reads it (`bastion setup --check config`). The services that
+# read it at start, the metadata proxy and the session broker, restart on a change.
 users = Bastion::Helpers.users(node, self)
 
 directory ::File.dirname(node['bastion']['config_path']) do
@@ -17,4 +18,5 @@ template node['bastion']['config_path'] do
   variables(config: Bastion::Helpers.config(node, users))
   verify "#{Bastion::Helpers.bastion_command(node).join(' ')} --config %{path} setup --check config"
   notifies :restart, 'service[bastion-metadataproxy]', :delayed
+  notifies :restart, 'service[bastion-shell-broker]', :delayed
 end

@@ -1,9 +1,11 @@
 # bastion::host: the host side of the suite, all through `bastion setup`: the systemd
 # units, the fail-closed IMDS iptables rules (before Docker runs any container, and at
 # every boot through bastion-imds-firewall, ordered Before=docker.service),
-# bastion-shell's login shell, sudoers rule and /etc/shells entry, and the sshd drop-in.
-# Plus the site's own sshd settings, in a drop-in read after the suite's.
-package %w(iptables openssh-server sudo)
+# bastion-shell's login shell, its client, the containers' agent, the session broker's
+# wrapper and the /etc/shells entry, and the sshd drop-in. Plus the site's own sshd
+# settings, in a drop-in read after the suite's. The login path needs no sudo: setup
+# removes the sudoers rule of earlier versions.
+package %w(iptables openssh-server)
 
 template '/etc/ssh/sshd_config.d/zz-bastion-site.conf' do
   source 'sshd-site.conf.erb'
@@ -15,8 +17,11 @@ template '/etc/ssh/sshd_config.d/zz-bastion-site.conf' do
   notifies :reload, 'service[ssh]', :delayed
 end
 
+# A changed unit or broker wrapper takes a restart to apply (setup restarts a running
+# broker itself only for the wrapper).
 bastion_setup 'host' do
   steps %w(config units iptables shell sshd)
+  notifies :restart, 'service[bastion-shell-broker]', :delayed
 end
 
 service 'ssh' do

@@ -22,6 +22,25 @@ describe 'bastion::default' do
     expect(build.guards.first[:command]).to include('git -C /opt/bastion/app rev-parse HEAD')
   end
 
+  it "installs Debian's Go before the build, which compiles the shell's client and agent with it" do
+    packages = run.find(:package, %w(git build-essential python3 ca-certificates golang-go))
+    expect(packages).not_to be_nil
+    expect(index.call(packages.to_s)).to be < index.call('execute[build the bastion suite]')
+    env = run.find(:execute, 'build the bastion suite')[:environment]
+    expect(env['PATH'].split(':')).to include('/usr/bin')
+    expect(env).to include('GOCACHE' => '/var/cache/bastion/go-build', 'GOPATH' => '/var/cache/bastion/go')
+  end
+
+  it 'restarts the session broker after a new build, a config change or a host setup change, never at once' do
+    [[:execute, 'build the bastion suite'], [:template, '/etc/bastion/bastion.yaml'], [:bastion_setup, 'host']].each do |type, name|
+      expect(run.find(type, name).notifications).to include(action: :restart, target: 'service[bastion-shell-broker]', timing: :delayed), "#{type}[#{name}]"
+    end
+  end
+
+  it 'restarts the metadata proxy after a new build, so that it never runs code older than the suite' do
+    expect(run.find(:execute, 'build the bastion suite').notifications).to include(action: :restart, target: 'service[bastion-metadataproxy]', timing: :delayed)
+  end
+
   it 'writes the config with root-only permissions, validated by the suite before it is used' do
     config = run.find(:template, '/etc/bastion/bastion.yaml')
     expect(config.properties).to include(owner: 'root', group: 'root', mode: '0644', source: 'bastion.yaml.erb')
@@ -37,11 +56,18 @@ describe 'bastion::default' do
     expect(index.call('service[bastion-imds-firewall]')).to be < index.call('service[docker]')
   end
 
-  it 'enables the firewall, the proxy and the gc timer, the proxy after Docker' do
-    %w(bastion-imds-firewall docker bastion-metadataproxy bastion-shell-gc.timer).each do |s|
+  it 'enables the firewall, the proxy, the session broker and the gc timer, the proxy and the broker after Docker' do
+    %w(bastion-imds-firewall docker bastion-metadataproxy bastion-shell-broker bastion-shell-gc.timer).each do |s|
       expect(run.find(:service, s).actions).to eq(%i(enable start))
     end
     expect(index.call('service[docker]')).to be < index.call('service[bastion-metadataproxy]')
+    expect(index.call('service[docker]')).to be < index.call('service[bastion-shell-broker]')
+    expect(index.call('bastion_setup[host]')).to be < index.call('service[bastion-shell-broker]'), 'its wrapper is installed first'
+  end
+
+  it 'has nothing of sudo: no package, no sudoers file' do
+    expect(run.of_type(:package).flat_map { |p| Array(p.name) }).not_to include('sudo')
+    expect(run.resources.map(&:name).flatten.grep(%r{sudoers})).to eq([])
   end
 
   it 'sets up users, then the image, then the kubeconfig, each with bastion setup' do

@@ -3,8 +3,8 @@ describe 'bastion::host' do
   let(:run) { converge('bastion::host') }
   let(:site) { run.render('/etc/ssh/sshd_config.d/zz-bastion-site.conf') }
 
-  it 'installs what setup calls (iptables, sshd, sudo) before it runs' do
-    expect(run.resources.first.to_s).to eq('package[iptables, openssh-server, sudo]')
+  it 'installs what setup calls (iptables, sshd) before it runs, and no sudo: the login path needs none' do
+    expect(run.resources.first.to_s).to eq('package[iptables, openssh-server]')
   end
 
   it "renders the site's sshd settings, each checked by sshd -t before it is used" do

@@ -1,10 +1,11 @@
 // `bastion doctor` on the real host, each check both ways: healthy against the test bed
-// (its Docker, its shell network's proxy and rules, its image, its sshd and drop-in, its
+// (its Docker, its shell network's proxy and rules, its image, its login shell's files
+// and session broker (install.sh's "testbed" instance), its sshd and drop-in, its
 // kube-apiserver), then broken one thing at a time, which must give exactly one problem
 // line with the fix and exit 1.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
@@ -14,7 +15,10 @@ import { bastion } from './host.ts'
 
 const need = bedFacts()
 const SSHD_CONFIG = need('BASTION_TEST_SSHD_CONFIG')
+const INSTANCE = need('BASTION_TEST_SHELL_INSTANCE')
+// Root's alone, 0755: install.sh (through setup) installs into roots under it.
 const work = mkdtempSync('/tmp/bt-doctor-')
+chmodSync(work, 0o755)
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
 const tag = randomBytes(3).toString('hex')
 
@@ -33,7 +37,7 @@ function config (change: (d: Doc) => void = () => {}): string {
   writeFileSync(p, stringify(d))
   return p
 }
-const doctor = (cfg: string, extra: string[] = ['--sshd-config', SSHD_CONFIG]) => bastion(['doctor', ...extra], { config: cfg })
+const doctor = (cfg: string, extra: string[] = ['--sshd-config', SSHD_CONFIG, '--instance', INSTANCE]) => bastion(['doctor', ...extra], { config: cfg })
 const problemLines = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('PROBLEM '))
 
 async function closedPort (): Promise<number> {
@@ -47,10 +51,12 @@ async function closedPort (): Promise<number> {
 t.test('a healthy host: every check ok, exit 0', async (t) => {
   const r = await doctor(config())
   t.equal(r.exitCode, 0, r.stdout + r.stderr)
-  for (const check of ['docker', 'iptables', 'proxy', 'image', 'sshd', 'docker-group', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
+  for (const check of ['docker', 'iptables', 'proxy', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
   t.match(r.stdout, /^ok clusters: 1 cluster\(s\) answer over TLS: testbed$/m)
+  t.match(r.stdout, `ok broker: the session broker answers on ${need('BASTION_TEST_SHELL_RUN_DIR')}/broker.sock`)
+  t.match(r.stdout, `ok shell: ${need('BASTION_TEST_SHELL_BIN')} connects to ${need('BASTION_TEST_SHELL_RUN_DIR')}/broker.sock;`)
   t.match(r.stdout, /^doctor: no problems$/m)
-  const quiet = await doctor(config(), ['--quiet', '--sshd-config', SSHD_CONFIG])
+  const quiet = await doctor(config(), ['--quiet', '--sshd-config', SSHD_CONFIG, '--instance', INSTANCE])
   t.equal(quiet.stdout, 'doctor: no problems')
 })
 
@@ -102,20 +108,70 @@ t.test('the sshd drop-in absent in a --root, then present but overridden', async
   const main = join(root, 'etc/ssh/sshd_config')
   const base = `Include ${root}/etc/ssh/sshd_config.d/*.conf\nHostKey ${join(dirname(SSHD_CONFIG), 'ssh_host_ed25519_key')}\n`
   writeFileSync(main, base)
+  // The root has none of the login shell's files, which the shell check reports too.
+  const sshdLines = (out: string): string[] => problemLines(out).filter((l) => l.startsWith('PROBLEM sshd:'))
   const absent = await doctor(config(), ['--root', root])
   t.equal(absent.exitCode, 1)
-  t.same(problemLines(absent.stdout).length, 1, absent.stdout)
+  t.same(sshdLines(absent.stdout).length, 1, absent.stdout)
+  t.same(problemLines(absent.stdout).filter((l) => !/^PROBLEM (sshd|shell):/.test(l)), [], 'no other check minds the root')
   t.match(absent.stdout, /^PROBLEM sshd: the drop-in .*\/etc\/ssh\/sshd_config\.d\/bastion\.conf is missing, so users could forward ports or sockets: disableforwarding is no, the drop-in says yes; allowtcpforwarding is yes.* -- fix: bastion setup shell sshd/m)
 
   writeFileSync(join(root, 'etc/ssh/sshd_config.d/bastion.conf'), readFileSync(join(dirname(SSHD_CONFIG), 'sshd_config.d/bastion.conf')))
   const fine = await doctor(config(), ['--root', root])
-  t.equal(fine.exitCode, 0, fine.stdout)
+  t.same(sshdLines(fine.stdout), [], fine.stdout)
   t.match(fine.stdout, /^ok sshd: sshd applies the drop-in's \d+ settings/m)
 
   writeFileSync(main, `X11Forwarding yes\n${base}`)
   const overridden = await doctor(config(), ['--root', root])
   t.equal(overridden.exitCode, 1)
   t.match(overridden.stdout, /^PROBLEM sshd: sshd does not apply the drop-in, so users could forward ports or sockets: x11forwarding is yes, the drop-in says no -- fix: put `Include .*` at the top of/m)
+})
+
+t.test("the login shell's files as setup installs them in a --root, then broken one at a time", async (t) => {
+  const root = mkdtempSync(join(work, 'shell-'))
+  chmodSync(root, 0o755)
+  mkdirSync(join(root, 'etc/ssh'), { recursive: true })
+  const runDir = join(root, 'run')
+  mkdirSync(runDir)
+  const socket = join(runDir, 'broker.sock')
+  // The default instance's agent path (the bed's config names its own instance's).
+  const cfg = config((d) => { d.shell.broker.runDir = runDir; delete d.shell.agent })
+  const setup = await bastion(['setup', '--root', root, 'shell'], { config: cfg })
+  t.equal(setup.exitCode, 0, setup.stderr)
+  const inRoot = (extra: string[] = []) => doctor(cfg, ['--root', root, '--sshd-config', SSHD_CONFIG, ...extra])
+  const shellLines = (out: string): string[] => problemLines(out).filter((l) => /^PROBLEM (shell|broker):/.test(l))
+
+  const stopped = await inRoot()
+  t.same(shellLines(stopped.stdout), [`PROBLEM broker: the session broker does not answer on ${socket} (ENOENT), so every login fails with BASTION_SHELL_BROKER_UNAVAILABLE -- fix: systemctl enable --now bastion-shell-broker, then see \`journalctl -u bastion-shell-broker\`; \`bastion doctor\`'s shell line says whether the login shell and the config agree on the socket`],
+    'what setup installed is fine; nothing serves the socket yet')
+  t.match(stopped.stdout, `ok shell: /usr/local/bin/bastion-shell connects to ${socket};`)
+
+  // Anything that accepts counts: doctor does not speak the protocol.
+  const server = createServer((c) => c.destroy())
+  await new Promise<void>((resolve) => server.listen(socket, resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const up = await inRoot()
+  t.same(shellLines(up.stdout), [], up.stdout)
+  t.match(up.stdout, `ok broker: the session broker answers on ${socket}`)
+
+  const agent = join(root, 'usr/local/libexec/bastion/bastion-agent')
+  chmodSync(agent, 0o777)
+  t.same(shellLines((await inRoot()).stdout), [`PROBLEM shell: ${agent} can be replaced by someone other than root (owner uid 0, mode 777), yet every user's container runs it as that user -- fix: chown root:root ${agent} && chmod go-w ${agent}, then find out who changed it`])
+  chmodSync(agent, 0o755)
+
+  const sudoers = join(root, 'etc/sudoers.d/bastion-shell')
+  mkdirSync(dirname(sudoers), { recursive: true })
+  writeFileSync(sudoers, 'ALL ALL=(root) NOPASSWD: /usr/local/libexec/bastion/shell-session\n', { mode: 0o440 })
+  t.same(shellLines((await inRoot()).stdout), [`PROBLEM shell: ${sudoers}, the sudoers rule of the old sudo-based login path, is still there, a way to root that nothing needs -- fix: bastion setup shell (it removes the rule and the old shell-session runner)`])
+  t.equal((await bastion(['setup', '--root', root, 'shell'], { config: cfg })).stdout, `shell: removed ${sudoers}\nsetup: 1 change`, 'the fix the line gives works')
+
+  const elsewhere = config((d) => { d.shell.broker.runDir = join(root, 'elsewhere'); delete d.shell.agent })
+  const moved = await doctor(elsewhere, ['--root', root, '--sshd-config', SSHD_CONFIG])
+  t.match(shellLines(moved.stdout), [new RegExp(`^PROBLEM shell: the login shell /usr/local/bin/bastion-shell connects to ${socket}, but shell.broker.runDir puts the broker at ${root}/elsewhere/broker.sock, so logins fail -- fix: bastion setup shell`), /^PROBLEM broker: .*\(ENOENT\)/],
+    'a config moved to another run directory: the login shell and the broker, one line each')
+
+  const agentPath = config((d) => { d.shell.broker.runDir = runDir; d.shell.agent.path = '/opt/elsewhere/bastion-agent' })
+  t.same(shellLines((await doctor(agentPath, ['--root', root, '--sshd-config', SSHD_CONFIG])).stdout), ['PROBLEM shell: shell.agent.path is /opt/elsewhere/bastion-agent, not the agent install.sh installs (/usr/local/libexec/bastion/bastion-agent), so containers run another binary or none -- fix: set shell.agent.path to /usr/local/libexec/bastion/bastion-agent (its default: leave it out), then systemctl restart bastion-shell-broker'])
 })
 
 t.test('a user in the docker group: one problem naming the user, with the fix', async (t) => {
@@ -150,7 +206,10 @@ t.test('clusters: a closed endpoint and a certificate the CA does not vouch for'
 
 t.test('--help lists every check; a bad config is an error with its code', async (t) => {
   const help = await bastion(['doctor', '--help'])
-  for (const w of ['docker', 'iptables', 'proxy', 'image', 'sshd', 'docker-group', 'clusters', '--quiet', '--root', '--sshd-config']) t.match(help.stdout, w)
+  for (const w of ['docker', 'iptables', 'proxy', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'clusters', '--quiet', '--root', '--sshd-config', '--instance']) t.match(help.stdout, w)
+  const instance = await doctor(config(), ['--instance', 'Bad/One'])
+  t.equal(instance.exitCode, 1)
+  t.match(instance.stderr, /--instance must be 1-16 lowercase letters and digits.*BASTION_ADMIN_SETUP_USAGE/)
   const bad = await doctor(config((d) => { d.shell.nope = 1 }))
   t.equal(bad.exitCode, 1)
   t.match(bad.stderr, /shell\.nope: unknown key.*BASTION_ADMIN_HOST_CONFIG_INVALID/s)

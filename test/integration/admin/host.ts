@@ -48,7 +48,8 @@ export async function scratch (t: Teardown, opts: { users?: number } = {}): Prom
     aws: { accountId: '123456789012', region: 'eu-west-1', stsEndpoint: need('BASTION_TEST_STS_ENDPOINT') },
     network: { name: `bt-setup-${tag}`, bridge, subnet: `10.254.${parseInt(tag.slice(0, 2), 16)}.0/24` },
     metadataproxy: { iptables: { chainPrefix } },
-    shell: { image: need('BASTION_TEST_SHELL_IMAGE'), allowedGroup: group },
+    // A run directory of its own: setup must hand install.sh the config's, not the default.
+    shell: { image: need('BASTION_TEST_SHELL_IMAGE'), allowedGroup: group, broker: { runDir: `/run/bt-setup-${tag}/shell` } },
     // A stand-in for images/toolbox (the toolbox's own suite builds the real one): the
     // offline build's shape, on the bed's Debian base, in seconds.
     toolbox: {

@@ -9,9 +9,12 @@ import { execa } from 'execa'
 import { NODE, PROXY_BIN, REPO, accounts, bastion, ourRules, scratch, sha256, snapshotTree } from './host.ts'
 
 const STEPS = ['config', 'units', 'iptables', 'shell', 'sshd', 'users', 'image', 'kubeconfig']
+const LIBEXEC = '/usr/local/libexec/bastion'
+const NATIVE = join(REPO, 'packages/shell/dist/native')
 // The host's own bastion-shell files (the default instance), which a --root run must
-// never touch.
-const HOST_FILES = ['/usr/local/bin/bastion-shell', '/usr/local/libexec/bastion/shell-session', '/etc/sudoers.d/bastion-shell', '/etc/shells', '/etc/ssh/sshd_config']
+// never touch: install.sh removes the sudo path's leftovers, but only the root's.
+const HOST_FILES = ['/usr/local/bin/bastion-shell', `${LIBEXEC}/bastion-shell-client`, `${LIBEXEC}/bastion-agent`, `${LIBEXEC}/shell-broker`,
+  `${LIBEXEC}/shell-session`, '/etc/sudoers.d/bastion-shell', '/etc/shells', '/etc/ssh/sshd_config']
 
 const hostState = (): Record<string, string> =>
   Object.fromEntries(HOST_FILES.map((f) => [f, existsSync(f) ? `${sha256(f)} ${statSync(f).mtimeMs}` : 'absent']))
@@ -34,7 +37,9 @@ t.test('setup twice: the first run changes the host, the second reports no chang
 
   const first = await bastion(['setup', '--root', s.root, ...users, ...STEPS], { config: s.config })
   t.equal(first.exitCode, 0, first.stderr)
-  for (const re of [/^units: wrote .*bastion-imds-firewall\.service$/m, /^iptables: added nat chain /m, /^shell: wrote .*\/etc\/sudoers\.d\/bastion-shell$/m,
+  for (const re of [/^units: wrote .*bastion-imds-firewall\.service$/m, /^units: wrote .*bastion-shell-broker\.service$/m, /^iptables: added nat chain /m,
+    /^shell: wrote .*\/usr\/local\/libexec\/bastion\/bastion-shell-client$/m, /^shell: wrote .*\/usr\/local\/libexec\/bastion\/bastion-agent$/m,
+    /^shell: wrote .*\/usr\/local\/libexec\/bastion\/shell-broker$/m, /^shell: wrote .*\/usr\/local\/bin\/bastion-shell$/m,
     /^shell: wrote .*\/etc\/ssh\/sshd_config\.d\/bastion\.conf$/m, /^users: created group bt-setup-/m,
     new RegExp(`^kubeconfig: wrote ${s.root}/etc/bastion/kube/config \\(1 context: testbed\\)$`, 'm'), /^setup: \d+ changes$/m]) t.match(first.stdout, re)
   t.notMatch(first.stdout, /^image:/m, 'the image was there already')
@@ -43,8 +48,17 @@ t.test('setup twice: the first run changes the host, the second reports no chang
   const unit = readFileSync(join(s.root, 'etc/systemd/system/bastion-metadataproxy.service'), 'utf8')
   t.match(unit, `ExecStart=${NODE} ${REPO}/packages/metadataproxy/dist/bin/bastion-metadataproxy.js serve`, 'the unit names this suite and Node')
   t.match(unit, `Environment=BASTION_CONFIG=${s.config}`)
-  t.match(readFileSync(join(s.root, 'usr/local/libexec/bastion/shell-session'), 'utf8'), `BASTION_CONFIG=${s.config} ${NODE}`)
-  t.equal(statSync(join(s.root, 'etc/sudoers.d/bastion-shell')).mode & 0o777, 0o440)
+  const runDir = s.doc.shell.broker.runDir as string
+  t.match(readFileSync(join(s.root, LIBEXEC, 'shell-broker'), 'utf8'), `BASTION_CONFIG=${s.config} BASTION_SHELL_RUN_DIR=${runDir} ${NODE} --disable-warning=ExperimentalWarning ${REPO}/packages/shell/dist/bin/bastion-shell-broker.js`,
+    "the broker's wrapper names this config, run directory, Node and suite")
+  t.match(readFileSync(join(s.root, 'usr/local/bin/bastion-shell'), 'utf8'), new RegExp(`^client=${LIBEXEC}/bastion-shell-client\nbroker=${LIBEXEC}/shell-broker\nsocket=${runDir}/broker\\.sock$`, 'm'),
+    "the login shell connects to the config's run directory")
+  for (const bin of ['bastion-shell-client', 'bastion-agent']) {
+    t.equal(sha256(join(s.root, LIBEXEC, bin)), sha256(join(NATIVE, bin)), `${bin} is the build's, byte for byte`)
+    t.equal(statSync(join(s.root, LIBEXEC, bin)).mode & 0o7777, 0o755)
+  }
+  t.notOk(existsSync(join(s.root, 'etc/sudoers.d/bastion-shell')), 'no sudoers rule')
+  t.match(readFileSync(join(s.root, 'etc/systemd/system/bastion-shell-broker.service'), 'utf8'), /^KillMode=process$/m)
   t.match(readFileSync(join(s.root, 'etc/bastion/kube/config'), 'utf8'), /server: https:\/\/127\.0\.0\.1:\d+/, 'the kubeconfig names the cluster')
   t.match(readFileSync(join(s.root, 'etc/shells'), 'utf8'), /^\/usr\/local\/bin\/bastion-shell$/m)
   const rules = await execa(NODE, [PROXY_BIN, '--config', s.config, 'iptables', 'check'], { reject: false })
@@ -79,9 +93,19 @@ t.test('drift is found by --check and repaired by the next run, and only what dr
 
   const unit = join(s.root, 'etc/systemd/system/bastion-shell-gc.timer')
   writeFileSync(unit, 'tampered\n')
-  chmodSync(join(s.root, 'etc/sudoers.d/bastion-shell'), 0o644)
+  // A binary one bit off, a client with a mode install.sh repairs, what the sudo path left.
+  const agent = join(s.root, LIBEXEC, 'bastion-agent')
+  const bytes = readFileSync(agent)
+  bytes.writeUInt8(bytes.readUInt8(1000) ^ 1, 1000)
+  writeFileSync(agent, bytes)
+  const client = join(s.root, LIBEXEC, 'bastion-shell-client')
+  chmodSync(client, 0o700)
+  const sudoers = join(s.root, 'etc/sudoers.d/bastion-shell')
+  writeFileSync(sudoers, `ALL ALL=(root) NOPASSWD: ${LIBEXEC}/shell-session\n`, { mode: 0o440 })
   const untouched = join(s.root, 'etc/systemd/system/bastion-metadataproxy.service')
   const untouchedMtime = statSync(untouched).mtimeMs
+  const broker = join(s.root, LIBEXEC, 'shell-broker')
+  const brokerMtime = statSync(broker).mtimeMs
   await execa('iptables', ['-w', '5', '-t', 'nat', '-D', 'PREROUTING', '-i', s.bridge, '-j', s.chainPrefix])
   await execa('usermod', ['-s', '/bin/bash', user])
   await execa('gpasswd', ['-a', user, 'docker'])
@@ -91,8 +115,10 @@ t.test('drift is found by --check and repaired by the next run, and only what dr
   t.equal(check.exitCode, 2)
   t.same(check.stdout.trim().split('\n').sort(), [
     `iptables: would add nat PREROUTING: traffic from ${s.bridge} jumps to ${s.chainPrefix}`,
-    'setup --check: 5 changes pending',
-    `shell: would set owner root:root and mode 440 on ${s.root}/etc/sudoers.d/bastion-shell`,
+    'setup --check: 7 changes pending',
+    `shell: would remove ${sudoers}`,
+    `shell: would set owner root:root and mode 755 on ${client}`,
+    `shell: would update ${agent}`,
     `units: would update ${unit}`,
     `users: would remove ${user} from group docker`,
     `users: would set the login shell of ${user} to /usr/local/bin/bastion-shell (was /bin/bash)`
@@ -100,13 +126,33 @@ t.test('drift is found by --check and repaired by the next run, and only what dr
 
   const fix = await bastion(['setup', ...args], { config: s.config })
   t.equal(fix.exitCode, 0, fix.stderr)
-  t.match(fix.stdout, `units: updated ${unit}`)
-  t.match(fix.stdout, 'shell: set owner root:root and mode 440')
-  t.match(fix.stdout, `users: removed ${user} from group docker`)
-  t.match(fix.stdout, 'setup: 5 changes')
+  for (const line of [`units: updated ${unit}`, `shell: wrote ${agent}`, `shell: set owner root:root and mode 755 on ${client}`, `shell: removed ${sudoers}`,
+    `users: removed ${user} from group docker`, 'setup: 7 changes']) t.match(fix.stdout, line)
+  t.equal(sha256(agent), sha256(join(NATIVE, 'bastion-agent')), "the agent is the build's again")
+  t.notOk(existsSync(sudoers), 'the sudoers rule is gone')
+  t.equal(statSync(broker).mtimeMs, brokerMtime, "the broker's wrapper, which did not drift, was not rewritten")
   t.equal(statSync(untouched).mtimeMs, untouchedMtime, 'a unit that did not drift was not rewritten')
   t.notMatch((await execa('id', ['-nG', user])).stdout, /\bdocker\b/)
   t.equal((await bastion(['setup', ...args], { config: s.config })).stdout, 'setup: no changes')
+})
+
+t.test('a login-path file that others could have changed stops --check and the run, and nothing is written', async (t) => {
+  const s = await scratch(t, { users: 0 })
+  const args = ['--root', s.root, 'shell']
+  t.equal((await bastion(['setup', ...args], { config: s.config })).exitCode, 0)
+  const client = join(s.root, LIBEXEC, 'bastion-shell-client')
+  writeFileSync(client, '#!/bin/sh\necho someone else was here\n')
+  chmodSync(client, 0o777)
+  const before = snapshotTree(s.root)
+  for (const check of [['--check'], []]) {
+    const r = await bastion(['setup', ...check, ...args], { config: s.config })
+    t.equal(r.exitCode, 1, `setup ${check.join(' ')}`)
+    t.match(r.stderr, new RegExp(`${client} is writable by group or others, yet it is part of the login path.*chmod go-w ${client}.*BASTION_ADMIN_SETUP_FILE_INSECURE`))
+  }
+  t.same(snapshotTree(s.root), before, 'the suspect file is kept as it is, for whoever looks into it')
+  chmodSync(client, 0o755)
+  const fixed = await bastion(['setup', ...args], { config: s.config })
+  t.equal(fixed.stdout, `shell: wrote ${client}\nsetup: 1 change`, 'once only root can change it, setup replaces it')
 })
 
 t.test('bad input gets a clear error with its code, and nothing is written', async (t) => {

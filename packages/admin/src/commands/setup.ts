@@ -19,7 +19,7 @@ export function register (program: Command): void {
     .option('--check', `change nothing; print what would change and exit ${CHANGES_PENDING} if anything would`)
     .option('--user <name>', 'a user who logs in to bastion-shell (repeat for each)', (v: string, all: string[]) => [...all, v], [])
     .option('--root <dir>', 'write every file under this directory instead of / (tests); users, groups, iptables and Docker stay the host\'s', '/')
-    .option('--node <path>', 'the Node 24 binary the units and the shell runner use (default: /opt/bastion/node/bin/node)')
+    .option('--node <path>', "the Node 24 binary the units and the session broker's wrapper run (default: /opt/bastion/node/bin/node)")
     .addHelpText('after', '\nSteps:\n' + STEPS.map((s) => `  ${s.name.padEnd(11)} ${s.summary}`).join('\n') +
       '\n\nPrints one line per change and a summary; a run that changes nothing prints "setup: no changes" and writes nothing.')
     .action(async (names: string[], opts: SetupOptions, cmd: Command) => {

@@ -11,10 +11,10 @@ import { awsEks } from '../kubeconfig/eks.ts'
 import { netProbe } from './probe.ts'
 import type { DoctorContext } from './check.ts'
 
-export async function doctorContext (opts: { config?: string | undefined, root?: string | undefined, sshdConfig?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Promise<DoctorContext> {
+export async function doctorContext (opts: { config?: string | undefined, root?: string | undefined, sshdConfig?: string | undefined, instance?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Promise<DoctorContext> {
   const path = configPath(opts.config, env)
   const config = await loadHostConfig(path)
-  const paths = hostPaths({ root: opts.root ?? '/', app: findAppRoot(), node: DEFAULT_NODE, config: path })
+  const paths = hostPaths({ root: opts.root ?? '/', app: findAppRoot(), node: DEFAULT_NODE, config: path, instance: opts.instance })
   return {
     config,
     paths,

@@ -4,13 +4,16 @@ import { dockerCheck } from './checks/docker.ts'
 import { iptablesCheck } from './checks/iptables.ts'
 import { proxyCheck } from './checks/proxy.ts'
 import { imageCheck } from './checks/image.ts'
+import { shellCheck } from './checks/shell.ts'
+import { brokerCheck } from './checks/broker.ts'
 import { sshdCheck } from './checks/sshd.ts'
 import { dockerGroupCheck } from './checks/docker-group.ts'
 import { clustersCheck } from './checks/clusters.ts'
 import type { Check, DoctorContext, Finding } from './check.ts'
 
-// Docker first: the image check is skipped when Docker does not answer.
-export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, proxyCheck, imageCheck, sshdCheck, dockerGroupCheck, clustersCheck]
+// Docker first: the image check is skipped when Docker does not answer. The shell's
+// files before its broker, whose fix points at them.
+export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, proxyCheck, imageCheck, shellCheck, brokerCheck, sshdCheck, dockerGroupCheck, clustersCheck]
 
 export interface Report { lines: string[], problems: number }
 

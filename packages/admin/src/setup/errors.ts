@@ -8,6 +8,7 @@ export const setupCodes = {
   BASTION_ADMIN_HOST_CONFIG_INSECURE: 'The config file, or a directory above it, is not owned by root or can be written by others',
   BASTION_ADMIN_SETUP_USAGE: 'A bad argument: an unknown step, a user name that cannot be one, a relative path',
   BASTION_ADMIN_SETUP_APP_INCOMPLETE: 'A file of the installed suite is missing, or the suite was not built',
+  BASTION_ADMIN_SETUP_FILE_INSECURE: 'A file of the login path, or a directory above it, is not owned by root or can be written by others, so setup will not install over it',
   BASTION_ADMIN_SETUP_COMMAND_FAILED: 'A host command that setup runs (install.sh, iptables, usermod, sshd -t, systemctl) failed',
   BASTION_ADMIN_SETUP_NO_SUCH_USER: 'A user named with --user has no account on this host',
   BASTION_ADMIN_SETUP_SSHD_INACTIVE: 'The sshd drop-in is installed but sshd does not apply it, or there is no sshd_config',

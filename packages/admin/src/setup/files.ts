@@ -1,13 +1,14 @@
 // Files that setup manages: compared before anything is written, and written only when
 // content, owner or mode differ, through a temporary file renamed into place so that no
-// reader (systemd, sshd, sudo) ever sees half a file.
+// reader (systemd, sshd, a login) ever sees half a file. Content is text or, for the
+// shell's Go binaries, bytes; both are compared byte for byte.
 import { lstat, mkdir, readFile, rename, rm, writeFile, chmod, chown } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 
 export interface WantedFile {
   path: string
-  content: string
+  content: string | Buffer
   // Always owned by root:root.
   mode: number
 }
@@ -21,7 +22,8 @@ export async function diffFile (want: WantedFile): Promise<string | undefined> {
     return `create ${want.path}`
   }
   if (!st.isFile()) return `replace ${want.path} (not a regular file)`
-  if ((await readFile(want.path, 'utf8')) !== want.content) return `update ${want.path}`
+  const content = typeof want.content === 'string' ? Buffer.from(want.content) : want.content
+  if (!(await readFile(want.path)).equals(content)) return `update ${want.path}`
   if (st.uid !== 0 || st.gid !== 0 || (st.mode & 0o7777) !== want.mode) return `set owner root:root and mode ${want.mode.toString(8)} on ${want.path}`
   return undefined
 }

@@ -7,11 +7,36 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setupError } from './errors.ts'
 
-// Fixed by packages/shell/host/install.sh, sshd and sudo; relative to the root.
+// Fixed by packages/shell/host/install.sh and sshd; relative to the root.
 export const SHELL_BIN = '/usr/local/bin/bastion-shell'
-export const SHELL_RUNNER = '/usr/local/libexec/bastion/shell-session'
-export const SUDOERS_RULE = '/etc/sudoers.d/bastion-shell'
+export const LIBEXEC_DIR = '/usr/local/libexec/bastion'
 export const DEFAULT_NODE = '/opt/bastion/node/bin/node'
+
+// install.sh's files of one instance (--instance NAME adds -NAME to every name), and
+// what the sudo-based login path of earlier versions left, which install.sh removes.
+export interface ShellFiles {
+  bin: string
+  client: string
+  agent: string
+  broker: string
+  legacyRunner: string
+  legacySudoers: string
+}
+
+export function shellFiles (instance = '', under: (p: string) => string = (p) => p): ShellFiles {
+  if (instance !== '' && !/^[a-z][a-z0-9]{0,15}$/.test(instance)) {
+    throw setupError('BASTION_ADMIN_SETUP_USAGE', `--instance must be 1-16 lowercase letters and digits, starting with a letter (got ${JSON.stringify(instance)})`)
+  }
+  const suffix = instance === '' ? '' : `-${instance}`
+  return {
+    bin: under(`${SHELL_BIN}${suffix}`),
+    client: under(`${LIBEXEC_DIR}/bastion-shell-client${suffix}`),
+    agent: under(`${LIBEXEC_DIR}/bastion-agent${suffix}`),
+    broker: under(`${LIBEXEC_DIR}/shell-broker${suffix}`),
+    legacyRunner: under(`${LIBEXEC_DIR}/shell-session${suffix}`),
+    legacySudoers: under(`/etc/sudoers.d/bastion-shell${suffix}`)
+  }
+}
 
 export interface HostPaths {
   root: string
@@ -25,14 +50,18 @@ export interface HostPaths {
   sshdDropinDir: string
   sshdDropin: string
   usrLocal: string
-  shellBin: string
-  runner: string
+  libexecDir: string
   sudoersDir: string
-  sudoers: string
   shells: string
+  // install.sh --instance: '' for the default copy, the only one setup installs.
+  instance: string
+  // install.sh's files under the root, and the same as the host names them (the login
+  // shell, /etc/shells and the config name these, whatever the root).
+  shell: ShellFiles
+  installed: ShellFiles
 }
 
-export function hostPaths (opts: { root: string, app: string, node: string, config: string }): HostPaths {
+export function hostPaths (opts: { root: string, app: string, node: string, config: string, instance?: string | undefined }): HostPaths {
   for (const [flag, value] of [['--root', opts.root], ['--node', opts.node], ['--config', opts.config]] as const) {
     if (!isAbsolute(value)) throw setupError('BASTION_ADMIN_SETUP_USAGE', `${flag} must be an absolute path (got ${JSON.stringify(value)})`)
   }
@@ -48,11 +77,12 @@ export function hostPaths (opts: { root: string, app: string, node: string, conf
     sshdDropinDir: under('/etc/ssh/sshd_config.d'),
     sshdDropin: under('/etc/ssh/sshd_config.d/bastion.conf'),
     usrLocal: under('/usr/local'),
-    shellBin: under(SHELL_BIN),
-    runner: under(SHELL_RUNNER),
+    libexecDir: under(LIBEXEC_DIR),
     sudoersDir: under('/etc/sudoers.d'),
-    sudoers: under(SUDOERS_RULE),
-    shells: under('/etc/shells')
+    shells: under('/etc/shells'),
+    instance: opts.instance ?? '',
+    shell: shellFiles(opts.instance, under),
+    installed: shellFiles(opts.instance)
   }
 }
 

@@ -1,19 +1,23 @@
 // A DoctorContext over fakes: the setup fixtures' host, kernel and Docker, and a probe
-// that answers from a table.
+// that answers from tables (URLs, and the Unix sockets that accept a connection).
 import { hostPaths } from '../../src/setup/paths.ts'
 import type { DoctorContext } from '../../src/doctor/check.ts'
-import type { Answer, Probe } from '../../src/doctor/probe.ts'
+import type { Answer, Connected, Probe } from '../../src/doctor/probe.ts'
 import type { DockerProbe } from '../../src/setup/docker.ts'
 import { APP, FakeHost, fakeDocker, fakeIptables, hostConfig } from '../setup/fixtures.ts'
 import { FakeEks } from '../fixtures/toolbox.ts'
 
-export function answers (table: Record<string, Answer>): Probe & { asked: Array<{ url: string, ca?: string | undefined }> } {
+export function answers (table: Record<string, Answer>, sockets: Record<string, Connected> = {}): Probe & { asked: Array<{ url: string, ca?: string | undefined }> } {
   const asked: Array<{ url: string, ca?: string | undefined }> = []
   return {
     asked,
     async get (url, opts) {
       asked.push({ url, ca: opts.ca })
       return table[url] ?? { error: 'connect ECONNREFUSED', code: 'ECONNREFUSED' }
+    },
+    async connect (path) {
+      asked.push({ url: `unix:${path}` })
+      return sockets[path] ?? { error: `connect ENOENT ${path}`, code: 'ENOENT' }
     }
   }
 }

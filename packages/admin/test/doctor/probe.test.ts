@@ -1,9 +1,10 @@
-// The network probe on real sockets: HTTP answers, refusals, timeouts, and TLS that
-// trusts only the CA given (a self-signed certificate made with openssl).
+// The network probe on real sockets: HTTP answers, refusals, timeouts, TLS that trusts
+// only the CA given (a self-signed certificate made with openssl), and Unix sockets.
 import t from 'tap'
 import { createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
-import { readFileSync } from 'node:fs'
+import { createServer as createNetServer } from 'node:net'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { netProbe } from '../../src/doctor/probe.ts'
@@ -42,4 +43,18 @@ t.test('TLS: trusted with its own CA, refused with another', async (t) => {
   t.same(await netProbe().get(url, { timeoutMs: 2000, ca: readFileSync(join(dir, 'server.crt'), 'utf8') }), { status: 401, body: '{}' })
   const wrong = await netProbe().get(url, { timeoutMs: 2000, ca: readFileSync(join(dir, 'other.crt'), 'utf8') })
   t.match(wrong, { code: /SELF_SIGNED|UNABLE_TO_VERIFY|CERT/ })
+})
+
+t.test('a Unix socket: connected when something accepts, else why not', async (t) => {
+  const dir = scratchDir(t)
+  const path = join(dir, 'broker.sock')
+  let accepted = 0
+  const server = createNetServer((s) => { accepted++; s.on('error', () => {}); s.on('end', () => s.end()) })
+  await new Promise<void>((resolve) => server.listen(path, resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  t.same(await netProbe().connect(path, { timeoutMs: 2000 }), { connected: true })
+  t.equal(accepted, 1)
+  t.match(await netProbe().connect(join(dir, 'none.sock'), { timeoutMs: 2000 }), { code: 'ENOENT' })
+  writeFileSync(join(dir, 'stale.sock'), '')
+  t.match(await netProbe().connect(join(dir, 'stale.sock'), { timeoutMs: 2000 }), { code: 'ECONNREFUSED' }, 'a file nothing listens on')
 })

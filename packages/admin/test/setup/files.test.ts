@@ -58,3 +58,14 @@ t.test('a symlink or a directory in the way is replaced by a regular file', asyn
   await t.rejects(putFile({ path: join(dir, 'd'), content: '', mode: 0o644 }), 'a directory is not overwritten by rename')
   t.same(readdirSync(dir).filter((n) => n.startsWith('.')), [], 'the temporary file is removed after a failure')
 })
+
+t.test('bytes are compared as bytes: two binaries that read the same as broken UTF-8 still differ', async (t) => {
+  const dir = scratchDir(t)
+  const want = { path: join(dir, 'agent'), content: Buffer.from([0x7f, 0x45, 0xff, 0x00]), mode: 0o755 }
+  writeFileSync(want.path, Buffer.from([0x7f, 0x45, 0xfe, 0x00]), { mode: 0o755 })
+  t.equal(readFileSync(want.path, 'utf8'), want.content.toString('utf8'), 'as text they are the same')
+  t.equal(await diffFile(want), `update ${want.path}`)
+  t.equal(await putFile(want), `updated ${want.path}`)
+  t.ok(readFileSync(want.path).equals(want.content))
+  t.equal(await diffFile(want), undefined)
+})

@@ -1,5 +1,5 @@
 // Fakes for the setup and doctor unit tests: a host whose commands answer from memory
-// (getent, groupadd, gpasswd, usermod, dpkg-query, sshd, install.sh, systemctl), a small
+// (getent, groupadd, gpasswd, usermod; sshd, install.sh and systemctl through handlers), a small
 // iptables kernel, a Docker probe, and a SetupContext over a scratch directory.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -40,7 +40,6 @@ export class FakeHost implements Exec {
   calls: string[][] = []
   accounts = new Map<string, FakeAccount>()
   groups = new Map<string, FakeGroup>()
-  installed = new Set(['sudo'])
   handlers: Array<(cmd: string, args: readonly string[]) => RunResult | undefined> = []
 
   user (name: string, shell = '/bin/bash', gid = 1000 + this.accounts.size): this {
@@ -85,8 +84,6 @@ export class FakeHost implements Exec {
         if (u !== undefined) u.shell = b as string
         return ok()
       }
-      case 'dpkg-query':
-        return ok(this.installed.has(args[2] as string) ? 'install ok installed' : '')
       default:
         return { exitCode: 127, stdout: '', stderr: `fake host: no ${cmd}` }
     }

@@ -9,11 +9,31 @@ t.test('every destination lies under the root; the config and the suite do not m
   t.equal(p.root, '/tmp/r')
   t.equal(p.config, '/etc/bastion/bastion.yaml')
   t.equal(p.app, '/opt/bastion/app')
-  t.same([p.systemdDir, p.sshdConfig, p.sshdDropinDir, p.sshdDropin, p.usrLocal, p.shellBin, p.runner, p.sudoersDir, p.sudoers, p.shells], [
+  t.same([p.systemdDir, p.sshdConfig, p.sshdDropinDir, p.sshdDropin, p.usrLocal, p.libexecDir, p.sudoersDir, p.shells], [
     '/tmp/r/etc/systemd/system', '/tmp/r/etc/ssh/sshd_config', '/tmp/r/etc/ssh/sshd_config.d', '/tmp/r/etc/ssh/sshd_config.d/bastion.conf',
-    '/tmp/r/usr/local', '/tmp/r/usr/local/bin/bastion-shell', '/tmp/r/usr/local/libexec/bastion/shell-session', '/tmp/r/etc/sudoers.d',
-    '/tmp/r/etc/sudoers.d/bastion-shell', '/tmp/r/etc/shells'])
+    '/tmp/r/usr/local', '/tmp/r/usr/local/libexec/bastion', '/tmp/r/etc/sudoers.d', '/tmp/r/etc/shells'])
+  t.same(p.shell, {
+    bin: '/tmp/r/usr/local/bin/bastion-shell',
+    client: '/tmp/r/usr/local/libexec/bastion/bastion-shell-client',
+    agent: '/tmp/r/usr/local/libexec/bastion/bastion-agent',
+    broker: '/tmp/r/usr/local/libexec/bastion/shell-broker',
+    legacyRunner: '/tmp/r/usr/local/libexec/bastion/shell-session',
+    legacySudoers: '/tmp/r/etc/sudoers.d/bastion-shell'
+  })
+  t.same(Object.values(p.installed), Object.values(p.shell).map((f) => f.slice('/tmp/r'.length)), 'the same files as the host names them')
+  t.equal(p.instance, '')
   t.equal(hostPaths({ root: '/', app: '/a', node: '/n', config: '/c' }).shells, '/etc/shells')
+})
+
+t.test("another instance's files end in -NAME, as install.sh --instance names them", async (t) => {
+  const p = hostPaths({ root: '/', app: '/a', node: '/n', config: '/c', instance: 'testbed' })
+  t.equal(p.instance, 'testbed')
+  t.same(Object.values(p.installed), ['/usr/local/bin/bastion-shell-testbed', '/usr/local/libexec/bastion/bastion-shell-client-testbed',
+    '/usr/local/libexec/bastion/bastion-agent-testbed', '/usr/local/libexec/bastion/shell-broker-testbed',
+    '/usr/local/libexec/bastion/shell-session-testbed', '/etc/sudoers.d/bastion-shell-testbed'])
+  for (const bad of ['Testbed', '1st', 'a/b', 'toolongforaninstance']) {
+    t.throws(() => hostPaths({ root: '/', app: '/a', node: '/n', config: '/c', instance: bad }), { code: 'BASTION_ADMIN_SETUP_USAGE', message: /^--instance must be/ }, bad)
+  }
 })
 
 t.test('relative paths are refused, naming the option', async (t) => {

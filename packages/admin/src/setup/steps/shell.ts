@@ -1,45 +1,63 @@
-// Step `shell`: bastion-shell's host side (the login shell, the root-owned session
-// runner, the one sudoers rule, the /etc/shells entry, the sudo package) and the sshd
-// drop-in, all installed by packages/shell/host/install.sh, the same script the test bed
-// runs, so the two can never disagree. install.sh knows only the host's own paths; under
-// a --root it runs in a private mount namespace where /usr/local, /etc/sudoers.d and
-// /etc/shells are the root's.
+// Step `shell`: bastion-shell's host side (the login shell, its Go client, the agent that
+// every container runs, the root-owned wrapper of the session broker, the /etc/shells
+// entry) and the sshd drop-in, all installed by packages/shell/host/install.sh, the same
+// script the test bed runs, so the two can never disagree. install.sh also removes what
+// the sudo-based login path of earlier versions left (the sudoers rule and the
+// shell-session runner). It knows only the host's own paths; under a --root it runs in a
+// private mount namespace where /usr/local, /etc/shells and /etc/sudoers.d are the root's.
 //
 // plan() reads what install.sh would write from the same sources it copies and compares;
 // the integration suite checks that plan() finds nothing right after install.sh ran and
 // finds every file it tampers with.
+import { existsSync } from 'node:fs'
 import { lstat, readFile, realpath } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { runOk } from '../exec.ts'
 import { diffFile, ensureDirs, putFile, type WantedFile } from '../files.ts'
 import { setupError } from '../errors.ts'
-import { SHELL_BIN } from '../paths.ts'
+import { refuseUntrusted } from '../trusted.ts'
 import type { SetupContext, Step } from '../context.ts'
 
 export const DROPIN_CHANGED = 'sshd drop-in'
+export const BROKER_UNIT = 'bastion-shell-broker.service'
+const RESTART = `the session broker (systemctl try-restart ${BROKER_UNIT})`
 
 const installScript = (ctx: SetupContext): string => join(ctx.paths.app, 'packages/shell/host/install.sh')
+const runDir = (ctx: SetupContext): string => ctx.config.shell.shell.broker.runDir
 
-async function source (ctx: SetupContext, rel: string): Promise<string> {
+async function source (ctx: SetupContext, rel: string): Promise<Buffer> {
   try {
-    return await readFile(join(ctx.paths.app, 'packages/shell', rel), 'utf8')
+    return await readFile(join(ctx.paths.app, 'packages/shell', rel))
   } catch (err) {
-    throw setupError('BASTION_ADMIN_SETUP_APP_INCOMPLETE', `the suite's packages/shell/${rel} is missing: ${(err as Error).message}`, err)
+    const hint = rel.startsWith('dist/') ? ' (build the suite: npm run build, which needs Go)' : ''
+    throw setupError('BASTION_ADMIN_SETUP_APP_INCOMPLETE', `the suite's packages/shell/${rel} is missing${hint}: ${(err as Error).message}`, err)
   }
 }
 
-// What install.sh installs, as files: the runner is host/shell-session.in with the three
-// paths filled in, exactly as its sed does (the root as `pwd -P` prints it).
+// What install.sh installs, as files, with its sed edits made the same way: the broker's
+// wrapper names this config, Node, suite (as `pwd -P` prints it) and run directory; the
+// login shell names the client, the wrapper and <run dir>/broker.sock as installed.
 export async function wantedShellFiles (ctx: SetupContext): Promise<WantedFile[]> {
   const root = await realpath(ctx.paths.app)
-  const runner = (await source(ctx, 'host/shell-session.in'))
-    .replaceAll('@CONFIG@', ctx.paths.config).replaceAll('@NODE@', ctx.paths.node).replaceAll('@ROOT@', root)
+  const { shell, installed } = ctx.paths
+  const wrapper = (await source(ctx, 'host/shell-broker.in')).toString('utf8')
+    .replaceAll('@CONFIG@', ctx.paths.config).replaceAll('@NODE@', ctx.paths.node).replaceAll('@ROOT@', root).replaceAll('@RUNDIR@', runDir(ctx))
+  const login = (await source(ctx, 'host/bastion-shell')).toString('utf8')
+    .replace(/^client=.*$/gm, () => `client=${installed.client}`)
+    .replace(/^broker=.*$/gm, () => `broker=${installed.broker}`)
+    .replace(/^socket=.*$/gm, () => `socket=${runDir(ctx)}/broker.sock`)
   return [
-    { path: ctx.paths.runner, content: runner, mode: 0o755 },
-    { path: ctx.paths.sudoers, content: await source(ctx, 'host/sudoers'), mode: 0o440 },
-    { path: ctx.paths.shellBin, content: await source(ctx, 'host/bastion-shell'), mode: 0o755 },
-    { path: ctx.paths.sshdDropin, content: await source(ctx, 'sshd/bastion.conf'), mode: 0o644 }
+    { path: shell.client, content: await source(ctx, 'dist/native/bastion-shell-client'), mode: 0o755 },
+    { path: shell.agent, content: await source(ctx, 'dist/native/bastion-agent'), mode: 0o755 },
+    { path: shell.broker, content: wrapper, mode: 0o755 },
+    { path: shell.bin, content: login, mode: 0o755 },
+    { path: ctx.paths.sshdDropin, content: await shippedDropin(ctx), mode: 0o644 }
   ]
+}
+
+// The sshd drop-in as the suite ships it (and install.sh copies it).
+export async function shippedDropin (ctx: SetupContext): Promise<string> {
+  return (await source(ctx, 'sshd/bastion.conf')).toString('utf8')
 }
 
 async function dirChange (path: string): Promise<string | undefined> {
@@ -52,52 +70,74 @@ async function dirChange (path: string): Promise<string | undefined> {
   }
 }
 
-async function listed (shells: string): Promise<boolean> {
+async function listed (ctx: SetupContext): Promise<boolean> {
   try {
-    return (await readFile(shells, 'utf8')).split('\n').includes(SHELL_BIN)
+    return (await readFile(ctx.paths.shells, 'utf8')).split('\n').includes(ctx.paths.installed.bin)
   } catch {
     return false
   }
 }
 
+// Only the host's own systemd, and only when it runs (never in a --root or a container).
+const restarts = (ctx: SetupContext): boolean => ctx.systemd && ctx.paths.root === '/'
+
 export const shellStep: Step = {
   name: 'shell',
-  summary: 'bastion-shell as a login shell: /usr/local/bin/bastion-shell, its sudoers rule, /etc/shells, the sshd drop-in (host/install.sh)',
+  summary: "bastion-shell as a login shell: /usr/local/bin/bastion-shell, its Go client, the containers' agent, the session broker's wrapper, /etc/shells, the sshd drop-in (host/install.sh)",
   async plan (ctx) {
+    await refuseUntrusted(ctx.paths)
     const changes: string[] = []
-    const sudo = await ctx.exec.run('dpkg-query', ['-W', '-f=${Status}', 'sudo'])
-    if (!/install ok installed/.test(sudo.stdout)) changes.push('install the Debian package sudo')
-    for (const dir of [join(ctx.paths.runner, '..'), ctx.paths.sshdDropinDir]) {
+    // /usr/local/libexec is created when missing and otherwise left as it is.
+    if (!(await exists(dirname(ctx.paths.libexecDir)))) changes.push(`create ${dirname(ctx.paths.libexecDir)}`)
+    for (const dir of [ctx.paths.libexecDir, ctx.paths.sshdDropinDir]) {
       const change = await dirChange(dir)
       if (change !== undefined) changes.push(change)
     }
+    let wrapperChanges = false
     for (const file of await wantedShellFiles(ctx)) {
       const change = await diffFile(file)
-      if (change !== undefined) changes.push(change)
+      if (change === undefined) continue
+      changes.push(change)
+      if (file.path === ctx.paths.shell.broker && !change.startsWith('set owner')) wrapperChanges = true
     }
-    if (!(await listed(ctx.paths.shells))) changes.push(`add ${SHELL_BIN} to ${ctx.paths.shells}`)
+    for (const legacy of [ctx.paths.shell.legacySudoers, ctx.paths.shell.legacyRunner]) {
+      if (await exists(legacy)) changes.push(`remove ${legacy}`)
+    }
+    if (!(await listed(ctx))) changes.push(`add ${ctx.paths.installed.bin} to ${ctx.paths.shells}`)
+    if (wrapperChanges && restarts(ctx)) changes.push(`restart ${RESTART}`)
     return changes
   },
   async apply (ctx) {
+    await refuseUntrusted(ctx.paths)
     const changes = ctx.paths.root === '/' ? [] : await prepareRoot(ctx)
-    const args = ['--root', ctx.paths.app, '--node', ctx.paths.node, '--config', ctx.paths.config, '--sshd-dropin', ctx.paths.sshdDropinDir]
+    const args = ['--root', ctx.paths.app, '--node', ctx.paths.node, '--config', ctx.paths.config, '--run-dir', runDir(ctx), '--sshd-dropin', ctx.paths.sshdDropinDir]
+    // The host's own /etc/sudoers.d is masked whenever it exists: install.sh removes the
+    // legacy rule there, and a --root run must never touch the host's.
     const r = ctx.paths.root === '/'
       ? await runOk(ctx.exec, installScript(ctx), args)
       : await runOk(ctx.exec, 'unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-ec',
-        'mount --bind "$1" /usr/local; mount --bind "$2" /etc/sudoers.d; mount --bind "$3" /etc/shells; shift 3; exec "$@"',
-        'sh', ctx.paths.usrLocal, ctx.paths.sudoersDir, ctx.paths.shells, installScript(ctx), ...args])
+        'mount --bind "$1" /usr/local; mount --bind "$2" /etc/shells; [ ! -d /etc/sudoers.d ] || mount --bind "$3" /etc/sudoers.d; shift 3; exec "$@"',
+        'sh', ctx.paths.usrLocal, ctx.paths.shells, ctx.paths.sudoersDir, installScript(ctx), ...args])
     const done = r.stdout.split('\n').map((l) => /^bastion-shell install: (.*)$/.exec(l)?.[1]).filter((l): l is string => l !== undefined)
       .map((l) => inRoot(ctx, l))
     if (done.some((l) => l.includes(ctx.paths.sshdDropin))) ctx.changed.add(DROPIN_CHANGED)
+    // A new wrapper (run directory, Node, suite or config) takes a restart to apply, as a
+    // new drop-in takes sshd's reload. Live sessions survive it (KillMode=process); a
+    // stopped broker stays stopped: starting it is Chef's, or the operator's.
+    if (done.includes(`wrote ${ctx.paths.shell.broker}`) && restarts(ctx)) {
+      await runOk(ctx.exec, 'systemctl', ['try-restart', BROKER_UNIT])
+      done.push(`restarted ${RESTART}`)
+    }
     return [...changes, ...done]
   }
 }
 
 // The mount points install.sh's paths need inside a --root: /usr/local/bin (it writes
-// there through a temporary file), /etc/sudoers.d and /etc/shells.
+// there through a temporary file), /etc/shells, and /etc/sudoers.d when the host has one.
 async function prepareRoot (ctx: SetupContext): Promise<string[]> {
   const changes: string[] = []
-  for (const dir of [join(ctx.paths.usrLocal, 'bin'), ctx.paths.sudoersDir]) {
+  const dirs = [join(ctx.paths.usrLocal, 'bin'), ...(existsSync('/etc/sudoers.d') ? [ctx.paths.sudoersDir] : [])]
+  for (const dir of dirs) {
     if (!(await exists(dir))) {
       await ensureDirs(dir)
       changes.push(`created ${dir}`)

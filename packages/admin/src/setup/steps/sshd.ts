@@ -6,7 +6,7 @@ import { lstat, readFile } from 'node:fs/promises'
 import { runOk } from '../exec.ts'
 import { setupError } from '../errors.ts'
 import { effectiveSettings, inactiveSettings, parseSettings } from '../sshd.ts'
-import { DROPIN_CHANGED, wantedShellFiles } from './shell.ts'
+import { DROPIN_CHANGED, shippedDropin } from './shell.ts'
 import type { SetupContext, Step } from '../context.ts'
 
 async function mainConfigPresent (ctx: SetupContext): Promise<void> {
@@ -31,9 +31,9 @@ export const sshdStep: Step = {
   async plan (ctx) {
     await mainConfigPresent(ctx)
     // Until the `shell` step has put the drop-in in place there is nothing to check yet.
-    const dropin = (await wantedShellFiles(ctx)).find((f) => f.path === ctx.paths.sshdDropin)
+    const dropin = await shippedDropin(ctx)
     const installed = await readFile(ctx.paths.sshdDropin, 'utf8').catch(() => undefined)
-    if (installed === undefined || installed !== dropin?.content) return []
+    if (installed === undefined || installed !== dropin) return []
     await checkActive(ctx)
     return []
   },

@@ -1,9 +1,11 @@
 // Step `units`: the suite's systemd units (the IMDS firewall, the metadata proxy, the
-// shell's gc service and timer) in /etc/systemd/system. The shipped units name the
-// default locations (/opt/bastion/app, /opt/bastion/node/bin/node,
+// shell's session broker, and its gc service and timer) in /etc/systemd/system. The
+// shipped units name the default locations (/opt/bastion/app, /opt/bastion/node/bin/node,
 // /etc/bastion/bastion.yaml); when the suite, Node or the config live elsewhere, the
-// installed copies name those instead. Enabling and starting them is Chef's `service`
-// resource's job; setup only reloads systemd when a unit changed and systemd runs.
+// installed copies name those instead. Enabling and starting the services, and
+// restarting them after a build, a config or a unit changed, is Chef's job (its `service`
+// resources and their notifications); setup only reloads systemd when a unit changed and
+// systemd runs.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runOk } from '../exec.ts'
@@ -41,7 +43,7 @@ function localize (text: string, ctx: SetupContext): string {
 
 export const unitsStep: Step = {
   name: 'units',
-  summary: 'systemd units of the IMDS firewall, the metadata proxy and the shell gc',
+  summary: "systemd units of the IMDS firewall, the metadata proxy, the shell's session broker and its gc",
   async plan (ctx) {
     const changes: string[] = []
     for (const unit of await wantedUnits(ctx)) {
