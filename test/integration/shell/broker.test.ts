@@ -91,3 +91,21 @@ t.test('without a usable agent binary, containers get none and their sessions us
   t.not(now[0], legacy, 'replaced at the next login with no live session')
   t.match((await inspect(now[0]!)).Config.Labels['bastion.agent'], /^[0-9a-f]{16}$/, 'now with the agent')
 })
+
+t.test('a config broken while the broker runs: logins say so at once, with the detail in a log, and work again once it is fixed', async (t) => {
+  const brokerLog = '/var/log/bastion-testbed/shell-broker.log'
+  const from = [logSize(), statSync(brokerLog).size]
+  const restore = withShellConfig(t, { limits: { pids: 'lots', memoryMb: 256, cpus: 1, tmpfsMb: 64 } })
+  for (let i = 0; i < 4; i++) {
+    const t0 = Date.now()
+    const r = await ssh('bt-alice', 'echo should-not-run')
+    t.equal(r.exitCode, 125, `login ${i + 1}`)
+    t.equal(r.stderr, 'bastion: The bastion is misconfigured. Please tell the operators. (BASTION_SHELL_CONFIG_INVALID)\n')
+    t.equal(r.stdout.toString(), '')
+    t.ok(Date.now() - t0 < 5000, 'at once, not after a timeout')
+  }
+  const logged = readFileSync(SHELL_LOG, 'utf8').slice(from[0]) + readFileSync(brokerLog, 'utf8').slice(from[1])
+  t.match(logged, /shell\.limits\.pids/, 'the log names the key')
+  restore()
+  t.equal((await ssh('bt-alice', 'echo fixed')).stdout.toString(), 'fixed\n')
+})

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises'
 import { connect, createServer, type Server, type Socket } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Logger } from 'pino'
 import type { ShellConfig } from '../config/schema.ts'
 import { codes, ShellError } from '../errors.ts'
@@ -35,7 +35,7 @@ export interface Broker {
 
 export async function serveBroker (config: Readonly<ShellConfig>, options: BrokerOptions, log: Logger): Promise<Broker> {
   const dirs = runDirs(config.shell.broker.runDir)
-  await prepareRunDir(dirs)
+  await prepareRunDir(dirs, log)
   await removeStaleSocket(dirs.socket)
   const pool = createPool({
     spare: config.shell.broker.spareWorkers,
@@ -63,15 +63,30 @@ export async function serveBroker (config: Readonly<ShellConfig>, options: Broke
   }
 }
 
+// The suite's own runtime directory, which earlier versions created root-only (mode
+// 0700) for their config cache; it stays until a reboot, and would hide broker.sock.
+const LEGACY_RUN_ROOT = '/run/bastion'
+
 // runDir and its parts, root's, with the modes the protocol relies on, whatever an
-// earlier run or an operator left.
-async function prepareRunDir (dirs: RunDirs): Promise<void> {
+// earlier run or an operator left; and every directory above it one that users can
+// pass through, or no login shell could reach broker.sock.
+async function prepareRunDir (dirs: RunDirs, log: Logger): Promise<void> {
   for (const [dir, mode] of [[dirs.runDir, 0o755], [dirs.privateDir, 0o700], [dirs.authDir, 0o711], [dirs.agentsDir, 0o711]] as const) {
     await mkdir(dir, { recursive: true, mode })
     const s = await stat(dir)
     if (!s.isDirectory()) throw new ShellError('BASTION_SHELL_CONFIG_INVALID', `${dir} is not a directory (shell.broker.runDir)`)
     if (s.uid !== 0 || s.gid !== 0) await chown(dir, 0, 0)
     if ((s.mode & 0o7777) !== mode) await chmod(dir, mode)
+  }
+  for (let dir = dirname(dirs.runDir); dir !== dirname(dir); dir = dirname(dir)) {
+    const s = await stat(dir)
+    if ((s.mode & 0o001) !== 0) continue
+    if (dir === LEGACY_RUN_ROOT && s.uid === 0) {
+      await chmod(dir, (s.mode & 0o7777) | 0o011)
+      log.info({ dir }, 'made the suite\'s runtime directory passable for users: earlier versions created it root-only')
+      continue
+    }
+    throw new ShellError('BASTION_SHELL_CONFIG_INVALID', `${dir}, above shell.broker.runDir, is not searchable by other users (mode ${(s.mode & 0o7777).toString(8)}): no login shell could reach ${dirs.socket}`)
   }
 }
 

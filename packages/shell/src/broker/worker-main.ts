@@ -3,7 +3,8 @@
 // idle worker exits when its broker is gone; a busy one finishes its session first.
 import { enableCompileCache } from 'node:module'
 import { Socket } from 'node:net'
-import type { Logger } from 'pino'
+import { join } from 'node:path'
+import pino, { type Logger } from 'pino'
 import { loadShellConfig } from '../config/load.ts'
 import type { ShellConfig } from '../config/schema.ts'
 import { callerFromUid, systemIdentitySources, type Caller } from '../identity.ts'
@@ -12,8 +13,6 @@ import { login, shellLogger } from '../login.ts'
 import { handshake } from './handshake.ts'
 import { runDirs } from './serve.ts'
 
-// Written and read by root only (see config/load.ts).
-const CONFIG_CACHE = '/run/bastion/shell-config'
 const HANDSHAKE_TIMEOUT_MS = 10_000
 
 async function main (): Promise<void> {
@@ -23,11 +22,22 @@ async function main (): Promise<void> {
     process.stderr.write('bastion-shell worker: started without its broker\n')
     process.exit(2)
   }
-  let config = await loadShellConfig(configPath, { cacheDir: CONFIG_CACHE })
-  let log: Logger = shellLogger(config)
+  // The validated config's cache (config/load.ts), in the broker's root-only directory.
+  const cacheDir = join(runDirs(runDir).privateDir, 'config')
+  // A config broken since the broker started must not stop workers from starting: each
+  // login then gets BASTION_SHELL_CONFIG_INVALID at once, and the journal says why.
+  let config: Readonly<ShellConfig> | undefined
+  let log: Logger
+  try {
+    config = await loadShellConfig(configPath, { cacheDir })
+    log = shellLogger(config)
+  } catch (err) {
+    log = pino({ base: { component: 'shell', pid: process.pid } }, pino.destination(2))
+    log.error({ err }, 'the config cannot be loaded: logins get BASTION_SHELL_CONFIG_INVALID until it is fixed')
+  }
   const agentCache: AgentCache = {}
   // Hashes the agent binary now, while no one waits.
-  await agentMount(config.shell.agent.path, agentCache)
+  if (config !== undefined) await agentMount(config.shell.agent.path, agentCache)
   const hangUp = new AbortController()
   let busy = false
   for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT'] as const) {
@@ -55,7 +65,7 @@ async function main (): Promise<void> {
         authDir: dirs.authDir,
         timeoutMs: HANDSHAKE_TIMEOUT_MS,
         onClaim: (uid) => {
-          caller = callerFromUid(uid, systemIdentitySources(config.shell.stepTimeoutMs))
+          caller = callerFromUid(uid, systemIdentitySources(config?.shell.stepTimeoutMs))
           // Awaited only after the proof; a failure before that is no crash.
           caller.catch(() => {})
         }
@@ -69,7 +79,7 @@ async function main (): Promise<void> {
     }
     // The config as it is now, for this session (a file that changed since the fork).
     try {
-      config = await loadShellConfig(configPath as string, { cacheDir: CONFIG_CACHE })
+      config = await loadShellConfig(configPath as string, { cacheDir })
       log = shellLogger(config)
     } catch (err) {
       log.error({ err }, 'the config cannot be loaded')
@@ -78,7 +88,7 @@ async function main (): Promise<void> {
       await ended(hs.channel.socket)
       return
     }
-    await login({ config: config as Readonly<ShellConfig>, caller: caller as Promise<Caller>, channel: hs.channel, request: hs.request, log, agentCache, hangUp: hangUp.signal, startedAt })
+    await login({ config, caller: caller as Promise<Caller>, channel: hs.channel, request: hs.request, log, agentCache, hangUp: hangUp.signal, startedAt })
     await ended(hs.channel.socket)
   }
 }

@@ -17,6 +17,8 @@ const WORKER = fileURLToPath(new URL('../fixtures/echo-worker.ts', import.meta.u
 
 function runDir (t: Test): string {
   const d = mkdtempSync(join(tmpdir(), 'bt-broker-'))
+  // Users must be able to pass through it to reach broker.sock.
+  chmodSync(d, 0o755)
   t.teardown(() => rmSync(d, { recursive: true, force: true }))
   return join(d, 'shell')
 }
@@ -150,4 +152,16 @@ t.test('a login that cannot be handed to its worker is refused with the internal
     t.equal(killed, 1, 'the worker is ended')
   }
   t.equal(log.records().filter((r) => r.msg === 'could not hand a login to its worker').length, 2)
+})
+
+t.test('a directory above the run directory that users cannot pass through stops the broker, and says which', async (t) => {
+  const dir = runDir(t)
+  const parent = join(dir, '..')
+  chmodSync(parent, 0o700)
+  const config = testConfig({ shell: { broker: { runDir: dir } } })
+  await t.rejects(serveBroker(config, { configPath: '/x', workerModule: WORKER }, silentLogger()), { code: 'BASTION_SHELL_CONFIG_INVALID', message: `${parent}, above shell.broker.runDir, is not searchable by other users (mode 700)` })
+  chmodSync(parent, 0o701)
+  const broker = await serveBroker(config, { configPath: '/x', workerModule: WORKER }, silentLogger())
+  await broker.close()
+  t.pass('searchable is enough: it need not be listable')
 })
