@@ -23,7 +23,7 @@ export interface UserContainer {
   user: string
   imageId: string // the bastion.image-digest label the shell set at creation
   state: string
-  liveSessions: number // running execs: the shell's sessions
+  liveSessions: number // running execs here; status.ts adds the sessions the broker serves
 }
 
 export interface BuildSpec {

@@ -29,8 +29,10 @@ export async function registerSession (config: Readonly<ShellConfig>, container:
   return async () => { await rm(file, { force: true }) }
 }
 
-// How many sessions of `container` have a live worker, other than `exclude`.
-export async function registeredSessions (config: Readonly<ShellConfig>, container: string, exclude?: string): Promise<number> {
+// How many sessions of `container` have a live worker, other than `exclude`. Stale
+// records are removed as they are seen, unless prune is false (a reader that only
+// reports, such as `bastion image status`).
+export async function registeredSessions (config: Readonly<ShellConfig>, container: string, exclude?: string, prune = true): Promise<number> {
   const dir = dirOf(config, container)
   const names = await readdir(dir).catch(() => [] as string[])
   let live = 0
@@ -38,7 +40,7 @@ export async function registeredSessions (config: Readonly<ShellConfig>, contain
     if (name === exclude || name.endsWith('.tmp')) continue
     const [pid, start] = (await readFile(join(dir, name), 'utf8').catch(() => '')).trim().split(' ')
     if (pid !== undefined && /^[0-9]+$/.test(pid) && start !== undefined && start !== '' && await startTimeOf(Number(pid)) === start) live++
-    else await rm(join(dir, name), { force: true })
+    else if (prune) await rm(join(dir, name), { force: true })
   }
   return live
 }

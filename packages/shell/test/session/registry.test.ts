@@ -59,3 +59,12 @@ t.test('a record being written (its .tmp) is neither counted nor removed', async
   t.equal(await registeredSessions(c, 'shell-alice'), 1)
   t.ok(existsSync(join(dir, 'y.tmp')))
 })
+
+t.test('a reader that only reports leaves stale records in place', async (t) => {
+  const c = config(t)
+  const dir = join(c.shell.stateDir, 'sessions', 'shell-alice')
+  await registerSession(c, 'shell-alice', 'live')
+  writeFileSync(join(dir, 'stale'), '999999999 1\n')
+  t.equal(await registeredSessions(c, 'shell-alice', undefined, false), 1)
+  t.same(readdirSync(dir).sort(), ['live', 'stale'])
+})
