@@ -8,5 +8,7 @@ bed_e2e_down
 bed_authenticator_down
 bed_kube_down
 stop_daemon sshd
+stop_daemon shell-broker
+rm -f "$BASTION_RUN/shell-broker.sum"
 stop_daemon shell-metadataproxy
 log "test bed stopped (Docker, packages and images are left in place)"

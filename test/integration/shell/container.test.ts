@@ -44,10 +44,11 @@ t.test('the container is hardened: no capabilities, no new privileges, read-only
   t.equal(h.NetworkMode, 'bt-shell')
   t.notOk(['host'].includes(h.PidMode) || ['host'].includes(h.IpcMode) || ['host'].includes(h.UTSMode) || ['host'].includes(h.UsernsMode), 'no host namespaces')
   t.notOk(JSON.stringify(h.Binds).includes('docker.sock'))
-  t.equal(info.Config.User, '1001:1002')
+  const [uid, gid] = [(await execa('id', ['-u', 'bt-alice'])).stdout, (await execa('id', ['-g', 'bt-alice'])).stdout]
+  t.equal(info.Config.User, `${uid}:${gid}`, 'bt-alice\'s own uid and gid')
   const inside = await ssh('bt-alice', 'id -u; grep -E "^Cap(Eff|Prm|Bnd):" /proc/self/status | awk "{print \\$2}" | sort -u; grep NoNewPrivs /proc/self/status; touch /usr/x 2>&1; touch /tmp/x && echo tmp-ok')
   const out = inside.stdout.toString()
-  t.match(out, /^1001\n0000000000000000\nNoNewPrivs:\s+1\n/, 'uid 1001 with an empty capability set and no-new-privs')
+  t.match(out, new RegExp(`^${uid}\\n0000000000000000\\nNoNewPrivs:\\s+1\\n`), `uid ${uid} with an empty capability set and no-new-privs`)
   t.match(out, /Read-only file system/)
   t.match(out, /tmp-ok/)
 })
