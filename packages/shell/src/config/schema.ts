@@ -8,7 +8,7 @@ const strict = { additionalProperties: false } as const
 const section = <T extends Record<string, import('@sinclair/typebox').TSchema>>(props: T) => Type.Object(props, { ...strict, default: {} })
 
 const Limits = section({
-  pids: Type.Integer({ minimum: 16, maximum: 65536, default: 512, description: 'Most processes a container may run (stops fork bombs)' }),
+  pids: Type.Integer({ minimum: 16, maximum: 65536, default: 512, description: 'Most tasks (processes and threads) a container may run, the agent\'s 15 or so included (stops fork bombs)' }),
   memoryMb: Type.Integer({ minimum: 64, maximum: 262144, default: 2048, description: 'Memory limit of a container, swap included' }),
   cpus: Type.Number({ minimum: 0.1, maximum: 64, default: 1, description: 'CPU limit of a container, in cores' }),
   tmpfsMb: Type.Integer({ minimum: 1, maximum: 65536, default: 256, description: 'Size of each writable tmpfs (/tmp, /run, /var/tmp) on the read-only root' })
