@@ -57,7 +57,8 @@ export async function login (ctx: LoginContext): Promise<number> {
   const exit = (code: number): number => { channel.sendJson('X', { code }); channel.socket.end(); return code }
   // Asked while the identity is looked up; awaited only for a caller who may log in.
   const reachable = deadline(docker.ping(), config.shell.stepTimeoutMs, 'reaching Docker').then(() => undefined, (err: unknown) => err)
-  const agent = agentMount(config.shell.agent.path, ctx.agentCache)
+  // Looked up meanwhile too, and never a rejection that nobody awaits yet.
+  const agent = agentMount(config.shell.agent.path, ctx.agentCache).catch((err: unknown) => ({ mount: null, why: (err as Error).message }))
   let caller: Caller
   try {
     caller = await deadline(ctx.caller, config.shell.stepTimeoutMs, 'establishing the identity')
