@@ -12,7 +12,8 @@ import type { Caller } from './identity.ts'
 import { ensureContainer } from './container/manager.ts'
 import { containerName } from './container/name.ts'
 import { assertRoomForSession } from './container/limits.ts'
-import { agentMount, privateDir, type AgentCache } from './container/agent-binary.ts'
+import { agentMount, type AgentCache } from './container/agent-binary.ts'
+import { runDirs } from './broker/run-dir.ts'
 import { touchActivity } from './container/activity.ts'
 import { relay, type SessionResult } from './session/run.ts'
 import { startAgentSession } from './session/agent.ts'
@@ -21,7 +22,7 @@ import { sessionEnv } from './session/env.ts'
 import type { Backend, CommandSpec } from './session/backend.ts'
 import { registerSession } from './session/registry.ts'
 import { startRecording, type Recorder } from './session/recorder.ts'
-import { auditTrail, sourceOf, type SessionRecord } from './audit.ts'
+import { auditTrail, sourceOf, type AuditTrail, type SessionRecord } from './audit.ts'
 import type { FrameChannel } from './protocol/frame.ts'
 import type { SessionRequest } from './broker/handshake.ts'
 
@@ -76,6 +77,7 @@ export async function login (ctx: LoginContext): Promise<number> {
   const unregister = await registerSession(config, name, session)
   let result: SessionResult = { exitCode: 125, reason: 'exited' }
   let record: SessionRecord | undefined
+  let audit: AuditTrail | undefined
   let recorder: Recorder | undefined
   try {
     let backend: Backend
@@ -106,7 +108,8 @@ export async function login (ctx: LoginContext): Promise<number> {
       tty: request.tty,
       recording: recordingPath
     }
-    auditTrail(config.shell.audit.file).start(record)
+    audit = auditTrail(config.shell.audit.file)
+    audit.start(record)
     slog.info({ container: container.name, command: request.command, tty: request.tty, backend: backend.kind, commandPid: backend.pid }, 'session started')
     if (recordingPath !== null) {
       const term = typeof request.env.TERM === 'string' ? request.env.TERM : 'xterm'
@@ -124,7 +127,7 @@ export async function login (ctx: LoginContext): Promise<number> {
     await recorder?.close()
     await unregister().catch(() => {})
     await touchActivity(config, name).catch(() => {})
-    if (record !== undefined) auditTrail(config.shell.audit.file).end(record, { exitCode: result.exitCode, durationMs: Date.now() - started, reason: result.reason })
+    if (record !== undefined) audit?.end(record, { exitCode: result.exitCode, durationMs: Date.now() - started, reason: result.reason })
     mark('end')
     slog.info({ exitCode: result.exitCode, reason: result.reason, ms: Date.now() - started, steps }, 'session ended')
   }
@@ -137,7 +140,7 @@ function commandSpec (request: SessionRequest, caller: Caller): CommandSpec {
 // The agent when the container has one and it answers; docker exec otherwise.
 async function startBackend (docker: Engine, config: Readonly<ShellConfig>, container: { id: string, agent: boolean, agentDir: string }, spec: CommandSpec, session: string, log: Logger): Promise<Backend> {
   if (container.agent) {
-    const viaAgent = await startAgentSession({ dir: container.agentDir, privateDir: privateDir(config), session, timeoutMs: config.shell.agent.timeoutMs }, spec, log)
+    const viaAgent = await startAgentSession({ dir: container.agentDir, privateDir: runDirs(config.shell.broker.runDir).privateDir, session, timeoutMs: config.shell.agent.timeoutMs }, spec, log)
     if (viaAgent !== undefined) return viaAgent
     log.warn({ container: container.id }, 'the agent did not answer: this session uses docker exec')
   }

@@ -7,6 +7,23 @@ SHELL_TEST_IMAGE=bastion/toolbox:test
 # The testbed instance's broker (install.sh --run-dir, shell.broker.runDir).
 SHELL_TEST_RUN_DIR=/run/bastion-testbed/shell
 
+# shell_broker NAME WRAPPER CONFIG RUN_DIR LOG: a session broker run by its installed
+# WRAPPER (serve), as its systemd unit would run it, under start_daemon NAME; restarted
+# when the built suite, the wrapper or the CONFIG changed since it started (live
+# sessions survive that: their workers are their own processes). Used by the test
+# bed's instance (sshd.sh) and the local bastion's (scripts/local).
+shell_broker() {
+  local name="$1" wrapper="$2" config="$3" rundir="$4" logfile="$5" sum
+  sum="$(cat "$wrapper" "$config" "$BASTION_ROOT"/packages/shell/dist/bin/*.js "$BASTION_ROOT"/packages/shell/dist/src/*.js "$BASTION_ROOT"/packages/shell/dist/src/*/*.js | sha256sum | cut -c1-16)"
+  if [ "$(cat "$BASTION_RUN/$name.sum" 2>/dev/null)" != "$sum" ]; then
+    stop_daemon "$name"
+    echo "$sum" > "$BASTION_RUN/$name.sum"
+  fi
+  mkdir -p "$(dirname "$logfile")"
+  start_daemon "$name" "$logfile" "$wrapper" serve
+  wait_for "the session broker $name" 20 unix_answers "$rundir/broker.sock"
+}
+
 bed_shell() {
   apt_install asciinema bsdutils
   mkdir -p /etc/bastion-testbed

@@ -34,7 +34,7 @@ bed_sshd() {
   # The drop-in arrives through install.sh, the same way a real host gets it.
   "$BASTION_ROOT/packages/shell/host/install.sh" --root "$BASTION_ROOT" --node "$NODE_HOME/bin/node" \
     --config "$SSHD_SHELL_CONFIG" --run-dir "$SHELL_TEST_RUN_DIR" --sshd-dropin "$SSHD_DROPIN_DIR" --instance "$SSHD_INSTANCE" | while IFS= read -r line; do log "$line"; done
-  bed_shell_broker
+  shell_broker shell-broker "$SSHD_BROKER" "$SSHD_SHELL_CONFIG" "$SHELL_TEST_RUN_DIR" /var/log/bastion-testbed/shell-broker.log
 
   local port; port="$(_sshd_port)"
   write_if_changed "$SSHD_CONFIG" 644 <<EOF
@@ -96,21 +96,8 @@ EOF
   env_set BASTION_TEST_SHELL_AGENT "/usr/local/libexec/bastion/bastion-agent-$SSHD_INSTANCE"
 }
 
-# bed_shell_broker: the testbed instance's session broker, as its systemd unit would run
-# it, restarted when the built suite, the installed wrapper or the config changed since
-# it started (live sessions survive that: their workers are their own processes).
+# The testbed instance's session broker (shell_broker, shell.sh).
 SSHD_BROKER="/usr/local/libexec/bastion/shell-broker-$SSHD_INSTANCE"
-bed_shell_broker() {
-  local sum
-  sum="$(cat "$SSHD_BROKER" "$SSHD_SHELL_CONFIG" "$BASTION_ROOT"/packages/shell/dist/bin/*.js "$BASTION_ROOT"/packages/shell/dist/src/*.js "$BASTION_ROOT"/packages/shell/dist/src/*/*.js | sha256sum | cut -c1-16)"
-  if [ "$(cat "$BASTION_RUN/shell-broker.sum" 2>/dev/null)" != "$sum" ]; then
-    stop_daemon shell-broker
-    echo "$sum" > "$BASTION_RUN/shell-broker.sum"
-  fi
-  mkdir -p /var/log/bastion-testbed
-  start_daemon shell-broker /var/log/bastion-testbed/shell-broker.log "$SSHD_BROKER" serve
-  wait_for "the testbed's session broker" 20 unix_answers "$SHELL_TEST_RUN_DIR/broker.sock"
-}
 
 _sshd_listening() { [ -n "$(ss -Hltn "src 127.0.0.1 and sport = :$1")" ]; }
 _sshd_busy() { [ -n "$(ss -Hltn "sport = :$1")" ]; }

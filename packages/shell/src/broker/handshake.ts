@@ -2,8 +2,7 @@
 // it claims), the kernel's proof of that uid (proof.ts), and the session request on the
 // proven connection. Nothing here reaches Docker or writes anything but the proof socket.
 import type { Socket } from 'node:net'
-import { frameChannel, json, nextFrame, ProtocolError, type FrameChannel } from '../protocol/frame.ts'
-import { windowSize } from '../session/run.ts'
+import { frameChannel, json, nextFrame, ProtocolError, windowSize, type FrameChannel } from '../protocol/frame.ts'
 import { startProof, type ProofDirs } from './proof.ts'
 
 export interface SessionRequest {

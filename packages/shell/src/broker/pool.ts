@@ -40,17 +40,19 @@ export interface Pool {
 }
 
 export function createPool (o: PoolOptions): Pool {
+  // Each worker's state; idle ones also in order of readiness, busy ones in a set.
+  const state = new Map<WorkerHandle, 'starting' | 'idle' | 'busy'>()
   const idle: WorkerHandle[] = []
   const serving = new Set<WorkerHandle>()
   let starting = 0
-  let busy = 0
   let closed = false
   let failures = 0
   let backoff: NodeJS.Timeout | undefined
   const queue: Array<{ socket: Socket, timer: NodeJS.Timeout }> = []
 
   const hand = (w: WorkerHandle, socket: Socket): void => {
-    busy++
+    state.set(w, 'busy')
+    serving.add(w)
     w.take(socket)
   }
   const flush = (): void => {
@@ -62,27 +64,27 @@ export function createPool (o: PoolOptions): Pool {
   }
   const spawn = (): void => {
     starting++
-    let state: 'starting' | 'idle' | 'busy' | 'gone' = 'starting'
     const w: WorkerHandle = o.fork({
       ready () {
-        if (state !== 'starting') return
+        if (state.get(w) !== 'starting') return
         starting--
         failures = 0
-        state = 'idle'
-        if (closed) { w.retire(); return }
+        if (closed) { state.delete(w); w.retire(); return }
+        state.set(w, 'idle')
         idle.push(w)
         flush()
       },
       exit () {
-        if (state === 'starting') { starting--; failures++; o.onForkFailure?.(failures) }
-        if (state === 'idle') idle.splice(idle.indexOf(w), 1)
-        if (state === 'busy') { busy--; serving.delete(w) }
-        state = 'gone'
+        const was = state.get(w)
+        if (was === undefined) return
+        state.delete(w)
+        if (was === 'starting') { starting--; failures++; o.onForkFailure?.(failures) }
+        if (was === 'idle') idle.splice(idle.indexOf(w), 1)
+        if (was === 'busy') serving.delete(w)
         replenish()
       }
     })
-    const take = w.take.bind(w)
-    w.take = (socket) => { state = 'busy'; serving.add(w); take(socket) }
+    state.set(w, 'starting')
   }
   // Keeps `spare` idle workers, plus one starting for each queued connection, within
   // the limit. After workers died before they were ready, waits longer each time, so
@@ -96,7 +98,7 @@ export function createPool (o: PoolOptions): Pool {
     forkWanted()
   }
   const forkWanted = (): void => {
-    while (!closed && idle.length + starting < o.spare + queue.length && busy + idle.length + starting < o.maxSessions + o.spare) spawn()
+    while (!closed && idle.length + starting < o.spare + queue.length && serving.size + idle.length + starting < o.maxSessions + o.spare) spawn()
   }
   replenish()
 
@@ -109,7 +111,7 @@ export function createPool (o: PoolOptions): Pool {
         replenish()
         return
       }
-      if (busy >= o.maxSessions) { o.refuse(socket, 'busy'); return }
+      if (serving.size >= o.maxSessions) { o.refuse(socket, 'busy'); return }
       const timer = setTimeout(() => {
         const at = queue.findIndex((q) => q.socket === socket)
         if (at >= 0) queue.splice(at, 1)
@@ -125,6 +127,6 @@ export function createPool (o: PoolOptions): Pool {
       for (const w of serving) w.detach()
       for (const q of queue.splice(0)) { clearTimeout(q.timer); o.refuse(q.socket, 'no-worker') }
     },
-    stats: () => ({ idle: idle.length, starting, busy, queued: queue.length })
+    stats: () => ({ idle: idle.length, starting, busy: serving.size, queued: queue.length })
   }
 }

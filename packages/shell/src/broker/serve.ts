@@ -4,19 +4,15 @@
 // session worker (pool.ts), which serves that one login and exits.
 import { fork, type ChildProcess } from 'node:child_process'
 import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises'
-import { connect, createServer, type Server, type Socket } from 'node:net'
-import { dirname, join } from 'node:path'
+import { connect, createServer, type Socket } from 'node:net'
+import { listen } from '../protocol/owned-socket.ts'
+import { dirname } from 'node:path'
 import type { Logger } from 'pino'
 import type { ShellConfig } from '../config/schema.ts'
-import { codes, ShellError } from '../errors.ts'
+import { ShellError } from '../errors.ts'
 import { encode, encodeJson } from '../protocol/frame.ts'
+import { runDirs, type RunDirs } from './run-dir.ts'
 import { createPool, type Pool, type WorkerEvents, type WorkerHandle } from './pool.ts'
-
-export interface RunDirs { runDir: string, socket: string, privateDir: string, authDir: string, agentsDir: string }
-
-export function runDirs (runDir: string): RunDirs {
-  return { runDir, socket: join(runDir, 'broker.sock'), privateDir: join(runDir, 'private'), authDir: join(runDir, 'auth'), agentsDir: join(runDir, 'agents') }
-}
 
 export interface BrokerOptions {
   configPath: string
@@ -102,13 +98,6 @@ async function removeStaleSocket (path: string): Promise<void> {
   await rm(path, { force: true })
 }
 
-function listen (server: Server, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen({ path }, () => { server.off('error', reject); resolve() })
-  })
-}
-
 // What handOff needs of a worker process.
 export type WorkerProcess = Pick<ChildProcess, 'connected' | 'pid' | 'kill'> & {
   send (message: object, handle: Socket, callback: (err: Error | null) => void): boolean
@@ -131,7 +120,7 @@ export function handOff (child: WorkerProcess, socket: Socket, log: Logger): voi
 // it is destroyed once the refusal is written: nothing keeps the broker from closing.
 function refuse (socket: Socket, code: 'BASTION_SHELL_BUSY' | 'BASTION_SHELL_INTERNAL'): void {
   socket.on('error', () => {})
-  socket.end(Buffer.concat([encode('2', `bastion: ${codes[code]} (${code})\n`), encodeJson('X', { code: 125 })]), () => socket.destroy())
+  socket.end(Buffer.concat([encode('2', `${new ShellError(code, 'refused').userMessage}\n`), encodeJson('X', { code: 125 })]), () => socket.destroy())
 }
 
 function forkWorker (options: BrokerOptions, dirs: RunDirs, events: WorkerEvents, log: Logger): WorkerHandle {

@@ -3,7 +3,6 @@
 // idle worker exits when its broker is gone; a busy one finishes its session first.
 import { enableCompileCache } from 'node:module'
 import { Socket } from 'node:net'
-import { join } from 'node:path'
 import pino, { type Logger } from 'pino'
 import { loadShellConfig } from '../config/load.ts'
 import type { ShellConfig } from '../config/schema.ts'
@@ -11,7 +10,8 @@ import { callerFromUid, systemIdentitySources, type Caller } from '../identity.t
 import { agentMount, type AgentCache } from '../container/agent-binary.ts'
 import { login, shellLogger } from '../login.ts'
 import { handshake } from './handshake.ts'
-import { runDirs } from './serve.ts'
+import { ShellError } from '../errors.ts'
+import { runDirs } from './run-dir.ts'
 
 const HANDSHAKE_TIMEOUT_MS = 10_000
 
@@ -23,7 +23,7 @@ async function main (): Promise<void> {
     process.exit(2)
   }
   // The validated config's cache (config/load.ts), in the broker's root-only directory.
-  const cacheDir = join(runDirs(runDir).privateDir, 'config')
+  const cacheDir = runDirs(runDir).configCache
   // A config broken since the broker started must not stop workers from starting: each
   // login then gets BASTION_SHELL_CONFIG_INVALID at once, and the journal says why.
   let config: Readonly<ShellConfig> | undefined
@@ -83,7 +83,9 @@ async function main (): Promise<void> {
       log = shellLogger(config)
     } catch (err) {
       log.error({ err }, 'the config cannot be loaded')
-      hs.channel.send('2', `${(err as { userMessage?: string }).userMessage ?? 'bastion: The bastion is misconfigured. Please tell the operators. (BASTION_SHELL_CONFIG_INVALID)'}\n`)
+      // loadShellConfig's errors are CONFIG_INVALID already; anything else is made one.
+      const e = err instanceof ShellError ? err : new ShellError('BASTION_SHELL_CONFIG_INVALID', (err as Error).message, { cause: err })
+      hs.channel.send('2', `${e.userMessage}\n`)
       hs.channel.sendJson('X', { code: 125 })
       await ended(hs.channel.socket)
       return

@@ -5,8 +5,6 @@
 // docker exec until an operator fixes it (bastion doctor says so too).
 import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
-import type { ShellConfig } from '../config/schema.ts'
 import type { AgentMount } from './spec.ts'
 
 // One per process: the hash is recomputed only when the file's identity changes.
@@ -30,14 +28,4 @@ export async function agentMount (path: string, cache: AgentCache = {}): Promise
     cache.mount = { hostPath: path, hash }
   }
   return { mount: cache.mount }
-}
-
-// The host directory the container sees as /run/bastion-agent. Named by a hash of the
-// container's name, so that socket paths stay short.
-export function agentDir (config: Readonly<ShellConfig>, container: string): string {
-  return join(config.shell.broker.runDir, 'agents', createHash('sha256').update(container).digest('hex').slice(0, 16))
-}
-
-export function privateDir (config: Readonly<ShellConfig>): string {
-  return join(config.shell.broker.runDir, 'private')
 }

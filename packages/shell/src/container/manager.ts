@@ -12,7 +12,7 @@ import { alive } from '../proc.ts'
 import { containerName } from './name.ts'
 import { LABEL_AGENT, LABEL_CONFIG, LABEL_IMAGE, configHash, createOptions, kubeconfigMount, type AgentMount, type Paths } from './spec.ts'
 import { touchActivity } from './activity.ts'
-import { agentDir } from './agent-binary.ts'
+import { agentDir } from '../broker/run-dir.ts'
 import { registeredSessions } from '../session/registry.ts'
 
 // pid: the container's init process on the host, when it was already running (0 otherwise).

@@ -2,7 +2,7 @@
 // big-endian length and the payload. The client and the agent (Go, packages/shell/native)
 // speak the same format; both codecs check the test vectors in native/testdata/frames.hex.
 import { EventEmitter } from 'node:events'
-import type { Duplex } from 'node:stream'
+import { Writable, type Duplex } from 'node:stream'
 
 export const MAX_PAYLOAD = 1024 * 1024
 // What a sender puts in one data frame at most.
@@ -128,6 +128,47 @@ export function frameChannel (socket: Duplex): FrameChannel {
     resume: () => { paused = false; drain(); if (!paused) socket.resume() }
   })
   return channel
+}
+
+// The size in a W frame (or an R), when it is one a terminal can have.
+export function windowSize (body: Record<string, unknown>): { cols: number, rows: number } | undefined {
+  const { cols, rows } = body
+  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 10000
+  return ok(cols) && ok(rows) ? { cols, rows } : undefined
+}
+
+export interface FrameWriterOptions {
+  // Sees each chunk before it is sent, or dropped (a recording, the idle clock).
+  onWrite?: (chunk: Buffer) => void
+  // True once the peer reads no more of this stream: writes are then dropped.
+  stopped?: () => boolean
+  // What end() sends, if anything (E for stdin).
+  onEnd?: () => void
+}
+
+// One data stream of a channel as a Writable: each write goes out as frames of at most
+// DATA_CHUNK bytes and waits while the socket is full, so that the writer pauses (its
+// pipe, its command) instead of filling memory. Once the socket is gone or stopped()
+// says so, writes are dropped, and a write that was waiting is released.
+export function frameWriter (channel: FrameChannel, type: '0' | '1' | '2', options: FrameWriterOptions = {}): Writable {
+  const socket = channel.socket
+  return new Writable({
+    highWaterMark: DATA_CHUNK,
+    write (chunk: Buffer, _encoding, callback) {
+      options.onWrite?.(chunk)
+      if (socket.destroyed || options.stopped?.() === true) { callback(); return }
+      let ok = true
+      for (let at = 0; at < chunk.length; at += DATA_CHUNK) ok = channel.send(type, chunk.subarray(at, at + DATA_CHUNK))
+      if (ok) { callback(); return }
+      const done = (): void => { socket.off('drain', done); socket.off('close', done); callback() }
+      socket.on('drain', done)
+      socket.on('close', done)
+    },
+    final (callback) {
+      options.onEnd?.()
+      callback()
+    }
+  })
 }
 
 // The next frame on a channel, within a deadline; the frame must be one of `types`.

@@ -72,7 +72,8 @@ export async function ownedSocket (privateDir: string, path: string, uid: number
   }
 }
 
-function listen (server: Server, path: string): Promise<void> {
+// Listening on a Unix socket path, as a promise.
+export function listen (server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen({ path }, () => { server.off('error', reject); resolve() })

@@ -3,9 +3,9 @@
 // user, that the agent notices and connects to. The agent forks the command, which
 // therefore inherits exactly the container's confinement, in a few milliseconds.
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
+import type { Writable } from 'node:stream'
 import type { Logger } from 'pino'
-import { DATA_CHUNK, frameChannel, json, nextFrame, type Frame, type FrameChannel } from '../protocol/frame.ts'
+import { frameChannel, frameWriter, json, nextFrame, type Frame, type FrameChannel } from '../protocol/frame.ts'
 import { ShellError } from '../errors.ts'
 import { ownedSocket } from '../protocol/owned-socket.ts'
 import { homeOf, type Backend, type CommandSpec } from './backend.ts'
@@ -61,20 +61,10 @@ export async function startAgentSession (target: AgentTarget, spec: CommandSpec,
 function agentBackend (channel: FrameChannel, pid: number | undefined, log: Logger): Backend {
   const socket = channel.socket
   let exitCode: number | undefined
-  const stdin = new Writable({
-    highWaterMark: DATA_CHUNK,
-    write (chunk: Buffer, _encoding, callback) {
-      // After X the agent is done reading: nothing more is sent (it would only fail).
-      if (socket.destroyed || exitCode !== undefined) { callback(); return }
-      let ok = true
-      for (let at = 0; at < chunk.length; at += DATA_CHUNK) ok = channel.send('0', chunk.subarray(at, at + DATA_CHUNK))
-      if (ok) callback()
-      else socket.once('drain', () => callback())
-    },
-    final (callback) {
-      if (exitCode === undefined) channel.send('E')
-      callback()
-    }
+  // After X the agent reads no more: nothing is sent then (it would only fail).
+  const stdin = frameWriter(channel, '0', {
+    stopped: () => exitCode !== undefined,
+    onEnd: () => { if (exitCode === undefined) channel.send('E') }
   })
   return {
     kind: 'agent',

@@ -5,17 +5,12 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ShellConfig } from '../config/schema.ts'
+import { startTimeOf } from '../proc.ts'
 
 function dirOf (config: Readonly<ShellConfig>, container: string): string {
   return join(config.shell.stateDir, 'sessions', container)
 }
 
-// The start time of a process (clock ticks since boot, /proc/<pid>/stat field 22), so
-// that a pid reused by another process is not taken for the worker.
-async function startTimeOf (pid: number): Promise<string | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-}
 
 // Records this process as serving `session` in `container`; the returned function
 // removes the record.

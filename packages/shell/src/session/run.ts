@@ -4,9 +4,8 @@
 // user cannot reach it: TTY output is recorded, and idle time and maximum length end the
 // session with a message. A client that goes away, or a hang-up of the worker, ends it
 // too. When a session ends early, everything the command started is killed.
-import { Writable } from 'node:stream'
 import type { Logger } from 'pino'
-import { DATA_CHUNK, json, type FrameChannel } from '../protocol/frame.ts'
+import { frameWriter, json, windowSize, type FrameChannel } from '../protocol/frame.ts'
 import type { Backend } from './backend.ts'
 import type { Recorder } from './recorder.ts'
 
@@ -62,7 +61,10 @@ export async function relay (backend: Backend, client: ClientSide, limits: Sessi
     }
   })
   // The command's output flows from here on; only then may anything stop it.
-  const exited = backend.run(toClient(channel, '1', () => { activity(); return tty ? recorder : undefined }), toClient(channel, '2', () => { activity(); return undefined }))
+  // Dropped once the client is gone; the recording sees TTY output either way.
+  const exited = backend.run(
+    frameWriter(channel, '1', { onWrite: (chunk) => { activity(); if (tty) recorder?.output(chunk) } }),
+    frameWriter(channel, '2', { onWrite: activity }))
   const gone = (): void => stop('client-gone')
   channel.once('end', gone)
   channel.once('error', (err) => { log.info({ err }, 'the login shell\'s connection failed'); gone() })
@@ -86,30 +88,4 @@ export async function relay (backend: Backend, client: ClientSide, limits: Sessi
   channel.removeListener('end', gone)
   channel.socket.removeListener('close', gone)
   return { exitCode: exitCode < 0 ? 255 : exitCode, reason }
-}
-
-// The command's output as frames to the client. A write waits while the client's socket
-// is full (so the command's output pauses), and is dropped once the client is gone.
-function toClient (channel: FrameChannel, type: '1' | '2', onOutput: () => Recorder | undefined): Writable {
-  const socket = channel.socket
-  return new Writable({
-    highWaterMark: DATA_CHUNK,
-    write (chunk: Buffer, _encoding, callback) {
-      onOutput()?.output(chunk)
-      if (socket.destroyed) { callback(); return }
-      let ok = true
-      for (let at = 0; at < chunk.length; at += DATA_CHUNK) ok = channel.send(type, chunk.subarray(at, at + DATA_CHUNK))
-      if (ok) { callback(); return }
-      const done = (): void => { socket.off('drain', done); socket.off('close', done); callback() }
-      socket.on('drain', done)
-      socket.on('close', done)
-    }
-  })
-}
-
-// A W frame's size, when it is one a terminal can have.
-export function windowSize (body: Record<string, unknown>): { cols: number, rows: number } | undefined {
-  const { cols, rows } = body
-  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 10000
-  return ok(cols) && ok(rows) ? { cols, rows } : undefined
 }

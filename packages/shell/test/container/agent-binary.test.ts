@@ -6,8 +6,7 @@ import { chmodSync, chownSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, 
 import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { agentDir, agentMount, privateDir, type AgentCache } from '../../src/container/agent-binary.ts'
-import { testConfig } from '../fixtures/config.ts'
+import { agentMount, type AgentCache } from '../../src/container/agent-binary.ts'
 
 function dir (t: { teardown (fn: () => void): void }): string {
   const d = mkdtempSync(join(tmpdir(), 'bt-agent-bin-'))
@@ -54,15 +53,4 @@ t.test('the fingerprint is computed again only when the file changes', async (t)
   symlinkSync(join(d, 'next'), path)
   const second = await agentMount(path, cache)
   t.not(second.mount?.hash, first.mount?.hash, 'a new version, a new hash')
-})
-
-t.test('each container has its own session directory under the run directory, with a short name', async (t) => {
-  const c = testConfig({ shell: { broker: { runDir: '/run/bastion-x/shell' } } })
-  const a = agentDir(c, 'shell-alice-0123456789')
-  t.match(a, /^\/run\/bastion-x\/shell\/agents\/[0-9a-f]{16}$/)
-  t.not(agentDir(c, 'shell-bob-0123456789'), a)
-  t.equal(agentDir(c, 'shell-alice-0123456789'), a, 'stable')
-  t.equal(privateDir(c), '/run/bastion-x/shell/private')
-  const longest = `${agentDir(testConfig({ shell: { broker: { runDir: '/' + 'r'.repeat(59) } } }), 'x')}/${'f'.repeat(12)}.sock`
-  t.ok(Buffer.byteLength(longest) <= 107, `the longest session socket path fits a Unix socket address (${longest.length})`)
 })

@@ -5,7 +5,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { PassThrough } from 'node:stream'
-import { encode, encodeJson, FrameDecoder, frameChannel, json, MAX_PAYLOAD, nextFrame, ProtocolError, type Frame, type FrameType } from '../../src/protocol/frame.ts'
+import { encode, encodeJson, FrameDecoder, frameChannel, frameWriter, json, MAX_PAYLOAD, nextFrame, windowSize, ProtocolError, type Frame, type FrameType } from '../../src/protocol/frame.ts'
 
 const VECTORS = fileURLToPath(new URL('../../native/testdata/frames.hex', import.meta.url))
 
@@ -177,4 +177,52 @@ t.test('nextFrame passes on a socket error while it waits', async (t) => {
   const waiting = nextFrame(ch, ['H'], 1000, 'the hello')
   wire.emit('error', new Error('ECONNRESET'))
   await t.rejects(waiting, /ECONNRESET/)
+})
+
+t.test('frameWriter sends each write as data frames of at most 64 KiB, and end() runs onEnd', async (t) => {
+  const wire = new PassThrough()
+  const ch = frameChannel(wire)
+  const got: Array<[string, number]> = []
+  ch.on('frame', (f) => got.push([f.type, f.payload.length]))
+  ch.resume()
+  let ended = 0
+  const seen: number[] = []
+  const w = frameWriter(ch, '1', { onWrite: (c) => seen.push(c.length), onEnd: () => { ended++ } })
+  await new Promise<void>((resolve) => w.end(Buffer.alloc(150 * 1024), () => resolve()))
+  await new Promise((r) => setImmediate(r))
+  t.same(got, [['1', 65536], ['1', 65536], ['1', 22528]])
+  t.same(seen, [150 * 1024], 'onWrite sees the whole chunk')
+  t.equal(ended, 1)
+})
+
+t.test('frameWriter drops writes once stopped or once the socket is gone, and releases a write that waited', async (t) => {
+  const wire = new PassThrough({ highWaterMark: 1 })
+  const ch = frameChannel(wire)
+  let stop = false
+  const w = frameWriter(ch, '0', { stopped: () => stop })
+  // Nobody reads the wire: the first write waits for a drain that never comes.
+  const first = new Promise<void>((resolve) => w.write(Buffer.alloc(1024), () => resolve()))
+  let released = false
+  void first.then(() => { released = true })
+  await new Promise((r) => setTimeout(r, 20))
+  t.notOk(released, 'the write waits while the socket is full')
+  wire.destroy()
+  await first
+  t.ok(released, 'and is released when the socket closes')
+  stop = true
+  const wire2 = new PassThrough()
+  const ch2 = frameChannel(wire2)
+  let sent = false
+  ch2.on('frame', () => { sent = true })
+  ch2.resume()
+  await new Promise<void>((resolve) => frameWriter(ch2, '0', { stopped: () => stop }).write('late', () => resolve()))
+  await new Promise((r) => setImmediate(r))
+  t.notOk(sent, 'nothing is sent once stopped')
+})
+
+t.test('a window size must be whole numbers from 1 to 10000', async (t) => {
+  t.same(windowSize({ cols: 80, rows: 24 }), { cols: 80, rows: 24 })
+  for (const bad of [{ cols: 0, rows: 24 }, { cols: 80.5, rows: 24 }, { cols: '80', rows: 24 }, { cols: 80 }, { cols: 10001, rows: 1 }]) {
+    t.equal(windowSize(bad), undefined, JSON.stringify(bad))
+  }
 })
