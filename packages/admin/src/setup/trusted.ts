@@ -14,10 +14,19 @@ function seen (paths: HostPaths, p: string): string {
   return p === '/usr/local' || p.startsWith('/usr/local/') ? join(paths.root, p) : p
 }
 
+// Why someone other than root could replace what is at this file or directory, or
+// undefined: it must be root's, and writable by nobody else (a sticky directory, as
+// /tmp, only lets others remove their own). bastion doctor asks the same.
+export function replaceableBy (st: { uid: number, mode: number, isDirectory (): boolean }): string | undefined {
+  if (st.uid !== 0) return 'is not owned by root'
+  const sticky = st.isDirectory() && (st.mode & 0o1000) !== 0
+  return (st.mode & 0o022) !== 0 && !sticky ? 'is writable by group or others' : undefined
+}
+
 async function check (path: string): Promise<void> {
   const st = await lstat(path).catch(() => undefined)
   if (st === undefined || st.isSymbolicLink()) return
-  const why = st.uid !== 0 ? 'is not owned by root' : (st.mode & 0o022) !== 0 && !(st.isDirectory() && (st.mode & 0o1000) !== 0) ? 'is writable by group or others' : undefined
+  const why = replaceableBy(st)
   if (why === undefined) return
   throw setupError('BASTION_ADMIN_SETUP_FILE_INSECURE',
     `${path} ${why}, yet it is part of the login path (every login, every container or root runs it), so install.sh will not install over it; find out who changed it, then chown root:root ${path} && chmod go-w ${path}`)

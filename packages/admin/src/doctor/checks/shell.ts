@@ -6,6 +6,7 @@
 // sudo-based login path is gone.
 import { lstat, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { replaceableBy } from '../../setup/trusted.ts'
 import { ok, problems, type Check, type DoctorContext, type Problem } from '../check.ts'
 
 // What runs each file: whoever but root could replace it would run their code there.
@@ -38,12 +39,10 @@ async function socketProblem (ctx: DoctorContext): Promise<Problem | undefined> 
   }
 }
 
-// Only root may replace the file: owner root, no group or other write, and the same for
-// its directory (a sticky one, as install.sh accepts, only lets others remove their own).
+// Only root may replace the file, or anything in its directory (setup's own rule); the
+// problem names the owner and mode found.
 function writableBy (st: { uid: number, mode: number, isDirectory (): boolean }): string | undefined {
-  const sticky = st.isDirectory() && (st.mode & 0o1000) !== 0
-  if (st.uid === 0 && (sticky || (st.mode & 0o022) === 0)) return undefined
-  return `owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}`
+  return replaceableBy(st) === undefined ? undefined : `owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}`
 }
 
 async function ownerProblems (ctx: DoctorContext): Promise<Problem[]> {
