@@ -4,6 +4,7 @@
 // user cannot reach it: TTY output is recorded, and idle time and maximum length end the
 // session with a message. A client that goes away, or a hang-up of the worker, ends it
 // too. When a session ends early, everything the command started is killed.
+import { finished, type Writable } from 'node:stream'
 import type { Logger } from 'pino'
 import { frameWriter, json, windowSize, type FrameChannel } from '../protocol/frame.ts'
 import type { Backend } from './backend.ts'
@@ -29,13 +30,17 @@ export async function relay (backend: Backend, client: ClientSide, limits: Sessi
   let lastActivity = Date.now()
   const activity = (): void => { lastActivity = Date.now() }
   const timers: NodeJS.Timeout[] = []
+  let commandExited = false
 
-  // End early: say why on the user's terminal, then kill what the command started.
+  // End early: say why on the user's terminal, then kill what the command started; or,
+  // once the command has exited and only its output waits for the client, cut the
+  // client off, since that output is all that holds the session open.
   const stop = (why: EndReason, message?: string): void => {
     if (reason !== 'exited') return
     reason = why
     if (message !== undefined) channel.send('2', `${tty ? '\r\n' : ''}bastion: ${message}${tty ? '\r\n' : '\n'}`)
-    void backend.kill().catch((err: unknown) => log.warn({ err }, 'could not kill the session'))
+    if (commandExited) channel.socket.destroy()
+    else void backend.kill().catch((err: unknown) => log.warn({ err }, 'could not kill the session'))
   }
 
   backend.stdin.on('error', (err) => log.debug({ err }, 'the command\'s stdin is closed'))
@@ -62,9 +67,9 @@ export async function relay (backend: Backend, client: ClientSide, limits: Sessi
   })
   // The command's output flows from here on; only then may anything stop it.
   // Dropped once the client is gone; the recording sees TTY output either way.
-  const exited = backend.run(
-    frameWriter(channel, '1', { onWrite: (chunk) => { activity(); if (tty) recorder?.output(chunk) } }),
-    frameWriter(channel, '2', { onWrite: activity }))
+  const stdout = frameWriter(channel, '1', { onWrite: (chunk) => { activity(); if (tty) recorder?.output(chunk) } })
+  const stderr = frameWriter(channel, '2', { onWrite: activity })
+  const exited = backend.run(stdout, stderr)
   const gone = (): void => stop('client-gone')
   channel.once('end', gone)
   channel.once('error', (err) => { log.info({ err }, 'the login shell\'s connection failed'); gone() })
@@ -84,8 +89,22 @@ export async function relay (backend: Backend, client: ClientSide, limits: Sessi
 
   channel.resume()
   const exitCode = await exited
+  // The command's last output may still wait in the writers for a client that reads
+  // slowly: all of it goes out before the caller sends the exit status, or the client
+  // would end on the status and lose the tail. The limits stay armed meanwhile.
+  commandExited = true
+  await Promise.all([flushed(stdout), flushed(stderr)])
   for (const t of timers) clearTimeout(t)
   channel.removeListener('end', gone)
   channel.socket.removeListener('close', gone)
   return { exitCode: exitCode < 0 ? 255 : exitCode, reason }
+}
+
+// Ends a writer and resolves once what it holds has been handed to the socket, or
+// dropped because the client is gone.
+function flushed (w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    finished(w, () => resolve())
+    w.end()
+  })
 }

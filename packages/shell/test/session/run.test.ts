@@ -212,3 +212,36 @@ t.test('input waits while the command does not read it, and none is lost', async
   backend.exit(0)
   await done
 })
+
+t.test('output still waiting for a slow client goes out before the session ends: nothing is lost behind the exit status', async (t) => {
+  const { broker, client } = await pair(t)
+  client.pause()
+  const backend = fakeBackend()
+  let finished = false
+  const done = relay(backend, { channel: frameChannel(broker), tty: false }, limits, silentLogger()).then((r) => { finished = true; return r })
+  for (let i = 0; i < 64; i++) backend.output(1, Buffer.alloc(64 * 1024, 3))
+  backend.exit(0)
+  await tick(100)
+  t.notOk(finished, 'the relay waits for the output, not only for the exit')
+  // As login() does: the exit status goes out the moment the relay ends.
+  void done.then((r) => broker.end(encodeJson('X', { code: r.exitCode })))
+  const d = new FrameDecoder()
+  let bytes = 0
+  const beforeExit = new Promise<number>((resolve) => {
+    client.on('data', (c: Buffer) => { for (const f of d.push(c)) { if (f.type === 'X') resolve(bytes); else bytes += f.payload.length } })
+  })
+  client.resume()
+  t.same(await done, { exitCode: 0, reason: 'exited' })
+  t.equal(await beforeExit, 64 * 64 * 1024, 'every byte reached the client before the exit status')
+})
+
+t.test('a limit reached while the output drains ends the wait: the client is cut off', async (t) => {
+  const { broker, client } = await pair(t)
+  client.pause()
+  const backend = fakeBackend()
+  const done = relay(backend, { channel: frameChannel(broker), tty: false }, { idleMs: 300, maxMs: 0 }, silentLogger())
+  for (let i = 0; i < 64; i++) backend.output(1, Buffer.alloc(64 * 1024, 3))
+  backend.exit(0)
+  t.same(await done, { exitCode: 0, reason: 'idle' }, 'the command\'s own status, and why the session ended')
+  t.ok(broker.destroyed, 'the client that never read is cut off')
+})
