@@ -3,8 +3,8 @@
 // Run twice, the second run reports no changes and changes no file, rule or account;
 // --check agrees with what a run would do; drift is found and repaired.
 import t from 'tap'
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { NODE, PROXY_BIN, REPO, accounts, bastion, ourRules, scratch, sha256, snapshotTree } from './host.ts'
 
@@ -100,7 +100,9 @@ t.test('drift is found by --check and repaired by the next run, and only what dr
   writeFileSync(agent, bytes)
   const client = join(s.root, LIBEXEC, 'bastion-shell-client')
   chmodSync(client, 0o700)
+  // A root upgraded from the sudo path has a sudoers.d; a fresh one (no sudo) has none.
   const sudoers = join(s.root, 'etc/sudoers.d/bastion-shell')
+  mkdirSync(dirname(sudoers), { recursive: true })
   writeFileSync(sudoers, `ALL ALL=(root) NOPASSWD: ${LIBEXEC}/shell-session\n`, { mode: 0o440 })
   const untouched = join(s.root, 'etc/systemd/system/bastion-metadataproxy.service')
   const untouchedMtime = statSync(untouched).mtimeMs

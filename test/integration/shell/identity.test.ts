@@ -8,12 +8,15 @@ import { existsSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node
 import { execa } from 'execa'
 import { ssh, sshFacts } from '../../fixtures/ssh.ts'
 import { removeContainersOf, sessionLines, sleep } from '../../fixtures/shell.ts'
-import { join } from 'node:path'
+import { claimClientCopy } from '../../../packages/shell/test/fixtures/claim-client-copy.ts'
 
 const SHELL_LOG = '/var/log/bastion-testbed/shell.log'
 // A login shell's side of the handshake that claims whatever uid it is told (the shell
-// package's own fixture).
-const CLAIM_CLIENT = join(import.meta.dirname, '../../../packages/shell/test/fixtures/claim-client.ts')
+// package's own fixture), copied where bt-alice can read it: the checkout may be in a
+// 0700 directory such as /root/bastion.
+const claimClient = claimClientCopy()
+t.teardown(claimClient.remove)
+const CLAIM_CLIENT = claimClient.path
 
 const asUser = (user: string, argv: string[], env: Record<string, string> = {}) =>
   execa('runuser', ['-u', user, '--', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], { reject: false, input: '' })

@@ -275,6 +275,11 @@ t.test('there is no sudo path: no sudoers rule of ours, and a bastion user may r
 
 t.test('install.sh removes what the sudo path of earlier versions left', async (t) => {
   const legacy = [`/etc/sudoers.d/bastion-shell-${facts.instance}`, `/usr/local/libexec/bastion/shell-session-${facts.instance}`]
+  // A host upgraded from the sudo path has /etc/sudoers.d; a fresh one (no sudo) has none.
+  if (!existsSync('/etc/sudoers.d')) {
+    mkdirSync('/etc/sudoers.d', { mode: 0o750 })
+    t.teardown(() => rmSync('/etc/sudoers.d', { recursive: true, force: true }))
+  }
   writeFileSync(legacy[0]!, '# an old rule\n', { mode: 0o440 })
   writeFileSync(legacy[1]!, '#!/bin/sh\n', { mode: 0o755 })
   t.teardown(() => { for (const f of legacy) rmSync(f, { force: true }) })

@@ -51,7 +51,6 @@ export interface HostPaths {
   sshdDropin: string
   usrLocal: string
   libexecDir: string
-  sudoersDir: string
   shells: string
   // install.sh --instance: '' for the default copy, the only one setup installs.
   instance: string
@@ -78,7 +77,6 @@ export function hostPaths (opts: { root: string, app: string, node: string, conf
     sshdDropin: under('/etc/ssh/sshd_config.d/bastion.conf'),
     usrLocal: under('/usr/local'),
     libexecDir: under(LIBEXEC_DIR),
-    sudoersDir: under('/etc/sudoers.d'),
     shells: under('/etc/shells'),
     instance: opts.instance ?? '',
     shell: shellFiles(opts.instance, under),

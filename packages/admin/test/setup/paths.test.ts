@@ -9,9 +9,9 @@ t.test('every destination lies under the root; the config and the suite do not m
   t.equal(p.root, '/tmp/r')
   t.equal(p.config, '/etc/bastion/bastion.yaml')
   t.equal(p.app, '/opt/bastion/app')
-  t.same([p.systemdDir, p.sshdConfig, p.sshdDropinDir, p.sshdDropin, p.usrLocal, p.libexecDir, p.sudoersDir, p.shells], [
+  t.same([p.systemdDir, p.sshdConfig, p.sshdDropinDir, p.sshdDropin, p.usrLocal, p.libexecDir, p.shells], [
     '/tmp/r/etc/systemd/system', '/tmp/r/etc/ssh/sshd_config', '/tmp/r/etc/ssh/sshd_config.d', '/tmp/r/etc/ssh/sshd_config.d/bastion.conf',
-    '/tmp/r/usr/local', '/tmp/r/usr/local/libexec/bastion', '/tmp/r/etc/sudoers.d', '/tmp/r/etc/shells'])
+    '/tmp/r/usr/local', '/tmp/r/usr/local/libexec/bastion', '/tmp/r/etc/shells'])
   t.same(p.shell, {
     bin: '/tmp/r/usr/local/bin/bastion-shell',
     client: '/tmp/r/usr/local/libexec/bastion/bastion-shell-client',

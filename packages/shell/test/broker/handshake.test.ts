@@ -6,14 +6,17 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from
 import { createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { handshake, parseRequest, type Handshake } from '../../src/broker/handshake.ts'
 import { ProtocolError } from '../../src/protocol/frame.ts'
+import { claimClientCopy } from '../fixtures/claim-client-copy.ts'
 
 const run = promisify(execFile)
-const CLIENT = fileURLToPath(new URL('../fixtures/claim-client.ts', import.meta.url))
+// Run as other users, who may not read the checkout (a 0700 home): a readable copy.
+const copy = claimClientCopy()
+t.teardown(copy.remove)
+const CLIENT = copy.path
 const NOBODY = 65534
 const DAEMON = 1
 

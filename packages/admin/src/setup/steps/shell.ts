@@ -4,13 +4,14 @@
 // script the test bed runs, so the two can never disagree. install.sh also removes what
 // the sudo-based login path of earlier versions left (the sudoers rule and the
 // shell-session runner). It knows only the host's own paths; under a --root it runs in a
-// private mount namespace where /usr/local, /etc/shells and /etc/sudoers.d are the root's.
+// private mount namespace where /usr/local and /etc/shells are the root's and the host's
+// /etc/sudoers.d, if it has one, is hidden by an empty tmpfs; the root's own legacy
+// sudoers rule is removed by this step, so nothing depends on whether the host has sudo.
 //
 // plan() reads what install.sh would write from the same sources it copies and compares;
 // the integration suite checks that plan() finds nothing right after install.sh ran and
 // finds every file it tampers with.
-import { existsSync } from 'node:fs'
-import { lstat, readFile, realpath } from 'node:fs/promises'
+import { lstat, readFile, realpath, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { runOk } from '../exec.ts'
 import { diffFile, ensureDirs, putFile, type WantedFile } from '../files.ts'
@@ -111,13 +112,14 @@ export const shellStep: Step = {
     await refuseUntrusted(ctx.paths)
     const changes = ctx.paths.root === '/' ? [] : await prepareRoot(ctx)
     const args = ['--root', ctx.paths.app, '--node', ctx.paths.node, '--config', ctx.paths.config, '--run-dir', runDir(ctx), '--sshd-dropin', ctx.paths.sshdDropinDir]
-    // The host's own /etc/sudoers.d is masked whenever it exists: install.sh removes the
-    // legacy rule there, and a --root run must never touch the host's.
+    // install.sh removes the legacy rule in the /etc/sudoers.d it sees. A --root run must
+    // never touch the host's, so the host's is hidden whenever it exists (a fresh host
+    // without sudo has none), and the root's rule was removed above.
     const r = ctx.paths.root === '/'
       ? await runOk(ctx.exec, installScript(ctx), args)
       : await runOk(ctx.exec, 'unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-ec',
-        'mount --bind "$1" /usr/local; mount --bind "$2" /etc/shells; [ ! -d /etc/sudoers.d ] || mount --bind "$3" /etc/sudoers.d; shift 3; exec "$@"',
-        'sh', ctx.paths.usrLocal, ctx.paths.shells, ctx.paths.sudoersDir, installScript(ctx), ...args])
+        'mount --bind "$1" /usr/local; mount --bind "$2" /etc/shells; [ ! -d /etc/sudoers.d ] || mount -t tmpfs -o size=64k,mode=755 bastion-masked /etc/sudoers.d; shift 2; exec "$@"',
+        'sh', ctx.paths.usrLocal, ctx.paths.shells, installScript(ctx), ...args])
     const done = r.stdout.split('\n').map((l) => /^bastion-shell install: (.*)$/.exec(l)?.[1]).filter((l): l is string => l !== undefined)
       .map((l) => inRoot(ctx, l))
     if (done.some((l) => l.includes(ctx.paths.sshdDropin))) ctx.changed.add(DROPIN_CHANGED)
@@ -132,20 +134,23 @@ export const shellStep: Step = {
   }
 }
 
-// The mount points install.sh's paths need inside a --root: /usr/local/bin (it writes
-// there through a temporary file), /etc/shells, and /etc/sudoers.d when the host has one.
+// The mount points install.sh's paths need inside a --root (/usr/local/bin, where it
+// writes through a temporary file, and /etc/shells), and the root's legacy sudoers rule,
+// which install.sh cannot see from inside the namespace.
 async function prepareRoot (ctx: SetupContext): Promise<string[]> {
   const changes: string[] = []
-  const dirs = [join(ctx.paths.usrLocal, 'bin'), ...(existsSync('/etc/sudoers.d') ? [ctx.paths.sudoersDir] : [])]
-  for (const dir of dirs) {
-    if (!(await exists(dir))) {
-      await ensureDirs(dir)
-      changes.push(`created ${dir}`)
-    }
+  const bin = join(ctx.paths.usrLocal, 'bin')
+  if (!(await exists(bin))) {
+    await ensureDirs(bin)
+    changes.push(`created ${bin}`)
   }
   if (!(await exists(ctx.paths.shells))) {
     const change = await putFile({ path: ctx.paths.shells, content: '', mode: 0o644 })
     if (change !== undefined) changes.push(change)
+  }
+  if (await exists(ctx.paths.shell.legacySudoers)) {
+    await rm(ctx.paths.shell.legacySudoers, { force: true })
+    changes.push(`removed ${ctx.paths.shell.legacySudoers}`)
   }
   return changes
 }
@@ -153,11 +158,11 @@ async function prepareRoot (ctx: SetupContext): Promise<string[]> {
 // install.sh names the paths it saw; inside the namespace those are the root's.
 function inRoot (ctx: SetupContext, line: string): string {
   if (ctx.paths.root === '/') return line
-  const mounted: Record<string, string> = { '/usr/local': ctx.paths.usrLocal, '/etc/sudoers.d': ctx.paths.sudoersDir, '/etc/shells': ctx.paths.shells }
+  const mounted: Record<string, string> = { '/usr/local': ctx.paths.usrLocal, '/etc/shells': ctx.paths.shells }
   // The shell added to /etc/shells is a line of that file, not a path in the root.
   const entry = /^(added|removed) (\S+) (to|from) \/etc\/shells$/.exec(line)
   if (entry !== null) return `${entry[1]} ${entry[2]} ${entry[3]} ${ctx.paths.shells}`
-  return line.replace(/(?<=^|\s)(\/usr\/local|\/etc\/sudoers\.d|\/etc\/shells)(?=\/|\s|$)/g, (m) => mounted[m] ?? m)
+  return line.replace(/(?<=^|\s)(\/usr\/local|\/etc\/shells)(?=\/|\s|$)/g, (m) => mounted[m] ?? m)
 }
 
 async function exists (path: string): Promise<boolean> {

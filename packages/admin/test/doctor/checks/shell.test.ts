@@ -92,7 +92,7 @@ t.test('shell.agent.path naming another binary than the installed agent', async 
 
 t.test("the old path's sudoers rule left behind: a problem, which setup removes", async (t) => {
   const ctx = installed(doctorContext(scratchDir(t)))
-  mkdirSync(ctx.paths.sudoersDir, { recursive: true })
+  mkdirSync(dirname(ctx.paths.shell.legacySudoers), { recursive: true })
   writeFileSync(ctx.paths.shell.legacySudoers, 'ALL ALL=(root) NOPASSWD: /usr/local/libexec/bastion/shell-session\n')
   t.same(await run(ctx), {
     status: 'problems',

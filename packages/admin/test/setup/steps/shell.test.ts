@@ -1,7 +1,7 @@
 // Step `shell`: plan reads what install.sh would write; apply runs install.sh (in a mount
 // namespace under a root) and reports its lines, with the root's paths.
 import t from 'tap'
-import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { BROKER_UNIT, DROPIN_CHANGED, shellStep, wantedShellFiles } from '../../../src/setup/steps/shell.ts'
 import { hostPaths, type HostPaths } from '../../../src/setup/paths.ts'
@@ -75,7 +75,7 @@ t.test('plan on a finished install finds nothing; it finds each drift, the legac
   writeFileSync(ctx.paths.shell.agent, agent)
   chmodSync(ctx.paths.shell.client, 0o700)
   chmodSync(ctx.paths.libexecDir, 0o775)
-  mkdirSync(ctx.paths.sudoersDir)
+  mkdirSync(dirname(ctx.paths.shell.legacySudoers))
   writeFileSync(ctx.paths.shell.legacySudoers, 'ALL ALL=(root) NOPASSWD: /usr/local/libexec/bastion/shell-session\n')
   writeFileSync(ctx.paths.shell.legacyRunner, '#!/bin/sh\n')
   writeFileSync(ctx.paths.shells, '/bin/sh\n')
@@ -127,26 +127,38 @@ t.test('a new wrapper restarts a running broker, only on the host and only with 
   t.notOk(quiet.exec.calls.some((c) => c[0] === 'systemctl'), 'no systemd, no restart')
 })
 
-t.test("under a root, install.sh runs in a mount namespace with the root's /usr/local, shells and sudoers.d", async (t) => {
+t.test("under a root, install.sh runs in a mount namespace with the root's /usr/local and shells, the host's sudoers.d hidden", async (t) => {
   const root = scratchDir(t)
   const ctx = setupContext(root, { systemd: true })
   ctx.exec.handlers.push((cmd) => cmd === 'unshare'
-    ? { exitCode: 0, stdout: ['created /usr/local/libexec/bastion', 'wrote /usr/local/libexec/bastion/shell-broker', 'removed /etc/sudoers.d/bastion-shell', 'added /usr/local/bin/bastion-shell to /etc/shells', ''].map((l) => l === '' ? l : `bastion-shell install: ${l}`).join('\n'), stderr: '' }
+    ? { exitCode: 0, stdout: ['created /usr/local/libexec/bastion', 'wrote /usr/local/libexec/bastion/shell-broker', 'added /usr/local/bin/bastion-shell to /etc/shells', ''].map((l) => l === '' ? l : `bastion-shell install: ${l}`).join('\n'), stderr: '' }
     : undefined)
   const done = await shellStep.apply(ctx)
   t.same(done, [
-    `created ${root}/usr/local/bin`, `created ${root}/etc/sudoers.d`, `wrote ${root}/etc/shells`,
-    `created ${root}/usr/local/libexec/bastion`, `wrote ${root}/usr/local/libexec/bastion/shell-broker`, `removed ${root}/etc/sudoers.d/bastion-shell`,
+    `created ${root}/usr/local/bin`, `wrote ${root}/etc/shells`,
+    `created ${root}/usr/local/libexec/bastion`, `wrote ${root}/usr/local/libexec/bastion/shell-broker`,
     `added /usr/local/bin/bastion-shell to ${root}/etc/shells`
-  ], 'the lines name the root; no broker restart in a root')
+  ], 'the lines name the root; no sudoers.d is made in it; no broker restart in a root')
   const call = ctx.exec.calls[0] as string[]
   t.same(call.slice(0, 5), ['unshare', '--mount', '--propagation', 'private', '--'])
-  t.match(call[7], /mount --bind "\$1" \/usr\/local; mount --bind "\$2" \/etc\/shells; \[ ! -d \/etc\/sudoers\.d \] \|\| mount --bind "\$3" \/etc\/sudoers\.d;/, "the host's sudoers.d is masked, so its own legacy rule stays")
-  t.same(call.slice(8, 12), ['sh', `${root}/usr/local`, `${root}/etc/shells`, `${root}/etc/sudoers.d`])
-  t.same(call.slice(12), [INSTALL, '--root', APP, '--node', '/opt/bastion/node/bin/node', '--config', '/etc/bastion/bastion.yaml', '--run-dir', '/run/bastion/shell', '--sshd-dropin', `${root}/etc/ssh/sshd_config.d`])
+  t.match(call[7], /mount --bind "\$1" \/usr\/local; mount --bind "\$2" \/etc\/shells; \[ ! -d \/etc\/sudoers\.d \] \|\| mount -t tmpfs [^;]+ \/etc\/sudoers\.d; shift 2;/, "the host's sudoers.d, when it has one, is hidden, so its own legacy rule stays")
+  t.same(call.slice(8, 11), ['sh', `${root}/usr/local`, `${root}/etc/shells`])
+  t.same(call.slice(11), [INSTALL, '--root', APP, '--node', '/opt/bastion/node/bin/node', '--config', '/etc/bastion/bastion.yaml', '--run-dir', '/run/bastion/shell', '--sshd-dropin', `${root}/etc/ssh/sshd_config.d`])
   t.equal(ctx.exec.calls.length, 1)
   const again = await shellStep.apply(ctx)
-  for (const once of [`created ${root}/usr/local/bin`, `created ${root}/etc/sudoers.d`, `wrote ${root}/etc/shells`]) t.notOk(again.includes(once), `${once}: only once`)
+  for (const once of [`created ${root}/usr/local/bin`, `wrote ${root}/etc/shells`]) t.notOk(again.includes(once), `${once}: only once`)
+})
+
+t.test("under a root, the root's legacy sudoers rule is removed by setup itself, whether or not the host has a sudoers.d", async (t) => {
+  const root = scratchDir(t)
+  const ctx = setupContext(root)
+  ctx.exec.handlers.push((cmd) => cmd === 'unshare' ? { exitCode: 0, stdout: '', stderr: '' } : undefined)
+  mkdirSync(dirname(ctx.paths.shell.legacySudoers), { recursive: true })
+  writeFileSync(ctx.paths.shell.legacySudoers, 'ALL ALL=(root) NOPASSWD: /usr/local/libexec/bastion/shell-session\n')
+  t.ok((await shellStep.plan(ctx)).includes(`remove ${ctx.paths.shell.legacySudoers}`))
+  t.ok((await shellStep.apply(ctx)).includes(`removed ${ctx.paths.shell.legacySudoers}`))
+  t.notOk(existsSync(ctx.paths.shell.legacySudoers), 'the rule is gone')
+  t.notOk((await shellStep.apply(ctx)).some((l) => l.includes('sudoers')), 'and a second run has nothing to remove')
 })
 
 t.test('a file of the login path that others could have changed stops plan and apply before install.sh runs', async (t) => {
