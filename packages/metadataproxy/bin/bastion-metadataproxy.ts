@@ -2,6 +2,7 @@
 // bastion-metadataproxy: the command line. `serve` (the default) runs the proxy; the
 // `iptables` subcommands manage the fail-closed rules; `config check` validates a file.
 import { Command } from 'commander'
+import { packageVersion } from '@bastion/config/version'
 import { configPath, loadConfig } from '../src/config/load.ts'
 import { isBastionError } from '../src/errors.ts'
 import { checkRules, execaRunner, installRules, removeRules } from '../src/iptables/iptables.ts'
@@ -13,6 +14,7 @@ program
   .name('bastion-metadataproxy')
   .description('Per-container EC2 instance metadata (IMDS) with STS AssumeRole credentials, fail-closed.')
   .option('-c, --config <path>', 'config file (default: $BASTION_CONFIG or /etc/bastion/bastion.yaml)')
+  .version(`bastion-metadataproxy ${packageVersion(import.meta.url)}`, '-V, --version', 'print the version and exit')
   .showHelpAfterError()
 
 const load = async () => loadConfig(configPath(program.opts<{ config?: string }>().config, process.env))

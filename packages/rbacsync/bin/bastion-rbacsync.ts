@@ -5,6 +5,7 @@
 // Exit codes: 0 done / in sync; 1 (diff only) changes pending; 2 a problem (a failed
 // read, a failed write, a limit, a foreign object in the way) or a bad config.
 import { Command } from 'commander'
+import { packageVersion } from '@bastion/config/version'
 import { configPath, loadConfig } from '../src/config/load.ts'
 import { isRbacsyncError } from '../src/errors.ts'
 import { createLogger } from '../src/log.ts'
@@ -16,6 +17,7 @@ program
   .name('bastion-rbacsync')
   .description('Turn IAM group membership (k8s-<tier>@<cluster>[@<namespace>]) into per-user IAM roles, identity mappings and Kubernetes RBAC on every configured cluster.')
   .option('-c, --config <path>', 'config file (default: $BASTION_CONFIG or /etc/bastion/bastion.yaml)')
+  .version(`bastion-rbacsync ${packageVersion(import.meta.url)}`, '-V, --version', 'print the version and exit')
   .option('--json', 'print the report as JSON')
   .option('--log-level <level>', 'override rbacsync.log.level (logs go to stderr)')
   .showHelpAfterError()

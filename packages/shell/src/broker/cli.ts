@@ -2,6 +2,7 @@
 // user's role, and gc removes them.
 import { fileURLToPath } from 'node:url'
 import { configPath } from '@bastion/config/path'
+import { packageVersion } from '@bastion/config/version'
 import { httpEngine } from '../docker/engine.ts'
 import { loadShellConfig } from '../config/load.ts'
 import { shellLogger } from '../login.ts'
@@ -11,6 +12,7 @@ import { serveBroker } from './serve.ts'
 
 const USAGE = `usage: bastion-shell-broker [--config FILE] serve   run the session broker (systemd: bastion-shell-broker.service)
        bastion-shell-broker [--config FILE] gc      remove containers idle past shell.gcIdleSeconds
+       bastion-shell-broker --version               print the version
 
 FILE defaults to $BASTION_CONFIG, then /etc/bastion/bastion.yaml. Both commands are for root.
 `
@@ -21,6 +23,10 @@ const WORKER = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './worker
 async function main (argv: string[]): Promise<number> {
   const args = [...argv]
   let file: string | undefined
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(`bastion-shell-broker ${packageVersion(import.meta.url)}\n`)
+    return 0
+  }
   if (args[0] === '--config') { file = args[1]; args.splice(0, 2) }
   if (args.length !== 1 || !['serve', 'gc'].includes(args[0] as string)) {
     const help = args.length === 1 && (args[0] === '--help' || args[0] === '-h')
