@@ -2,9 +2,10 @@
 # module proxy and cached in $BASTION_CACHE/bin, keyed by version, so that only
 # the first run on a machine pays for the build:
 #   kube-apiserver        the cluster the rbacsync and end-to-end tests talk to
-#   kubectl               the same version, for the tests on the host
+#   kubectl               the same version, for the tests on the host and the toolbox
+#                         image's offline build
 #   aws-iam-authenticator the EKS token webhook in front of that cluster
-#   k9s                   for the toolbox image's offline build
+#   k9s                   for the toolbox image's offline build, its version stamped
 KUBE_VERSION="${KUBE_VERSION:-v1.33.13}"
 AUTHENTICATOR_VERSION="${AUTHENTICATOR_VERSION:-v0.6.13}"
 K9S_VERSION="${K9S_VERSION:-v0.50.16}"
@@ -51,8 +52,21 @@ install_cached() {
 # bed_kube_apiserver: k8s.io/kubernetes cannot be `go install`ed: its go.mod points
 # the k8s.io/* staging modules at ./staging. A throwaway wrapper module pins each
 # of them to its published v0.x twin and builds cmd/kube-apiserver from there.
+# The version stamps Kubernetes' own build sets (hack/lib/version.sh); without them both
+# binaries say v0.0.0-master, and kubectl cannot tell its skew from the server's.
+kube_ldflags() {
+  local minor="${KUBE_VERSION#v1.}" pkg
+  minor="${minor%%.*}"
+  printf -- '-s -w'
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    printf -- ' -X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=%s -X %s.gitTreeState=clean' "$pkg" "$KUBE_VERSION" "$pkg" "$pkg" "$minor" "$pkg"
+  done
+}
+# Part of the cached binaries' names: the version, and that they carry its stamps.
+KUBE_BUILD_KEY="$KUBE_VERSION-stamped"
+
 bed_kube_apiserver() {
-  local out="$GO_BIN_DIR/kube-apiserver-$KUBE_VERSION"
+  local out="$GO_BIN_DIR/kube-apiserver-$KUBE_BUILD_KEY"
   if [ ! -x "$out" ]; then
     local go; go="$(go_cmd)"
     ( go_env
@@ -67,44 +81,51 @@ bed_kube_apiserver() {
           | sed -n 's#^\t\(k8s.io/[a-z-]*\) => ./staging/src/.*#replace \1 => \1 '"$staging"'#p'
       } > go.mod
       "$go" mod download k8s.io/kubernetes
-      "$go" build -ldflags='-s -w' -o "$out.tmp" k8s.io/kubernetes/cmd/kube-apiserver
+      "$go" build -ldflags="$(kube_ldflags)" -o "$out.tmp" k8s.io/kubernetes/cmd/kube-apiserver
       mv "$out.tmp" "$out" )
   fi
-  install_cached kube-apiserver "$KUBE_VERSION"
+  install_cached kube-apiserver "$KUBE_BUILD_KEY"
   # kubectl of the same version, for the tests' `kubectl auth can-i` matrix on the host
-  # (the toolbox image carries Debian's own kubectl). Mostly cached by the build above.
-  local kubectl="$GO_BIN_DIR/kubectl-$KUBE_VERSION"
+  # and for the toolbox image's offline build (toolbox.offline.kubectl), so that the
+  # containers' kubectl is within the version skew of the cluster it serves. Mostly
+  # cached by the build above.
+  local kubectl="$GO_BIN_DIR/kubectl-$KUBE_BUILD_KEY"
   if [ ! -x "$kubectl" ]; then
     local go; go="$(go_cmd)"
     ( go_env; cd "$BASTION_CACHE/kube-build"
       log "building kubectl $KUBE_VERSION from its Go module (first run only)"
-      "$go" build -ldflags='-s -w' -o "$kubectl.tmp" k8s.io/kubernetes/cmd/kubectl
+      "$go" build -ldflags="$(kube_ldflags)" -o "$kubectl.tmp" k8s.io/kubernetes/cmd/kubectl
       mv "$kubectl.tmp" "$kubectl" )
   fi
-  install_cached kubectl "$KUBE_VERSION"
+  install_cached kubectl "$KUBE_BUILD_KEY"
 }
 
-# go_install_cached NAME MODULE_PATH VERSION: `go install`s a module that builds
-# as published, into the cache.
+# go_install_cached NAME MODULE_PATH VERSION [LDFLAGS]: `go install`s a module that
+# builds as published, into the cache. Extra LDFLAGS (such as -X for a version string)
+# are part of the cached binary's name, so a change of them builds it again.
 go_install_cached() {
-  local name="$1" pkg="$2" version="$3" out="$GO_BIN_DIR/$1-$3"
+  local name="$1" pkg="$2" version="$3" extra="${4:-}" key="$3"
+  [ -z "$extra" ] || key="$version-$(printf '%s' "$extra" | sha256sum | cut -c1-8)"
+  local out="$GO_BIN_DIR/$name-$key"
   if [ ! -x "$out" ]; then
     local go; go="$(go_cmd)"
     ( go_env
       log "building $name $version from its Go module (first run only)"
       local gobin; gobin="$(mktemp -d "$BASTION_CACHE/gobin.XXXX")"
-      GOBIN="$gobin" GOFLAGS="-trimpath" "$go" install -ldflags='-s -w' "$pkg@$version"
+      GOBIN="$gobin" GOFLAGS="-trimpath" "$go" install -ldflags="-s -w $extra" "$pkg@$version"
       mv "$gobin/$name" "$out"
       rm -rf "$gobin" )
   fi
-  install_cached "$name" "$version"
+  install_cached "$name" "$key"
 }
 
 bed_go_tools() {
   mkdir -p "$GO_BIN_DIR"
   bed_kube_apiserver
   go_install_cached aws-iam-authenticator sigs.k8s.io/aws-iam-authenticator/cmd/aws-iam-authenticator "$AUTHENTICATOR_VERSION"
-  go_install_cached k9s github.com/derailed/k9s "$K9S_VERSION"
+  # k9s's release builds set its version by -X, as its goreleaser config does; without
+  # it, `k9s version` says "dev".
+  go_install_cached k9s github.com/derailed/k9s "$K9S_VERSION" "-X github.com/derailed/k9s/cmd.version=$K9S_VERSION"
   env_set BASTION_TEST_KUBE_APISERVER "$BASTION_BIN/kube-apiserver"
   env_set BASTION_TEST_KUBECTL "$BASTION_BIN/kubectl"
   env_set BASTION_TEST_AUTHENTICATOR "$BASTION_BIN/aws-iam-authenticator"

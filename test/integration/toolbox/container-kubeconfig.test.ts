@@ -1,7 +1,7 @@
 // The kubeconfig inside a user's container, over the test bed's sshd: the operators'
 // file is mounted read-only, KUBECONFIG puts the user's own file first, and the user's
 // choices (kubectx, `kubectl config set-context --current --namespace`, kubens) land in
-// their home with Debian's kubectl 1.20, survive a new container, and do not touch
+// their home with the image's kubectl, survive a new container, and do not touch
 // the operators' file. A cluster the operators add reaches running containers.
 import t from 'tap'
 import { createHash } from 'node:crypto'
@@ -54,7 +54,7 @@ t.test("the operators' kubeconfig is there, read-only, behind the user's own fil
   t.match(r.out, /^config$/m, 'her own file was seeded with the contexts')
 })
 
-t.test('kubectx and set-context --namespace work with kubectl 1.20, into her own file only', async (t) => {
+t.test("kubectx and set-context --namespace work with the image's kubectl, into her own file only", async (t) => {
   const before = sha()
   const r = await run('kubectl config set-context --current --namespace team-a && kubectx pleiades && kubectl config set-context --current --namespace team-b && kubens --current')
   t.equal(r.code, 0, r.err)

@@ -1,6 +1,6 @@
 // `bastion kubeconfig write` for real: from the clusters the config lists and from EKS
 // discovery against moto (ListClusters, DescribeCluster), written once and then left
-// alone, and read by the toolbox image's own kubectl 1.20 with its v1beta1 exec API.
+// alone, and read by the toolbox image's own kubectl with the v1beta1 exec API.
 import t from 'tap'
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -55,7 +55,7 @@ t.test('from the listed clusters: written once, a second run changes nothing, --
   t.equal((await bastion(config, ['kubeconfig', 'write', '--check'])).stdout, `${dir}/kube/config: no changes, 2 contexts (hyades, pleiades)`)
 })
 
-t.test("the toolbox image's kubectl 1.20 reads it: one context per cluster, the exec plugin in v1beta1", async (t) => {
+t.test("the toolbox image's kubectl reads it: one context per cluster, the exec plugin in v1beta1", async (t) => {
   const dir = t.testdir({})
   const config = configFile(dir, `[{name: hyades, region: eu-west-1, endpoint: "https://10.253.0.1:6443", certificateAuthority: "${pem('h')}"}]`)
   t.equal((await bastion(config, ['kubeconfig', 'write'])).exitCode, 0)

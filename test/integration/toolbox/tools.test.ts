@@ -6,6 +6,8 @@
 import t from 'tap'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { execa } from 'execa'
+import { bedFacts } from '../../fixtures/testbed.ts'
 import { COMPLETIONS, TOOLS, imageSizeMb, inImage, toolboxImage } from '../../fixtures/toolbox.ts'
 
 const image = toolboxImage()
@@ -16,8 +18,14 @@ t.test('every tool runs and says its version', async (t) => {
     t.equal(r.exitCode, 0, `${tool} exits 0`)
     t.match(`${r.stdout}\n${r.stderr}`, says, `${tool}: ${argv.join(' ')}`)
   }
-  const kubectl = await inImage(image, ['kubectl', 'version', '--client', '--short'])
-  t.match(kubectl.stdout, /v1\.20\./, "Debian's kubectl 1.20, which speaks the v1beta1 exec API")
+  // The offline build copies in the test bed's own kubectl (toolbox.offline.kubectl), the
+  // version of the bed's kube-apiserver: Debian's 1.20 is far outside the version skew.
+  const kubectl = await inImage(image, ['kubectl', 'version', '--client', '-o', 'json'])
+  const host = await execa(bedFacts()('BASTION_TEST_KUBECTL'), ['version', '--client', '-o', 'json'])
+  const version = (text: string): string => (JSON.parse(text) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion
+  t.match(version(kubectl.stdout), /^v1\.\d+\.\d+$/, 'a stamped release version')
+  t.equal(version(kubectl.stdout), version(host.stdout), "the bed's kubectl, the version of its kube-apiserver")
+  t.equal((await inImage(image, ['sh', '-c', 'command -v kubectl; test ! -e /usr/bin/kubectl && echo no-debian-kubectl'])).stdout, '/usr/local/bin/kubectl\nno-debian-kubectl')
 })
 
 t.test('the sftp-server the shell runs for sftp is there, and the aws CLI can presign (eks get-token)', async (t) => {

@@ -17,7 +17,8 @@ export const ToolboxSection = Type.Object({
   context: Type.Optional(Type.String({ pattern: '^/', description: "Directory with the toolbox's Dockerfiles; default: images/toolbox of the installed suite" })),
   offline: Type.Object({
     base: Type.String({ default: 'bastion/debian:bookworm', minLength: 1, description: 'Base image of the offline build (a debootstrapped Debian 12)' }),
-    k9s: Type.String({ default: '/opt/bastion/bin/k9s', pattern: '^/', description: 'The k9s binary the offline build copies in (built from its Go module)' })
+    k9s: Type.String({ default: '/opt/bastion/bin/k9s', pattern: '^/', description: 'The k9s binary the offline build copies in (built from its Go module)' }),
+    kubectl: Type.String({ default: '/opt/bastion/bin/kubectl', pattern: '^/', description: "The kubectl binary the offline build copies in (built from its Go module), within Kubernetes' version skew of the clusters (one minor version either side)" })
   }, section),
   production: Type.Object({
     base: Type.Optional(Type.String({ minLength: 1, description: "Base image of the production build; default: the Dockerfile's pinned Debian 12" }))

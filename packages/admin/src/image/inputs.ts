@@ -1,6 +1,6 @@
 // What a toolbox build is made from: the Dockerfile's directory (images/toolbox of the
 // installed suite, or toolbox.context), the build arguments, and for the offline build
-// the k9s binary it copies in. Their hash, stored as an image label, is how a rebuild
+// the binaries it copies in (k9s, and a kubectl within the clusters' version skew). Their hash, stored as an image label, is how a rebuild
 // that would change nothing is recognised and skipped; the build itself runs on a copy
 // of the directory, so the installed suite is never written to.
 import { createHash } from 'node:crypto'
@@ -16,12 +16,16 @@ export type Flavor = 'offline' | 'production'
 
 export const DOCKERFILES: Record<Flavor, string> = { offline: 'Dockerfile.offline', production: 'Dockerfile' }
 
+// Where the offline build's binaries come from (test/bed/components/gotools.sh builds them).
+const GO_MODULES: Record<string, string> = { k9s: 'github.com/derailed/k9s', kubectl: 'k8s.io/kubernetes/cmd/kubectl' }
+
 export interface BuildInputs {
   flavor: Flavor
   context: string
   dockerfile: string
   buildArgs: Record<string, string>
-  k9s: string | undefined // offline only
+  // Offline only: the files copied into the build context by name (k9s, kubectl).
+  binaries: Record<string, string>
   hash: string // sha256:<hex> over all of the above
 }
 
@@ -42,13 +46,12 @@ export async function buildInputs (toolbox: Readonly<Toolbox>, flavor: Flavor, c
   const buildArgs: Record<string, string> = {}
   const base = flavor === 'offline' ? toolbox.offline.base : toolbox.production.base
   if (base !== undefined) buildArgs.BASE = base
-  let k9s: string | undefined
-  if (flavor === 'offline') {
-    k9s = toolbox.offline.k9s
+  const binaries: Record<string, string> = flavor === 'offline' ? { k9s: toolbox.offline.k9s, kubectl: toolbox.offline.kubectl } : {}
+  for (const [name, path] of Object.entries(binaries)) {
     try {
-      await access(k9s, constants.X_OK)
+      await access(path, constants.X_OK)
     } catch (err) {
-      throw imageError('BASTION_ADMIN_IMAGE_CONTEXT_MISSING', `the offline build copies in k9s from ${k9s}, which is not an executable file (${(err as NodeJS.ErrnoException).code ?? 'error'}); build it with \`go install github.com/derailed/k9s@<version>\` and set toolbox.offline.k9s, or use --production`, err)
+      throw imageError('BASTION_ADMIN_IMAGE_CONTEXT_MISSING', `the offline build copies in ${name} from ${path}, which is not an executable file (${(err as NodeJS.ErrnoException).code ?? 'error'}); build it from its Go module (${GO_MODULES[name] ?? name}) and set toolbox.offline.${name}, or use --production`, err)
     }
   }
   const h = createHash('sha256')
@@ -57,16 +60,16 @@ export async function buildInputs (toolbox: Readonly<Toolbox>, flavor: Flavor, c
     const s = await stat(join(contextDir, file))
     h.update(`${file}\0${s.mode & 0o111 ? 'x' : '-'}\0`).update(await readFile(join(contextDir, file))).update('\0')
   }
-  if (k9s !== undefined) h.update('k9s\0').update(await readFile(k9s))
-  return { flavor, context: contextDir, dockerfile, buildArgs, k9s, hash: `sha256:${h.digest('hex')}` }
+  for (const [name, path] of Object.entries(binaries)) h.update(`${name}\0`).update(await readFile(path)).update('\0')
+  return { flavor, context: contextDir, dockerfile, buildArgs, binaries, hash: `sha256:${h.digest('hex')}` }
 }
 
-// A copy of the context to build from, with k9s in it for the offline build.
+// A copy of the context to build from, with the offline build's binaries in it.
 export async function stageContext (inputs: BuildInputs): Promise<{ dir: string, cleanup (): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'bastion-toolbox-'))
   try {
     await cp(inputs.context, dir, { recursive: true })
-    if (inputs.k9s !== undefined) await copyFile(inputs.k9s, join(dir, 'k9s'))
+    for (const [name, path] of Object.entries(inputs.binaries)) await copyFile(path, join(dir, name))
   } catch (err) {
     await rm(dir, { recursive: true, force: true })
     throw imageError('BASTION_ADMIN_IMAGE_CONTEXT_MISSING', `cannot copy the build context ${inputs.context}: ${(err as Error).message}`, err)

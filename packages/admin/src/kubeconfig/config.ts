@@ -8,7 +8,7 @@ const REGION = '^[a-z]{2}(-[a-z]+)+-[0-9]$'
 export const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1beta1', 'client.authentication.k8s.io/v1'] as const
 
 export const KubeconfigSection = Type.Object({
-  execApiVersion: Type.Union(EXEC_API_VERSIONS.map((v) => Type.Literal(v)), { default: EXEC_API_VERSIONS[0], description: "API version of the `aws eks get-token` exec plugin: v1beta1 for the offline image's kubectl 1.20 (and any kubectl since 1.11), v1 needs kubectl 1.22 or later" }),
+  execApiVersion: Type.Union(EXEC_API_VERSIONS.map((v) => Type.Literal(v)), { default: EXEC_API_VERSIONS[0], description: "API version of the `aws eks get-token` exec plugin: v1beta1 works with any kubectl since 1.11 (both toolbox images), v1 needs kubectl 1.22 or later" }),
   command: Type.String({ default: 'aws', minLength: 1, description: 'The aws CLI as kubectl runs it inside the containers' }),
   currentContext: Type.Optional(Type.String({ minLength: 1, description: 'Context selected until a user picks another; default: the first cluster' })),
   discover: Type.Object({

@@ -39,7 +39,7 @@ export function renderKubeconfig (clusters: readonly ResolvedCluster[], settings
           apiVersion: settings.execApiVersion,
           command: settings.command,
           args: ['--region', c.region, 'eks', 'get-token', '--cluster-name', c.name, '--output', 'json'],
-          // v1 requires it; kubectl 1.20 (v1beta1) predates the field.
+          // v1 requires it; v1beta1 predates the field.
           ...(v1 ? { interactiveMode: 'Never' } : {})
         }
       }

@@ -12,8 +12,10 @@ function suite (t: Test): string {
   mkdirSync(join(dir, 'ctx'))
   writeFileSync(join(dir, 'ctx', 'Dockerfile'), 'FROM prod\n')
   writeFileSync(join(dir, 'ctx', 'Dockerfile.offline'), 'FROM offline\n')
-  writeFileSync(join(dir, 'k9s'), 'k9s binary')
-  chmodSync(join(dir, 'k9s'), 0o755)
+  for (const bin of ['k9s', 'kubectl']) {
+    writeFileSync(join(dir, bin), `${bin} binary`)
+    chmodSync(join(dir, bin), 0o755)
+  }
   return dir
 }
 const opts = (o: Partial<BuildOptions> = {}): BuildOptions => ({ rollout: true, tags: [], force: false, noCache: false, output: sink(), ...o })
@@ -37,7 +39,7 @@ t.test('the offline build: its Dockerfile, base, labels; tagged by version and i
   t.ok(spec !== undefined)
   t.same([spec?.dockerfile, spec?.buildArgs, spec?.noCache, spec?.timeoutMs], ['Dockerfile.offline', { BASE: 'bastion/debian:bookworm' }, false, 3600_000])
   t.same(spec?.labels, { [LABEL_INPUTS]: r.inputs, [LABEL_VERSION]: 'offline-20261126T210000Z', 'org.opencontainers.image.created': '2026-11-26T21:00:00.000Z' })
-  t.same(docker.staged[0], ['Dockerfile', 'Dockerfile.offline', 'k9s'], 'built from a copy with k9s in it')
+  t.same(docker.staged[0], ['Dockerfile', 'Dockerfile.offline', 'k9s', 'kubectl'], 'built from a copy with k9s and kubectl in it')
   t.notOk(existsSync(spec?.context ?? ''), 'the staged copy is gone after the build')
   t.same(r.refs, ['bastion/toolbox:offline-20261126T210000Z', `bastion/toolbox:sha-${r.id.slice(7, 19)}`])
   t.equal(docker.refs.get(r.refs[0] ?? ''), r.id)
@@ -75,7 +77,7 @@ t.test('--no-rollout --tag: built and named, the config untouched; skipped next 
   t.equal((await buildToolbox(await depsIn(dir, docker), opts({ rollout: false, tags: [] }))).built, true, 'with nothing to compare against, it builds')
 })
 
-t.test('the production build uses the Dockerfile, no k9s, and the configured base', async (t) => {
+t.test('the production build uses the Dockerfile, no binaries of ours, and the configured base', async (t) => {
   const dir = suite(t)
   const docker = new FakeDocker()
   docker.add('bastion/toolbox:one')

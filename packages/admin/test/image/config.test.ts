@@ -13,7 +13,7 @@ t.test('an empty file gives the documented defaults', async (t) => {
   t.same(c.toolbox, {
     repository: 'bastion/toolbox',
     flavor: 'offline',
-    offline: { base: 'bastion/debian:bookworm', k9s: '/opt/bastion/bin/k9s' },
+    offline: { base: 'bastion/debian:bookworm', k9s: '/opt/bastion/bin/k9s', kubectl: '/opt/bastion/bin/kubectl' },
     production: {},
     historyFile: '/var/lib/bastion/toolbox-images.json',
     buildTimeoutSeconds: 3600,
