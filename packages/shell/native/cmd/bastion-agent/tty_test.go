@@ -58,7 +58,9 @@ func readUntil(t *testing.T, b *brokerConn, want string) string {
 func TestResizeChangesTheSizeTheCommandSees(t *testing.T) {
 	dir := shortTempDir(t)
 	startAgent(t, dir)
-	b := offer(t, dir, ttyRequest(100, 33, "sh", "-c", `trap 'echo winched' WINCH; echo ready; read line; stty size`))
+	// A trapped SIGWINCH may interrupt `read` (dash returns from it), so it reads again
+	// until the line comes: stty runs only after "go", never alongside "winched".
+	b := offer(t, dir, ttyRequest(100, 33, "sh", "-c", `trap 'echo winched' WINCH; echo ready; until read line; do :; done; stty size`))
 	b.started()
 	readUntil(t, b, "ready")
 	b.sendJSON(frame.Resize, frame.ResizePayload{Cols: 120, Rows: 40})
