@@ -1,4 +1,6 @@
-# bastion::users: the bastion's users, from attributes or a data bag: their accounts and
+# bastion::users: the bastion's users. Those in IAM need nothing here: bastion users sync
+# (its timer, enabled below) makes their accounts from the access groups. Accounts kept
+# outside IAM come from attributes or a data bag: their accounts and
 # authorized keys here, then `bastion setup users`, which puts them in the shell's
 # allowed group, makes bastion-shell their login shell and keeps them out of the docker
 # group. The user resource leaves the shell alone, so the two never fight over it.
@@ -26,8 +28,15 @@ users.each do |name, u|
   end
 end
 
+# Always: besides the accounts named here, the step installs sshd's AuthorizedKeysCommand
+# (its user bastion-keys and the command) for the accounts that come from IAM.
 bastion_setup 'users' do
   steps %w(users)
   users users.keys
-  not_if { users.empty? }
+end
+
+# The accounts and keys from IAM (`bastion users sync`, docs/admin/users.md), every
+# minute; with users.source none in the config it does nothing.
+service 'bastion-users-sync.timer' do
+  action [:enable, :start]
 end

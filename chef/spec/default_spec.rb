@@ -70,6 +70,11 @@ describe 'bastion::default' do
     expect(run.resources.map(&:name).flatten.grep(%r{sudoers})).to eq([])
   end
 
+  it 'enables the users sync timer after bastion setup users, which installs the keys command' do
+    expect(run.find(:service, 'bastion-users-sync.timer').actions).to eq(%i(enable start))
+    expect(index.call('bastion_setup[users]')).to be < index.call('service[bastion-users-sync.timer]')
+  end
+
   it 'sets up users, then the image, then the kubeconfig, each with bastion setup' do
     order = %w(bastion_setup[users] bastion_setup[image] bastion_setup[kubeconfig]).map { |r| index.call(r) }
     expect(order).to eq(order.sort)

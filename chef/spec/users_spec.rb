@@ -26,12 +26,13 @@ describe 'bastion::users' do
     expect(setup[:users]).to eq(%w(a@corp carol john.smith ops-ana))
   end
 
-  it 'does nothing for users when there are none' do
+  it 'makes no account when there are none, and still runs bastion setup users for the keys command' do
     none = converge('bastion::users', base: {})
     expect(none.of_type(:user)).to eq([])
-    guard = none.find(:bastion_setup, 'users').guards.first
-    expect(guard[:type]).to eq(:not_if)
-    expect(guard[:block].call).to be(true)
+    setup = none.find(:bastion_setup, 'users')
+    expect(setup[:users]).to eq([])
+    expect(setup.guards).to eq([]), 'the keys command is needed by the accounts from IAM too'
+    expect(none.find(:service, 'bastion-users-sync.timer').actions).to eq(%i(enable start))
   end
 
   it 'refuses a name that cannot be a Unix user' do

@@ -35,6 +35,10 @@ bed_sshd() {
   "$BASTION_ROOT/packages/shell/host/install.sh" --root "$BASTION_ROOT" --node "$NODE_HOME/bin/node" \
     --config "$SSHD_SHELL_CONFIG" --run-dir "$SHELL_TEST_RUN_DIR" --sshd-dropin "$SSHD_DROPIN_DIR" --instance "$SSHD_INSTANCE" | while IFS= read -r line; do log "$line"; done
   shell_broker shell-broker "$SSHD_BROKER" "$SSHD_SHELL_CONFIG" "$SHELL_TEST_RUN_DIR" /var/log/bastion-testbed/shell-broker.log
+  # What the drop-in's AuthorizedKeysCommand needs (keys from IAM, `bastion users sync`):
+  # its user bastion-keys and the command, installed by the suite's own setup step.
+  env -u NODE_OPTIONS "$NODE_HOME/bin/node" "$BASTION_ROOT/packages/admin/dist/bin/bastion.js" --config "$SSHD_SHELL_CONFIG" setup users \
+    | while IFS= read -r line; do [ "$line" = 'setup: no changes' ] || log "$line"; done
 
   local port; port="$(_sshd_port)"
   write_if_changed "$SSHD_CONFIG" 644 <<EOF

@@ -6,6 +6,7 @@ import { register as doctor } from './doctor.ts'
 import { register as image } from './image.ts'
 import { register as kubeconfig } from './kubeconfig.ts'
 import { register as audit } from './audit.ts'
+import { register as users } from './users.ts'
 
 export type Register = (program: Command) => void
 
@@ -15,4 +16,5 @@ export const commands: Register[] = [
   image,
   kubeconfig,
   audit,
+  users,
 ]

@@ -1,5 +1,6 @@
 // Step `units`: the suite's systemd units (the IMDS firewall, the metadata proxy, the
-// shell's session broker, and its gc service and timer) in /etc/systemd/system. The
+// shell's session broker, and its gc service and timer, and the users sync service and
+// timer) in /etc/systemd/system. The
 // shipped units name the default locations (/opt/bastion/app, /opt/bastion/node/bin/node,
 // /etc/bastion/bastion.yaml); when the suite, Node or the config live elsewhere, the
 // installed copies name those instead. Enabling and starting the services, and
@@ -13,7 +14,7 @@ import { diffFile, putFile, type WantedFile } from '../files.ts'
 import { setupError } from '../errors.ts'
 import type { SetupContext, Step } from '../context.ts'
 
-export const UNIT_SOURCES = ['packages/metadataproxy/systemd', 'packages/shell/systemd']
+export const UNIT_SOURCES = ['packages/metadataproxy/systemd', 'packages/shell/systemd', 'packages/admin/systemd']
 const SHIPPED = { app: '/opt/bastion/app', node: '/opt/bastion/node/bin/node', config: '/etc/bastion/bastion.yaml' }
 const SHIPPED_PATTERN = new RegExp(Object.values(SHIPPED).map((p) => p.replaceAll('.', '\\.')).join('|'), 'g')
 
@@ -43,7 +44,7 @@ function localize (text: string, ctx: SetupContext): string {
 
 export const unitsStep: Step = {
   name: 'units',
-  summary: "systemd units of the IMDS firewall, the metadata proxy, the shell's session broker and its gc",
+  summary: "systemd units of the IMDS firewall, the metadata proxy, the shell's session broker and its gc, and bastion users sync",
   async plan (ctx) {
     const changes: string[] = []
     for (const unit of await wantedUnits(ctx)) {

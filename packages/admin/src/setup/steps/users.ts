@@ -3,9 +3,16 @@
 // setup puts it in the shell's allowedGroup (creating the group), sets its login shell,
 // and takes it out of the docker group, which is root by another name
 // (ARCHITECTURE.md, invariant 1). Users not named are left alone.
+// For the accounts that come from IAM (`bastion users sync`), it installs what sshd's
+// AuthorizedKeysCommand needs: the system user bastion-keys that sshd runs it as, and
+// the command itself, /usr/local/libexec/bastion/bastion-authorized-keys.
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { diffFile, putFile, type WantedFile } from '../files.ts'
 import { runOk, type Exec } from '../exec.ts'
 import { setupError } from '../errors.ts'
-import { SHELL_BIN } from '../paths.ts'
+import { LIBEXEC_DIR, SHELL_BIN } from '../paths.ts'
+import { KEYS_USER } from '../../users/keys-cache.ts'
 import type { SetupContext, Step } from '../context.ts'
 
 // What useradd accepts on Debian, minus anything that could pass for an option.
@@ -37,6 +44,24 @@ async function group (exec: Exec, name: string): Promise<Group | undefined> {
 
 interface Action { what: string, cmd: string, args: string[] }
 
+export const KEYS_COMMAND = `${LIBEXEC_DIR}/bastion-authorized-keys`
+
+// The keys command as the suite ships it (packages/admin/host), installed under the root.
+async function keysCommand (ctx: SetupContext): Promise<WantedFile> {
+  const src = join(ctx.paths.app, 'packages/admin/host/bastion-authorized-keys')
+  try {
+    return { path: join(ctx.paths.root, KEYS_COMMAND), content: await readFile(src), mode: 0o755 }
+  } catch (err) {
+    throw setupError('BASTION_ADMIN_SETUP_APP_INCOMPLETE', `the suite's ${src} is missing: ${(err as Error).message}`, err)
+  }
+}
+
+// The keys command's own user, when it is missing.
+async function keysUserActions (ctx: SetupContext): Promise<Action[]> {
+  if (await account(ctx.exec, KEYS_USER) !== undefined) return []
+  return [{ what: `create system user ${KEYS_USER} (sshd runs the AuthorizedKeysCommand as it)`, cmd: 'useradd', args: ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', 'bastion: sshd AuthorizedKeysCommand', KEYS_USER] }]
+}
+
 // The commands that would bring every named user to the wanted state, in order.
 async function actions (ctx: SetupContext): Promise<Action[]> {
   const allowed = ctx.config.shell.shell.allowedGroup
@@ -65,16 +90,19 @@ async function actions (ctx: SetupContext): Promise<Action[]> {
 
 export const usersStep: Step = {
   name: 'users',
-  summary: 'the --user accounts: in the allowed group, bastion-shell as login shell, not in docker',
+  summary: "the --user accounts: in the allowed group, bastion-shell as login shell, not in docker; and sshd's AuthorizedKeysCommand for the accounts from IAM (its user bastion-keys, the command)",
   async plan (ctx) {
-    return (await actions(ctx)).map((a) => a.what)
+    const file = await diffFile(await keysCommand(ctx))
+    return [...(await actions(ctx)), ...(await keysUserActions(ctx))].map((a) => a.what).concat(file === undefined ? [] : [file])
   },
   async apply (ctx) {
     const done: string[] = []
-    for (const a of await actions(ctx)) {
+    for (const a of [...(await actions(ctx)), ...(await keysUserActions(ctx))]) {
       await runOk(ctx.exec, a.cmd, a.args)
       done.push(a.what.replace(/^create/, 'created').replace(/^add/, 'added').replace(/^set/, 'set').replace(/^remove/, 'removed'))
     }
+    const file = await putFile(await keysCommand(ctx))
+    if (file !== undefined) done.push(file)
     return done
   }
 }

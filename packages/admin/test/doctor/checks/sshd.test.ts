@@ -6,7 +6,7 @@ import { sshdCheck } from '../../../src/doctor/checks/sshd.ts'
 import { APP, scratchDir } from '../../setup/fixtures.ts'
 import { doctorContext } from '../fixtures.ts'
 
-const APPLIED = 'disableforwarding yes\nallowtcpforwarding no\nallowstreamlocalforwarding no\nallowagentforwarding no\nx11forwarding no\npermittunnel no\npermituserrc no\npermituserenvironment no\nacceptenv LANG\nacceptenv LC_*\n'
+const APPLIED = 'disableforwarding yes\nallowtcpforwarding no\nallowstreamlocalforwarding no\nallowagentforwarding no\nx11forwarding no\npermittunnel no\npermituserrc no\npermituserenvironment no\nacceptenv LANG\nacceptenv LC_*\nauthorizedkeyscommand /usr/local/libexec/bastion/bastion-authorized-keys %u\nauthorizedkeyscommanduser bastion-keys\n'
 
 function ctxWith (t: Parameters<typeof scratchDir>[0], effective: string | { fail: string }, dropin = true) {
   const ctx = doctorContext(scratchDir(t))
@@ -22,7 +22,7 @@ function ctxWith (t: Parameters<typeof scratchDir>[0], effective: string | { fai
 
 t.test('every setting applied: ok, and sshd -T was asked about the configured sshd_config', async (t) => {
   const ctx = ctxWith(t, APPLIED)
-  t.same(await sshdCheck.run(ctx), { status: 'ok', detail: `sshd applies the drop-in's 9 settings (${ctx.sshdConfig})` })
+  t.same(await sshdCheck.run(ctx), { status: 'ok', detail: `sshd applies the drop-in's 11 settings (${ctx.sshdConfig})` })
   t.same(ctx.exec.calls, [['/usr/sbin/sshd', '-T', '-f', ctx.sshdConfig]])
 })
 

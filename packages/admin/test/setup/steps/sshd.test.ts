@@ -9,7 +9,7 @@ import { hostPaths } from '../../../src/setup/paths.ts'
 import { APP, setupContext, scratchDir } from '../fixtures.ts'
 
 const DROPIN = readFileSync(join(APP, 'packages/shell/sshd/bastion.conf'), 'utf8')
-const APPLIED = 'disableforwarding yes\nallowtcpforwarding no\nallowstreamlocalforwarding no\nallowagentforwarding no\nx11forwarding no\npermittunnel no\npermituserrc no\npermituserenvironment no\nacceptenv LANG\nacceptenv LC_*\n'
+const APPLIED = 'disableforwarding yes\nallowtcpforwarding no\nallowstreamlocalforwarding no\nallowagentforwarding no\nx11forwarding no\npermittunnel no\npermituserrc no\npermituserenvironment no\nacceptenv LANG\nacceptenv LC_*\nauthorizedkeyscommand /usr/local/libexec/bastion/bastion-authorized-keys %u\nauthorizedkeyscommanduser bastion-keys\n'
 
 function withSshd (root: string, effective: string, over: Parameters<typeof setupContext>[1] = {}) {
   const ctx = setupContext(root, over)

@@ -11,7 +11,8 @@ t.test('the shipped units, with the real locations in place of the shipped defau
   const root = scratchDir(t)
   const units = await wantedUnits(setupContext(root, { paths: hostPaths({ root, app: APP, node: '/usr/local/node24/bin/node', config: '/srv/etc/b.yaml' }) }))
   t.same(units.map((u) => u.path.slice(root.length)), ['/etc/systemd/system/bastion-imds-firewall.service', '/etc/systemd/system/bastion-metadataproxy.service',
-    '/etc/systemd/system/bastion-shell-broker.service', '/etc/systemd/system/bastion-shell-gc.service', '/etc/systemd/system/bastion-shell-gc.timer'])
+    '/etc/systemd/system/bastion-shell-broker.service', '/etc/systemd/system/bastion-shell-gc.service', '/etc/systemd/system/bastion-shell-gc.timer',
+    '/etc/systemd/system/bastion-users-sync.service', '/etc/systemd/system/bastion-users-sync.timer'])
   const proxy = units[1]?.content ?? ''
   t.match(proxy, `ExecStart=/usr/local/node24/bin/node ${APP}/packages/metadataproxy/dist/bin/bastion-metadataproxy.js serve`)
   t.match(proxy, 'Environment=BASTION_CONFIG=/srv/etc/b.yaml')
@@ -20,6 +21,10 @@ t.test('the shipped units, with the real locations in place of the shipped defau
   const broker = units[2]?.content as string
   t.match(broker, /^ExecStart=\/usr\/local\/libexec\/bastion\/shell-broker serve$/m, "the broker's unit runs install.sh's wrapper, which names Node, the suite and the config")
   t.match(broker, /^KillMode=process$/m, 'a restart leaves live sessions running')
+  const users = units[5]?.content as string
+  t.match(users, `ExecStart=/usr/local/node24/bin/node ${APP}/packages/admin/dist/bin/bastion.js users sync`)
+  t.match(users, 'Environment=BASTION_CONFIG=/srv/etc/b.yaml')
+  t.match(units[6]?.content, /^OnUnitActiveSec=60s$/m, 'the users sync runs every minute')
 })
 
 t.test('at the default locations the units are the shipped files, byte for byte', async (t) => {
@@ -27,7 +32,7 @@ t.test('at the default locations the units are the shipped files, byte for byte'
   const ctx = setupContext(root, { paths: hostPaths({ root, app: '/opt/bastion/app', node: '/opt/bastion/node/bin/node', config: '/etc/bastion/bastion.yaml' }) })
   // Read the sources from this checkout, but name the default app directory.
   const fake = scratchDir(t)
-  for (const rel of ['packages/metadataproxy/systemd', 'packages/shell/systemd']) {
+  for (const rel of ['packages/metadataproxy/systemd', 'packages/shell/systemd', 'packages/admin/systemd']) {
     mkdirSync(join(fake, rel), { recursive: true })
     for (const n of readdirSync(join(APP, rel))) writeFileSync(join(fake, rel, n), readFileSync(join(APP, rel, n)))
   }
@@ -40,7 +45,7 @@ t.test('plan lists the files to write; apply writes them; then both find nothing
   const root = scratchDir(t)
   const ctx = setupContext(root)
   const plan = await unitsStep.plan(ctx)
-  t.equal(plan.length, 5)
+  t.equal(plan.length, 7)
   t.ok(plan.every((p) => p.startsWith(`create ${root}/etc/systemd/system/`)))
   t.same((await unitsStep.apply(ctx)).map((c) => c.replace(root, '')), plan.map((p) => p.replace('create', 'wrote').replace(root, '')))
   t.same(await unitsStep.plan(ctx), [])
@@ -53,7 +58,7 @@ t.test("systemd is reloaded after a change only when it runs and the root is the
   const paths: HostPaths = { ...hostPaths({ root, app: APP, node: '/n', config: '/c' }), root: '/' }
   const ctx = setupContext(root, { paths, systemd: true })
   ctx.exec.handlers.push((cmd) => cmd === 'systemctl' ? { exitCode: 0, stdout: '', stderr: '' } : undefined)
-  t.match(await unitsStep.plan(ctx), ['create', 'create', 'create', 'create', 'create', 'reload systemd (systemctl daemon-reload)'].map((w) => new RegExp(`^${w.replace(/[()]/g, '\\$&')}`)))
+  t.match(await unitsStep.plan(ctx), ['create', 'create', 'create', 'create', 'create', 'create', 'create', 'reload systemd (systemctl daemon-reload)'].map((w) => new RegExp(`^${w.replace(/[()]/g, '\\$&')}`)))
   const done = await unitsStep.apply(ctx)
   t.equal(done.at(-1), 'reloaded systemd (systemctl daemon-reload)')
   t.same(ctx.exec.calls, [['systemctl', 'daemon-reload']])

@@ -1,0 +1,65 @@
+// `bastion users sync`: the bastion's Unix accounts and the SSH keys sshd accepts, from
+// IAM (docs/admin/users.md). Run every minute by bastion-users-sync.timer.
+import type { Command } from 'commander'
+import { IAMClient } from '@aws-sdk/client-iam'
+import { configPath } from '@bastion/config'
+import { execaExec, runOk } from '../setup/exec.ts'
+import { formatUsersReport, hostAccounts, iamReader, loadUsersConfig, MARK, syncUsers, usersError } from '../users/index.ts'
+import { KEYS_DIR, KEYS_USER } from '../users/keys-cache.ts'
+
+interface SyncOptions { dryRun?: boolean, json?: boolean }
+
+export function register (program: Command): void {
+  const users = program.command('users')
+    .description("the bastion's Unix accounts and SSH keys, from IAM: one account per member of an access group")
+  users.command('sync')
+    .description('create, restore and lock accounts to match the access groups, and refresh the keys cache sshd reads')
+    .option('--dry-run', 'read IAM and the accounts, print what would change, change nothing')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', [
+      '',
+      `Accounts it makes carry the GECOS "${MARK}"; no other account is ever touched.`,
+      'A person in no access group any more is locked (expired, out of shell.allowedGroup),',
+      `and their home is kept. The keys go to ${KEYS_DIR}, which sshd's AuthorizedKeysCommand`,
+      'reads; they are served for users.keys.maxAgeSeconds after the last complete read.',
+      'If IAM cannot be read in full, nothing changes. Exit codes: 0 done, 2 a problem or a',
+      'failed read. AWS credentials come from the environment or the instance role.'
+    ].join('\n'))
+    .action(async (opts: SyncOptions, cmd: Command) => {
+      const path = configPath(cmd.optsWithGlobals<{ config?: string }>().config, process.env)
+      const config = await loadUsersConfig(path).catch((err: Error) => {
+        throw usersError('BASTION_ADMIN_USERS_CONFIG_INVALID', err.message, err)
+      })
+      if (config.users.source === 'none') {
+        process.stdout.write('users sync: users.source is none: accounts are kept outside IAM, nothing to do\n')
+        return
+      }
+      const exec = execaExec()
+      const iam = new IAMClient({
+        region: config.aws.region,
+        ...(config.users.iam.endpoint === undefined ? {} : { endpoint: config.users.iam.endpoint }),
+        maxAttempts: 8,
+        requestHandler: { requestTimeout: config.users.iam.timeoutMs, connectionTimeout: config.users.iam.timeoutMs }
+      })
+      const report = await syncUsers({
+        iam: iamReader(iam, config.users.iam.pageSize),
+        accounts: hostAccounts(exec, { allowedGroup: config.shell.allowedGroup, shell: config.users.loginShell, gecos: MARK }),
+        keysDir: KEYS_DIR,
+        keysGid: async () => {
+          const r = await runOk(exec, 'getent', ['group', KEYS_USER]).catch((err: Error) => {
+            throw new Error(`the keys command's group ${KEYS_USER} is missing (run \`bastion setup users\`): ${err.message}`)
+          })
+          return Number(r.stdout.split(':')[2])
+        },
+        now: () => new Date()
+      }, { path: config.users.iam.path, allowedGroup: config.shell.allowedGroup, shell: config.users.loginShell, maxAgeSeconds: config.users.keys.maxAgeSeconds, dryRun: opts.dryRun === true })
+      process.stdout.write(opts.json === true ? JSON.stringify(report) + '\n' : formatUsersReport(report, opts.dryRun === true).join('\n') + '\n')
+      if (report.failed !== undefined) {
+        process.exitCode = 2
+        process.stderr.write(`bastion: ${usersError('BASTION_ADMIN_USERS_READ_FAILED', report.failed).message} (BASTION_ADMIN_USERS_READ_FAILED)\n`)
+      } else if (report.problems.length > 0) {
+        process.exitCode = 2
+        process.stderr.write(`bastion: ${report.problems.length} problem(s), see above (BASTION_ADMIN_USERS_PROBLEMS)\n`)
+      }
+    })
+}

@@ -1,0 +1,89 @@
+// `bastion users sync`: one Unix account per person in an access group, locked when they
+// are in none any more, and the keys cache sshd answers from. Fail closed: unless IAM
+// and the host's accounts were read in full, nothing is changed, not even the keys.
+import { authorizedLines, readKnownBodies, writeKeysCache, writeKnownBodies } from './keys-cache.ts'
+import { readPeople, type IamReader } from './people.ts'
+import { planUsers, type Change } from './plan.ts'
+import type { Accounts } from './accounts.ts'
+
+export interface UsersSyncDeps {
+  iam: IamReader
+  accounts: Accounts
+  keysDir: string
+  // The group of the keys command's user, which may read the cache.
+  keysGid: () => Promise<number>
+  now: () => Date
+}
+
+export interface UsersSyncSettings {
+  path: string
+  allowedGroup: string
+  shell: string
+  maxAgeSeconds: number
+  dryRun: boolean
+}
+
+export interface UsersReport {
+  // Set when a read failed: then nothing else happened.
+  failed?: string
+  changes: Array<{ change: Change, done: boolean }>
+  problems: string[]
+  people: number
+  keys?: { accounts: number, written: number, removed: number, validUntil: string }
+}
+
+export async function syncUsers (deps: UsersSyncDeps, s: UsersSyncSettings): Promise<UsersReport> {
+  let read
+  let accounts
+  let keysGid
+  try {
+    keysGid = await deps.keysGid()
+    read = await readPeople(deps.iam, s.path, await readKnownBodies(deps.keysDir))
+    accounts = await deps.accounts.list()
+  } catch (err) {
+    return { failed: (err as Error).message, changes: [], problems: [], people: 0 }
+  }
+  const plan = planUsers(read.people, accounts, { allowedGroup: s.allowedGroup, shell: s.shell })
+  const report: UsersReport = { changes: [], problems: [...plan.problems], people: read.people.length }
+  if (s.dryRun) {
+    report.changes = plan.changes.map((change) => ({ change, done: false }))
+    return report
+  }
+  const byName = new Map(accounts.map((a) => [a.name, a]))
+  const notMade = new Set<string>()
+  for (const change of plan.changes) {
+    try {
+      const account = byName.get(change.name)
+      if (change.op === 'create') await deps.accounts.create(change.name)
+      else if (account !== undefined && change.op === 'restore') await deps.accounts.restore(account)
+      else if (account !== undefined) await deps.accounts.lock(account)
+      report.changes.push({ change, done: true })
+    } catch (err) {
+      report.changes.push({ change, done: false })
+      report.problems.push(`${change.why}: failed: ${(err as Error).message}`)
+      if (change.op === 'create') notMade.add(change.name)
+    }
+  }
+  const served = new Map<string, string[]>()
+  for (const [name, keys] of plan.keys) {
+    if (notMade.has(name)) continue
+    const { lines, refused } = authorizedLines(keys)
+    if (refused > 0) report.problems.push(`${name}: ${refused} IAM key(s) are not plain public keys and are not served`)
+    served.set(name, lines)
+  }
+  const validUntil = new Date(deps.now().getTime() + s.maxAgeSeconds * 1000)
+  const written = await writeKeysCache(deps.keysDir, served, validUntil, { uid: 0, gid: keysGid })
+  await writeKnownBodies(deps.keysDir, read.bodies)
+  report.keys = { accounts: served.size, ...written, validUntil: validUntil.toISOString() }
+  return report
+}
+
+// The report as the command prints it, one line per fact.
+export function formatUsersReport (r: UsersReport, dryRun: boolean): string[] {
+  if (r.failed !== undefined) return [`users sync: IAM could not be read in full, nothing was changed: ${r.failed}`]
+  const lines = r.changes.map(({ change, done }) => dryRun ? `would ${change.why}` : done ? change.why.replace(/^(create|restore|lock)/, (w) => ({ create: 'created', restore: 'restored', lock: 'locked' })[w] ?? w) : `not done: ${change.why}`)
+  for (const p of r.problems) lines.push(`problem: ${p}`)
+  if (r.keys !== undefined) lines.push(`keys: ${r.keys.accounts} account(s) served until ${r.keys.validUntil} (${r.keys.written} file(s) written, ${r.keys.removed} removed)`)
+  lines.push(`users sync: ${r.people} people in the access groups, ${r.changes.filter((c) => c.done || dryRun).length} change(s)${dryRun ? ' pending' : ''}, ${r.problems.length} problem(s)`)
+  return lines
+}
