@@ -50,8 +50,11 @@ export function kubeconfigMount (config: Readonly<ShellConfig>, exists: (path: s
   return exists(join(dir, 'config')) ? { source: dir } : undefined
 }
 
+// The user's own entry only: a user named `constructor` or `__proto__` must not get
+// what the object inherits.
 export function roleOf (config: Readonly<ShellConfig>, user: string): string {
-  return config.shell.roles[user] ?? user
+  const roles = config.shell.roles
+  return Object.hasOwn(roles, user) ? roles[user] as string : user
 }
 
 export function containerHome (user: string): string {

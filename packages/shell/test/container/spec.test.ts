@@ -106,6 +106,13 @@ t.test('IAM_ROLE is the configured role, or the username when none is configured
   t.equal(roleOf(limited, 'bob'), 'bob')
 })
 
+t.test('a user named like an Object property gets the role named like them, not what the map inherits', async (t) => {
+  for (const user of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) t.equal(roleOf(limited, user), user, user)
+  const own = { ...limited, shell: { ...limited.shell, roles: JSON.parse('{"constructor":"ctor-role","__proto__":"proto-role"}') as Record<string, string> } }
+  t.equal(roleOf(own, 'constructor'), 'ctor-role', 'an entry of their own still counts')
+  t.equal(roleOf(own, '__proto__'), 'proto-role')
+})
+
 t.test('the environment names the user and home and nothing else', async (t) => {
   t.same(options().Env, ['IAM_ROLE=alice-admin', 'HOME=/home/alice', 'USER=alice', 'LOGNAME=alice'])
 })
