@@ -80,7 +80,7 @@ export async function relay (backend: Backend, client: ClientSide, limits: Sessi
   if (limits.idleMs > 0) {
     const tick = (): void => {
       const idle = Date.now() - lastActivity
-      if (idle >= limits.idleMs) stop('idle', `session ended after ${Math.round(limits.idleMs / 60000)} minutes without activity`)
+      if (idle >= limits.idleMs) stop('idle', `session ended after ${spokenDuration(limits.idleMs)} without activity`)
       else timers.push(setTimeout(tick, limits.idleMs - idle))
     }
     timers.push(setTimeout(tick, limits.idleMs))
@@ -107,4 +107,11 @@ function flushed (w: Writable): Promise<void> {
     finished(w, () => resolve())
     w.end()
   })
+}
+
+// A limit as the user reads it: in minutes when it is whole minutes, else in seconds
+// (never "0 minutes").
+export function spokenDuration (ms: number): string {
+  const unit = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+  return ms >= 60_000 && ms % 60_000 === 0 ? unit(ms / 60_000, 'minute') : unit(Math.max(1, Math.round(ms / 1000)), 'second')
 }

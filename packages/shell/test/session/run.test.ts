@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { encode, encodeJson, FrameDecoder, frameChannel, type Frame } from '../../src/protocol/frame.ts'
-import { relay } from '../../src/session/run.ts'
+import { relay, spokenDuration } from '../../src/session/run.ts'
 import type { Backend } from '../../src/session/backend.ts'
 import type { Recorder } from '../../src/session/recorder.ts'
 import { silentLogger } from '../fixtures/log.ts'
@@ -143,7 +143,7 @@ t.test('an idle session ends with a message and a kill; input and output count a
   await tick()
   t.same(result, { exitCode: 137, reason: 'idle' })
   t.ok(Date.now() - started >= 650, 'each activity pushed the end back')
-  t.ok(got.some((f) => f.type === '2' && /^bastion: session ended after 0 minutes without activity\n$/.test(f.payload.toString())), 'the user is told why')
+  t.ok(got.some((f) => f.type === '2' && /^bastion: session ended after 1 second without activity\n$/.test(f.payload.toString())), 'the user is told why')
 })
 
 t.test('a session past its maximum length ends with a message, however busy', async (t) => {
@@ -244,4 +244,13 @@ t.test('a limit reached while the output drains ends the wait: the client is cut
   backend.exit(0)
   t.same(await done, { exitCode: 0, reason: 'idle' }, 'the command\'s own status, and why the session ended')
   t.ok(broker.destroyed, 'the client that never read is cut off')
+})
+
+t.test('the idle limit is spoken in minutes when whole, in seconds otherwise, never as 0 minutes', async (t) => {
+  t.equal(spokenDuration(300), '1 second')
+  t.equal(spokenDuration(1000), '1 second')
+  t.equal(spokenDuration(45_000), '45 seconds')
+  t.equal(spokenDuration(60_000), '1 minute')
+  t.equal(spokenDuration(3_600_000), '60 minutes')
+  t.equal(spokenDuration(90_000), '90 seconds')
 })
