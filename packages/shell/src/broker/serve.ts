@@ -112,27 +112,28 @@ function gateLimits (config: Readonly<ShellConfig>): GateLimits {
   return { maxUnauthenticated, maxUnauthenticatedPerUser, maxSessionsPerUser }
 }
 
-// Connections that never proved a uid, for the operator log: the first of a burst is
-// logged with its cause, the rest are counted and summed up every 10 s, so that a flood
-// cannot fill the log's disk. One that closes without a word is a probe (bastion doctor
-// checks that the broker answers).
-function failureSummary (log: Logger): { failed (err: unknown): void, evicted (): void, stop (): void } {
+// Connections that never proved a uid, for the operator log: the first 20 in 10 s are
+// logged with their cause, the rest are counted and summed up at the end of those 10 s,
+// so that a flood cannot fill the log's disk. One that closes without a word is a probe
+// (bastion doctor checks that the broker answers).
+export function failureSummary (log: Logger, windowMs = 10_000): { failed (err: unknown): void, evicted (): void, stop (): void } {
+  let logged = 0
   let failed = 0
   let evicted = 0
   let timer: NodeJS.Timeout | undefined
   const arm = (): void => {
     timer ??= setTimeout(() => {
       timer = undefined
+      logged = 0
       if (failed + evicted > 0) log.warn({ failed, evicted }, 'connections closed before their uid was proven, in the last 10 s (evicted: the oldest, past shell.broker.maxUnauthenticated or maxUnauthenticatedPerUser)')
       failed = 0
       evicted = 0
-    }, 10_000).unref()
+    }, windowMs).unref()
   }
   return {
     failed (err) {
       if ((err as Error).message === 'the connection closed before the hello') { log.debug('a connection closed before its hello (a probe)'); return }
-      if (timer === undefined) log.warn({ err }, 'login refused before its identity was proven')
-      else failed++
+      if (logged < 20) { logged++; log.warn({ err }, 'login refused before its identity was proven') } else failed++
       arm()
     },
     evicted () { evicted++; arm() },

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { encodeJson, FrameDecoder, type Frame } from '../../src/protocol/frame.ts'
-import { handOff, serveBroker, type Broker } from '../../src/broker/serve.ts'
+import { failureSummary, handOff, serveBroker, type Broker } from '../../src/broker/serve.ts'
 import { runDirs } from '../../src/broker/run-dir.ts'
 import { testConfig } from '../fixtures/config.ts'
 import { captureLog, silentLogger } from '../fixtures/log.ts'
@@ -277,4 +277,32 @@ t.test('at shell.broker.maxSessionsPerUser a user\'s next login is refused with 
   await broker.close()
   t.same((await held).map((f) => f.type), ['X'])
   t.same((await other).map((f) => f.type), ['X'])
+})
+
+t.test('the broker reads its per-user limits from the config again, with no restart', async (t) => {
+  const dir = runDir(t)
+  const file = join(dir, '..', 'bastion.yaml')
+  writeFileSync(file, `shell:\n  broker:\n    runDir: ${dir}\n    maxSessionsPerUser: 1\n`)
+  const broker = await start(t, dir, {}, file)
+  t.ok(broker.gate.session(5) !== undefined && broker.gate.session(5) !== undefined, 'started with the default, 32')
+  await new Promise((r) => setTimeout(r, 1100))
+  t.same((await login(broker.socket)).map((f) => f.type), ['1', 'X'])
+  t.ok(broker.gate.session(6) !== undefined)
+  t.equal(broker.gate.session(6), undefined, 'the file\'s limit of 1 applies now')
+})
+
+t.test('connections that never prove a uid: the first 20 of a window are logged with their cause, the rest summed up; probes only at debug', async (t) => {
+  const log = captureLog()
+  const summary = failureSummary(log.logger, 200)
+  t.teardown(() => summary.stop())
+  summary.failed(new Error('the connection closed before the hello'))
+  for (let i = 0; i < 25; i++) summary.failed(new Error(`timeout ${i}`))
+  summary.evicted()
+  t.equal(log.records().filter((r) => r.msg === 'login refused before its identity was proven').length, 20)
+  await new Promise((r) => setTimeout(r, 400))
+  const sums = log.records().filter((r) => typeof r.msg === 'string' && r.msg.startsWith('connections closed before their uid was proven'))
+  t.match(sums, [{ failed: 5, evicted: 1 }])
+  summary.failed(new Error('again'))
+  t.equal(log.records().filter((r) => r.msg === 'login refused before its identity was proven').length, 21, 'a new window logs again')
+  t.ok(log.records().some((r) => r.msg === 'a connection closed before its hello (a probe)'))
 })
