@@ -80,7 +80,6 @@ export async function login (ctx: LoginContext): Promise<number> {
   let audit: AuditTrail | undefined
   let recorder: Recorder | undefined
   try {
-    let backend: Backend
     let container: Awaited<ReturnType<typeof ensureContainer>>
     try {
       const down = await reachable
@@ -92,8 +91,6 @@ export async function login (ctx: LoginContext): Promise<number> {
       container = await deadline(ensureContainer(docker, config, caller, slog, { agent: found.mount, session }), config.shell.stepTimeoutMs, 'preparing the container')
       mark('container')
       await assertRoomForSession(container.pid, container.name)
-      backend = await deadline(startBackend(docker, config, container, commandSpec(request, caller), session, slog), config.shell.stepTimeoutMs, 'starting the session')
-      mark('started')
     } catch (err) {
       return exit(fail(err, channel, slog))
     }
@@ -108,8 +105,17 @@ export async function login (ctx: LoginContext): Promise<number> {
       tty: request.tty,
       recording: recordingPath
     }
-    audit = auditTrail(config.shell.audit.file)
-    audit.start(record)
+    // The session-start line is on disk before anything runs: a login whose audit trail
+    // cannot be written (a full or read-only disk) is refused, and nothing has started.
+    try {
+      audit = auditTrail(config.shell.audit.file)
+      audit.start(record)
+    } catch (err) {
+      audit = undefined
+      return exit(fail(new ShellError('BASTION_SHELL_AUDIT_UNAVAILABLE', `the audit trail ${config.shell.audit.file} cannot be written: ${(err as Error).message}`, { cause: err }), channel, slog))
+    }
+    const backend: Backend = await deadline(startBackend(docker, config, container, commandSpec(request, caller), session, slog), config.shell.stepTimeoutMs, 'starting the session')
+    mark('started')
     slog.info({ container: container.name, command: request.command, tty: request.tty, backend: backend.kind, commandPid: backend.pid }, 'session started')
     if (recordingPath !== null) {
       const term = typeof request.env.TERM === 'string' ? request.env.TERM : 'xterm'
