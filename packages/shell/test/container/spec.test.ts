@@ -223,7 +223,10 @@ t.test('with an agent, the binary and the session directory are mounted read-onl
   t.same(o.Cmd, [AGENT_BIN])
   t.equal(host(o).Init, true, 'under Docker\'s init, which reaps what sessions leave behind')
   t.equal(o.Labels?.[LABEL_AGENT], '0011223344556677')
-  t.equal(o.User, '1001:1001', 'the agent runs as the user, like everything in the container')
+  t.equal(o.User, '0:0', 'the agent is root, out of the user\'s reach; it runs every command as the user')
+  t.same(host(o).CapAdd, ['SETUID', 'SETGID', 'KILL'], 'only what it needs to become the user and to kill what a session started')
+  t.same(host(o).CapDrop, ['ALL'])
+  t.ok(host(o).SecurityOpt?.includes('no-new-privileges'))
 })
 
 t.test('the agent starts after the kubeconfig link when there is one', async (t) => {
