@@ -21,7 +21,9 @@ import { startExecSession } from './session/exec.ts'
 import { sessionEnv } from './session/env.ts'
 import type { Backend, CommandSpec } from './session/backend.ts'
 import { registerSession } from './session/registry.ts'
-import { startRecording, type Recorder } from './session/recorder.ts'
+import { startRecording, type Recorder, type RecordingSummary } from './session/recorder.ts'
+import { recordingBudget } from './session/recording-budget.ts'
+import { sessionKind } from './session/kind.ts'
 import { auditTrail, sourceOf, type AuditTrail, type SessionRecord } from './audit.ts'
 import type { FrameChannel } from './protocol/frame.ts'
 import type { SessionRequest } from './broker/handshake.ts'
@@ -79,6 +81,7 @@ export async function login (ctx: LoginContext): Promise<number> {
   let record: SessionRecord | undefined
   let audit: AuditTrail | undefined
   let recorder: Recorder | undefined
+  let recorded: RecordingSummary | undefined
   try {
     let container: Awaited<ReturnType<typeof ensureContainer>>
     try {
@@ -94,14 +97,19 @@ export async function login (ctx: LoginContext): Promise<number> {
     } catch (err) {
       return exit(fail(err, channel, slog))
     }
-    const recordingPath = request.tty && config.shell.audit.record ? join(config.shell.audit.recordingsDir, caller.user, `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${session}.cast`) : null
+    // Every session is recorded but a file transfer, whose content is the files
+    // (session/kind.ts): a shell and a command alike, with a TTY or without.
+    const kind = sessionKind(request.command)
+    const recordingPath = kind.transfer === null && config.shell.audit.record ? join(config.shell.audit.recordingsDir, caller.user, `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${session}.cast`) : null
     record = {
       session,
       user: caller.user,
       uid: caller.uid,
       source: sourceOf(request.sshConnection),
       container: container.name,
-      command: request.command ?? null,
+      kind: kind.kind,
+      command: request.command ?? (kind.kind === 'shell' ? 'bash -l' : null),
+      transfer: kind.transfer,
       tty: request.tty,
       recording: recordingPath
     }
@@ -119,8 +127,10 @@ export async function login (ctx: LoginContext): Promise<number> {
     slog.info({ container: container.name, command: request.command, tty: request.tty, backend: backend.kind, commandPid: backend.pid }, 'session started')
     if (recordingPath !== null) {
       const term = typeof request.env.TERM === 'string' ? request.env.TERM : 'xterm'
+      const budget = await recordingBudget(config, caller.user)
       recorder = startRecording(recordingPath, { cols: request.cols, rows: request.rows, term, title: `${caller.user}@bastion`, startMs: started },
-        (err) => slog.error({ err, recording: recordingPath }, 'recording failed; the session goes on unrecorded'))
+        (err) => slog.error({ err, recording: recordingPath }, 'recording failed; the session goes on unrecorded'),
+        { ...budget, onCut: (cut) => slog.warn({ recording: recordingPath, ...cut }, `recording cut at its ${cut.scope === 'user' ? 'user' : 'session'} cap; the session goes on unrecorded`) })
     }
     result = await relay(backend, { channel, tty: request.tty }, {
       idleMs: config.shell.idleTimeoutSeconds * 1000,
@@ -130,10 +140,10 @@ export async function login (ctx: LoginContext): Promise<number> {
   } catch (err) {
     return exit(fail(err, channel, slog))
   } finally {
-    await recorder?.close()
+    recorded = await recorder?.close()
     await unregister().catch(() => {})
     await touchActivity(config, name).catch(() => {})
-    if (record !== undefined) audit?.end(record, { exitCode: result.exitCode, durationMs: Date.now() - started, reason: result.reason })
+    if (record !== undefined) audit?.end(record, { exitCode: result.exitCode, durationMs: Date.now() - started, reason: result.reason, recordingCut: recorded?.cut ?? false })
     mark('end')
     slog.info({ exitCode: result.exitCode, reason: result.reason, ms: Date.now() - started, steps }, 'session ended')
   }

@@ -16,7 +16,7 @@ t.test('every session leaves a start and an end line naming the human, the sourc
   const lines = sessionLines().slice(before)
   const start = lines.find((l) => l.event === 'session-start' && l.command === 'echo audited; exit 5')
   const end = lines.find((l) => l.event === 'session-end' && l.session === start?.session)
-  t.match(start, { user: 'bt-alice', uid: Number((await execa('id', ['-u', 'bt-alice'])).stdout), source: { ip: '127.0.0.1' }, container: /^shell-bt-alice-/, tty: false, recording: null })
+  t.match(start, { user: 'bt-alice', uid: Number((await execa('id', ['-u', 'bt-alice'])).stdout), source: { ip: '127.0.0.1' }, container: /^shell-bt-alice-/, kind: 'command', transfer: null, tty: false, recording: /\/bt-alice\/.*\.cast$/ })
   t.match(end, { user: 'bt-alice', exitCode: 5, reason: 'exited' })
   t.ok(typeof end?.durationMs === 'number' && end.durationMs >= 0, 'a duration')
 })

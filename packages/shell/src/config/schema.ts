@@ -16,8 +16,10 @@ const Limits = section({
 
 const Audit = section({
   file: Type.String({ default: '/var/log/bastion/sessions.jsonl', description: 'One JSON line at the start and end of each session' }),
-  recordingsDir: Type.String({ default: '/var/log/bastion/recordings', description: 'asciicast v2 recordings of TTY sessions, one file per session' }),
-  record: Type.Boolean({ default: true, description: 'Record TTY sessions' })
+  recordingsDir: Type.String({ default: '/var/log/bastion/recordings', description: 'asciicast v2 recordings of sessions (all but file transfers), one file per session, in a directory per user' }),
+  record: Type.Boolean({ default: true, description: 'Record sessions: output, resizes, and input when there is no TTY' }),
+  maxSessionRecordingKb: Type.Integer({ minimum: 4, maximum: 16777216, default: 65536, description: 'Largest recording of one session, in KiB: it stops there and says so, the session goes on, and the log says so' }),
+  maxUserRecordingsKb: Type.Integer({ minimum: 4, maximum: 1073741824, default: 1048576, description: 'Most space all of one user\'s recordings may take, in KiB; past it, their new sessions\' recordings stop at once and say so' })
 })
 
 const Log = section({

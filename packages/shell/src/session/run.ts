@@ -1,7 +1,7 @@
 // One SSH session, relayed between the user's login shell (the client's frames) and the
 // command in the container (a Backend): input and resizes in, output out, byte-exact
 // and with backpressure both ways. The broker's side of the rules lives here, where the
-// user cannot reach it: TTY output is recorded, and idle time and maximum length end the
+// user cannot reach it: output is recorded (and input without a TTY), and idle time and maximum length end the
 // session with a message. A client that goes away, or a hang-up of the worker, ends it
 // too. When a session ends early, everything the command started is killed.
 import { finished, type Writable } from 'node:stream'
@@ -47,6 +47,8 @@ export async function relay (backend: Backend, client: ClientSide, limits: Sessi
   channel.on('frame', (f) => {
     if (f.type === '0') {
       activity()
+      // Without a TTY nothing echoes it: the input is what the shell runs.
+      if (!tty) recorder?.input(f.payload)
       if (!backend.stdin.write(f.payload)) {
         channel.pause()
         backend.stdin.once('drain', () => channel.resume())
@@ -66,9 +68,10 @@ export async function relay (backend: Backend, client: ClientSide, limits: Sessi
     }
   })
   // The command's output flows from here on; only then may anything stop it.
-  // Dropped once the client is gone; the recording sees TTY output either way.
-  const stdout = frameWriter(channel, '1', { onWrite: (chunk) => { activity(); if (tty) recorder?.output(chunk) } })
-  const stderr = frameWriter(channel, '2', { onWrite: activity })
+  // Dropped once the client is gone; the recording sees the output either way.
+  const recorded = (chunk: Buffer): void => { activity(); recorder?.output(chunk) }
+  const stdout = frameWriter(channel, '1', { onWrite: recorded })
+  const stderr = frameWriter(channel, '2', { onWrite: recorded })
   const exited = backend.run(stdout, stderr)
   const gone = (): void => stop('client-gone')
   channel.once('end', gone)

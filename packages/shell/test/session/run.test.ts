@@ -93,11 +93,17 @@ t.test('input, EOF and output pass through in order and byte-exact; the exit cod
   t.same(got.map((f) => [f.type, f.payload.toString('hex')]), [['1', Buffer.from('to-out').toString('hex')], ['2', Buffer.from('to-err').toString('hex')], ['1', binary.toString('hex')]])
 })
 
+// A recorder that lists what it was given, as o:, i: and r: entries.
+function fakeRecorder (): { recorder: Recorder, recorded: string[] } {
+  const recorded: string[] = []
+  const recorder: Recorder = { output: (c) => recorded.push(`o:${c.toString()}`), input: (c) => recorded.push(`i:${c.toString()}`), resize: (c, r) => recorded.push(`r:${c}x${r}`), close: async () => ({ bytes: 0, cut: false }) }
+  return { recorder, recorded }
+}
+
 t.test('with a TTY, EOF from the client is ignored, resizes reach the command and the recording, and output is recorded', async (t) => {
   const { broker, client } = await pair(t)
   const backend = fakeBackend()
-  const recorded: string[] = []
-  const recorder: Recorder = { output: (c) => recorded.push(`o:${c.toString()}`), resize: (c, r) => recorded.push(`r:${c}x${r}`), close: async () => {} }
+  const { recorder, recorded } = fakeRecorder()
   const done = relay(backend, { channel: frameChannel(broker), tty: true }, limits, silentLogger(), recorder)
   client.write(Buffer.concat([encodeJson('W', { cols: 120, rows: 40 }), encodeJson('W', { cols: 0, rows: 40 }), encode('E')]))
   await tick()
@@ -107,7 +113,22 @@ t.test('with a TTY, EOF from the client is ignored, resizes reach the command an
   await tick()
   backend.exit(0)
   await done
-  t.same(recorded, ['r:120x40', 'o:prompt$ '])
+  t.same(recorded, ['r:120x40', 'o:prompt$ '], 'with a TTY the input is not recorded: the terminal echoes it')
+})
+
+t.test('without a TTY, input, output and errors are all recorded', async (t) => {
+  const { broker, client } = await pair(t)
+  const backend = fakeBackend()
+  const { recorder, recorded } = fakeRecorder()
+  const done = relay(backend, { channel: frameChannel(broker), tty: false }, limits, silentLogger(), recorder)
+  client.write(encode('0', Buffer.from('ls\n')))
+  await tick()
+  backend.output(1, 'file\n')
+  backend.output(2, 'oops\n')
+  await tick()
+  backend.exit(0)
+  await done
+  t.same(recorded, ['i:ls\n', 'o:file\n', 'o:oops\n'])
 })
 
 t.test('a login shell that goes away ends the session as client-gone and kills the command', async (t) => {
