@@ -14,6 +14,7 @@ import type { ShellConfig } from '../config/schema.ts'
 import { ShellError } from '../errors.ts'
 import { encode, encodeJson } from '../protocol/frame.ts'
 import { loadShellConfig } from '../config/load.ts'
+import { assertDataDirs } from '../config/trusted-paths.ts'
 import { runDirs, type RunDirs } from './run-dir.ts'
 import { createPool, type Pool, type Ticket, type WorkerEvents, type WorkerHandle } from './pool.ts'
 import { createGate, type Gate, type GateLimits } from './gate.ts'
@@ -37,6 +38,7 @@ export interface Broker {
 
 export async function serveBroker (config: Readonly<ShellConfig>, options: BrokerOptions, log: Logger): Promise<Broker> {
   const dirs = runDirs(config.shell.broker.runDir)
+  await assertDataDirs(config)
   await prepareRunDir(dirs, log)
   await removeStaleSocket(dirs.socket)
   const pool = createPool({

@@ -6,6 +6,7 @@ import { enableCompileCache } from 'node:module'
 import { Socket } from 'node:net'
 import pino, { type Logger } from 'pino'
 import { loadShellConfig } from '../config/load.ts'
+import { assertDataDirs } from '../config/trusted-paths.ts'
 import type { ShellConfig } from '../config/schema.ts'
 import { callerFromUid, systemIdentitySources } from '../identity.ts'
 import { agentMount, type AgentCache } from '../container/agent-binary.ts'
@@ -72,8 +73,9 @@ async function main (): Promise<void> {
     try {
       config = await loadShellConfig(configPath as string, { cacheDir })
       log = shellLogger(config)
+      await assertDataDirs(config)
     } catch (err) {
-      log.error({ err }, 'the config cannot be loaded')
+      log.error({ err }, 'the config cannot be loaded, or names directories that cannot be trusted')
       // loadShellConfig's errors are CONFIG_INVALID already; anything else is made one.
       const e = err instanceof ShellError ? err : new ShellError('BASTION_SHELL_CONFIG_INVALID', (err as Error).message, { cause: err })
       hs.channel.send('2', `${e.userMessage}\n`)

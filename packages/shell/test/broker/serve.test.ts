@@ -3,7 +3,7 @@
 // worker of its own, the limit refuses with the user's message, and only one broker
 // may own a socket.
 import t, { type Test } from 'tap'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { connect, createServer, type Socket } from "node:net"
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -305,4 +305,12 @@ t.test('connections that never prove a uid: the first 20 of a window are logged 
   summary.failed(new Error('again'))
   t.equal(log.records().filter((r) => r.msg === 'login refused before its identity was proven').length, 21, 'a new window logs again')
   t.ok(log.records().some((r) => r.msg === 'a connection closed before its hello (a probe)'))
+})
+
+t.test('a broker whose config names a data directory under a symbolic link does not start, and says which key', async (t) => {
+  const dir = runDir(t)
+  mkdirSync(dir, { recursive: true })
+  symlinkSync('/var/lib', join(dir, 'lib'))
+  const config = testConfig({ shell: { stateDir: join(dir, 'lib', 'state'), broker: { runDir: dir } } })
+  await t.rejects(serveBroker(config, { configPath: '/x', workerModule: WORKER }, silentLogger()), { code: 'BASTION_SHELL_CONFIG_INVALID', message: /^shell\.stateDir .* is a symbolic link/ })
 })
