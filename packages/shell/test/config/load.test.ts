@@ -27,7 +27,7 @@ const DEFAULT_SHELL = {
   broker: { runDir: '/run/bastion/shell', spareWorkers: 2, maxSessions: 1024, maxSessionsPerUser: 32, handshakeTimeoutMs: 5000, maxUnauthenticated: 4096, maxUnauthenticatedPerUser: 8 },
   agent: { path: '/usr/local/libexec/bastion/bastion-agent', timeoutMs: 3000 },
   limits: { pids: 512, memoryMb: 2048, cpus: 1, tmpfsMb: 256 },
-  audit: { file: '/var/log/bastion/sessions.jsonl', recordingsDir: '/var/log/bastion/recordings', record: true },
+  audit: { file: '/var/log/bastion/sessions.jsonl', recordingsDir: '/var/log/bastion/recordings', record: true, maxSessionRecordingKb: 65536, maxUserRecordingsKb: 1048576 },
   log: { file: '/var/log/bastion/shell.log', level: 'info' }
 }
 
@@ -69,7 +69,7 @@ t.test('the test bed\'s config file parses, with its values and defaults for the
     broker: { ...DEFAULT_SHELL.broker, runDir: '/run/bastion-testbed/shell' },
     agent: { ...DEFAULT_SHELL.agent, path: '/usr/local/libexec/bastion/bastion-agent-testbed' },
     limits: { pids: 128, memoryMb: 256, cpus: 1, tmpfsMb: 64 },
-    audit: { file: '/var/log/bastion-testbed/sessions.jsonl', recordingsDir: '/var/log/bastion-testbed/recordings', record: true },
+    audit: { ...DEFAULT_SHELL.audit, file: '/var/log/bastion-testbed/sessions.jsonl', recordingsDir: '/var/log/bastion-testbed/recordings' },
     log: { file: '/var/log/bastion-testbed/shell.log', level: 'debug' }
   })
   t.match(config.aws, { accountId: '123456789012', stsEndpoint: 'http://127.0.0.1:4566' }, 'other sections are kept as they are')
