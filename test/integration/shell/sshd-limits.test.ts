@@ -13,7 +13,6 @@ import { execa } from 'execa'
 import { firstWords, startSshd } from '../../fixtures/sshd-instance.ts'
 
 const USER = 'bt-plain'
-const sshd = await startSshd(t, [USER])
 const work = mkdtempSync(join(tmpdir(), 'bt-sshd-limits-'))
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
 
@@ -40,6 +39,8 @@ const ed25519 = await keypair('ed25519', 'ed25519')
 const rsa3072 = await keypair('rsa3072', 'rsa', 3072)
 const rsa2048 = await keypair('rsa2048', 'rsa', 2048)
 const ecdsa = await keypair('ecdsa', 'ecdsa', 256)
+// Last at the top level: a failure after it would leave sshd running (no teardown runs).
+const sshd = await startSshd(t, [USER])
 sshd.authorize(USER, [ed25519.pub, rsa3072.pub, rsa2048.pub, ecdsa.pub])
 
 t.test('64 connections at once from one address all get in; the 65th is turned away; another address still logs in', async (t) => {
