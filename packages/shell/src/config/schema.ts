@@ -55,6 +55,8 @@ export const ShellSection = section({
   idleTimeoutSeconds: Type.Integer({ minimum: 0, default: 3600, description: 'End a session with no input or output for this long (0: never)' }),
   maxSessionSeconds: Type.Integer({ minimum: 0, default: 43200, description: 'End any session after this long (0: never)' }),
   gcIdleSeconds: Type.Integer({ minimum: 60, default: 86400, description: '`bastion-shell gc` removes containers with no session for this long' }),
+  revokeCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often the broker looks for users no longer in allowedGroup or on the host, and removes their container, sessions and processes' }),
+  revokedHomeDays: Type.Integer({ minimum: 0, maximum: 36500, default: 30, description: 'Days the home of a user who lost access is kept, owned by root, before it is removed (0: at the next sweep)' }),
   broker: Broker,
   agent: Agent,
   limits: Limits,
