@@ -31,6 +31,9 @@ export interface HandshakeOptions extends ProofDirs {
   // looking it up, or count it, while the proof runs. Its result must be used only after
   // the proof.
   onClaim?: (uid: number) => void
+  // Aborted when the broker has closed this connection to make room: whatever it says
+  // after that gets no proof.
+  signal?: AbortSignal
 }
 
 export interface ProvenConnection {
@@ -50,12 +53,19 @@ export async function proveUid (hello: Socket, options: HandshakeOptions): Promi
     if (h.v !== 1) throw new ProtocolError(`protocol version ${JSON.stringify(h.v)} is not 1`)
     if (typeof h.uid !== 'number') throw new ProtocolError('the hello names no uid')
     const uid = h.uid
+    const evicted = (): ProtocolError => new ProtocolError(`the connection claiming uid ${uid} was closed to make room for newer ones`)
+    // A function, not a value: the signal may fire at any await (and within onClaim).
+    const aborted = (): boolean => options.signal?.aborted === true
+    if (aborted()) throw evicted()
     options.onClaim?.(uid)
+    if (aborted()) throw evicted()
     const proof = await startProof(uid, options, left())
-    if (hello.destroyed) { await proof.cancel(); throw new ProtocolError(`the login shell claiming uid ${uid} went away before its proof`) }
+    if (hello.destroyed || aborted()) { await proof.cancel(); throw aborted() ? evicted() : new ProtocolError(`the login shell claiming uid ${uid} went away before its proof`) }
     hello.once('close', () => { void proof.cancel() })
+    options.signal?.addEventListener('abort', () => { void proof.cancel() }, { once: true })
     helloChannel.sendJson('P', { path: proof.path })
     const proven = await proof.connection
+    if (proven !== undefined && aborted()) { proven.destroy(); throw evicted() }
     if (proven === undefined) throw new ProtocolError(`the login shell claiming uid ${uid} did not prove it: no connection to its proof socket (it hung up, or within ${options.timeoutMs} ms)`)
     return { uid, socket: proven }
   } finally {

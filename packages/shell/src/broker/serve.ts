@@ -72,11 +72,13 @@ export async function serveBroker (config: Readonly<ShellConfig>, options: Broke
     socket.on('error', () => {})
     const timeoutMs = current.shell.broker.handshakeTimeoutMs
     const until = Date.now() + timeoutMs
+    const evicted = new AbortController()
     const pending = gate.admit(() => {
       unproven.evicted()
+      evicted.abort()
       refuse(socket, 'BASTION_SHELL_TOO_MANY_CONNECTIONS')
     })
-    proveUid(socket, { privateDir: dirs.privateDir, authDir: dirs.authDir, timeoutMs, onClaim: (uid) => pending.claimed(uid) }).then(async ({ uid, socket: proven }) => {
+    proveUid(socket, { privateDir: dirs.privateDir, authDir: dirs.authDir, timeoutMs, signal: evicted.signal, onClaim: (uid) => pending.claimed(uid) }).then(async ({ uid, socket: proven }) => {
       pending.settled()
       proven.on('error', () => {})
       await refresh()

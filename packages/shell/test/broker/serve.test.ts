@@ -3,7 +3,7 @@
 // worker of its own, the limit refuses with the user's message, and only one broker
 // may own a socket.
 import t, { type Test } from 'tap'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs'
 import { connect, createServer, type Socket } from "node:net"
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -313,4 +313,29 @@ t.test('a broker whose config names a data directory under a symbolic link does 
   symlinkSync('/var/lib', join(dir, 'lib'))
   const config = testConfig({ shell: { stateDir: join(dir, 'lib', 'state'), broker: { runDir: dir } } })
   await t.rejects(serveBroker(config, { configPath: '/x', workerModule: WORKER }, silentLogger()), { code: 'BASTION_SHELL_CONFIG_INVALID', message: /^shell\.stateDir .* is a symbolic link/ })
+})
+
+t.test('a connection closed to make room gets no proof socket, whatever it sends after', async (t) => {
+  const dir = runDir(t)
+  const log = captureLog()
+  const config = testConfig({ shell: { broker: { runDir: dir, spareWorkers: 1, maxSessions: 4, maxUnauthenticated: 16 } } })
+  const broker = await serveBroker(config, { configPath: '/nonexistent.yaml', workerModule: WORKER, queueTimeoutMs: 5000 }, log.logger)
+  t.teardown(() => broker.close())
+  // Half-open, so that it can still write once the broker has said its refusal.
+  const first = connect({ path: broker.socket, allowHalfOpen: true })
+  first.on('error', () => {})
+  t.teardown(() => first.destroy())
+  const told = new Promise<void>((resolve) => first.once('data', () => resolve()))
+  await until(() => broker.gate.stats().unauthenticated === 1)
+  const rest = [...Array(16).keys()].map(() => hold(broker.socket))
+  t.teardown(() => { for (const h of rest) h.socket.destroy() })
+  await told
+  const made: string[] = []
+  const watcher = watch(runDirs(dir).authDir, (_event, name) => { if (name !== null) made.push(name) })
+  t.teardown(() => watcher.close())
+  first.write(encodeJson('H', { v: 1, uid: 65534 }))
+  const about = (): Array<Record<string, unknown>> => log.records().filter((r) => String((r.err as { message?: string } | undefined)?.message ?? '').includes('claiming uid 65534'))
+  await until(() => about().length > 0)
+  t.match(about(), [{ err: { message: 'the connection claiming uid 65534 was closed to make room for newer ones' } }], 'the broker stopped at its hello')
+  t.same(made, [], 'no proof socket was made for it')
 })
