@@ -46,9 +46,7 @@ default['bastion']['image']['pull'] = nil
 
 # Site settings for sshd, in a drop-in read after the suite's (whose hardening wins:
 # sshd keeps the first value it reads). allow_groups: who may log in at all (the
-# bastion's users' group plus the operators' own); empty: no AllowGroups line.
+# bastion's users' group plus the operators' own); empty: no AllowGroups line. Crypto,
+# start-up limits and ClientAlive* are the suite's drop-in's (docs/shell/sshd.md).
 default['bastion']['sshd']['allow_groups'] = []
-default['bastion']['sshd']['client_alive_interval'] = 300
-default['bastion']['sshd']['client_alive_count_max'] = 3
-default['bastion']['sshd']['max_startups'] = '50:30:200'
 default['bastion']['sshd']['log_level'] = 'VERBOSE'

@@ -33,6 +33,18 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# pypi_venv VENV DIST VERSION [REQUIREMENT]: a virtualenv at VENV holding DIST==VERSION
+# from PyPI (REQUIREMENT names extras, e.g. "moto[server]"); nothing when it already does.
+pypi_venv() {
+  local venv="$1" dist="$2" version="$3" req="${4:-$2}" installed
+  installed="$("$venv/bin/python" -c 'import importlib.metadata as m, sys; print(m.version(sys.argv[1]))' "$dist" 2>/dev/null || true)"
+  [ "$installed" = "$version" ] && return 0
+  apt_install python3 python3-venv
+  log "installing $req==$version into $venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "$req==$version"
+}
+
 # wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds.
 wait_for() {
   local what="$1" secs="$2"; shift 2

@@ -24,6 +24,7 @@ bed_fake_imds
 bed_shell
 bed_toolbox
 bed_sshd
+bed_ssh_audit
 bed_chef
 bed_cfn_lint
 env_set BASTION_TEST_BASE_IMAGE "$BASE_IMAGE"

@@ -1,5 +1,7 @@
 // npm run bench:shell: what the shell adds to an ssh login, beside plain ssh to a bash
-// user on the same sshd, measured in the same run; and 50 concurrent logins by 25 users.
+// user on the same sshd, measured in the same run; and 50 concurrent logins by 25 users,
+// all from 127.0.0.1, through the throttling of the shipped sshd drop-in (the bed's sshd
+// sets no limit of its own).
 import { execaSync } from 'execa'
 import { median, printTable, type Row } from '../fixtures/bench-table.ts'
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'

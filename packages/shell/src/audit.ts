@@ -2,6 +2,7 @@
 // naming the human, where they came from, the container and the command.
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import type { SessionKind, Transfer } from './session/kind.ts'
 
 export interface SessionRecord {
   session: string
@@ -9,14 +10,20 @@ export interface SessionRecord {
   uid: number
   source: { ip: string, port: number } | null
   container: string
-  command: string | null // null: an interactive login
+  // shell: an interactive login; command: anything else that is not a transfer.
+  kind: SessionKind
+  // What runs: `bash -l` for a shell, the command as the client sent it otherwise.
+  command: string | null
+  // For scp, sftp and rsync: the direction and the paths; null for anything else.
+  transfer: Transfer | null
   tty: boolean
   recording: string | null
 }
 
 export interface AuditTrail {
   start (r: SessionRecord): void
-  end (r: SessionRecord, outcome: { exitCode: number, durationMs: number, reason: string }): void
+  // recordingCut: the recording stopped at its cap (session/recorder.ts).
+  end (r: SessionRecord, outcome: { exitCode: number, durationMs: number, reason: string, recordingCut: boolean }): void
 }
 
 export function auditTrail (file: string): AuditTrail {

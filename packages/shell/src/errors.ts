@@ -9,10 +9,13 @@ export const codes = {
   BASTION_SHELL_USAGE: 'This login shell only runs interactive sessions and `-c COMMAND`.',
   BASTION_SHELL_BROKER_UNAVAILABLE: 'The session service is not running. Please tell the operators.',
   BASTION_SHELL_BUSY: 'The bastion is at its session limit. Please try again shortly.',
+  BASTION_SHELL_USER_SESSION_LIMIT: 'You have as many sessions open as the bastion allows one person. Close one and try again.',
+  BASTION_SHELL_TOO_MANY_CONNECTIONS: 'Too many connections to the bastion wait to be verified. Please try again.',
   BASTION_SHELL_DOCKER_UNAVAILABLE: 'The container service is not available right now. Please try again shortly.',
   BASTION_SHELL_IMAGE_MISSING: 'The workstation image is missing on this bastion. Please tell the operators.',
   BASTION_SHELL_LIMITS_REACHED: 'Your workstation hit a resource limit (all its processes are in use). Please tell the operators.',
   BASTION_SHELL_TIMEOUT: 'The bastion took too long to prepare your workstation. Please try again.',
+  BASTION_SHELL_AUDIT_UNAVAILABLE: 'The bastion cannot record your session right now, so it does not start it. Please tell the operators.',
   BASTION_SHELL_INTERNAL: 'Something went wrong on the bastion. Please tell the operators.'
 } as const
 

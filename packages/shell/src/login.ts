@@ -21,7 +21,9 @@ import { startExecSession } from './session/exec.ts'
 import { sessionEnv } from './session/env.ts'
 import type { Backend, CommandSpec } from './session/backend.ts'
 import { registerSession } from './session/registry.ts'
-import { startRecording, type Recorder } from './session/recorder.ts'
+import { startRecording, type Recorder, type RecordingSummary } from './session/recorder.ts'
+import { recordingBudget } from './session/recording-budget.ts'
+import { sessionKind } from './session/kind.ts'
 import { auditTrail, sourceOf, type AuditTrail, type SessionRecord } from './audit.ts'
 import type { FrameChannel } from './protocol/frame.ts'
 import type { SessionRequest } from './broker/handshake.ts'
@@ -79,8 +81,8 @@ export async function login (ctx: LoginContext): Promise<number> {
   let record: SessionRecord | undefined
   let audit: AuditTrail | undefined
   let recorder: Recorder | undefined
+  let recorded: RecordingSummary | undefined
   try {
-    let backend: Backend
     let container: Awaited<ReturnType<typeof ensureContainer>>
     try {
       const down = await reachable
@@ -92,29 +94,43 @@ export async function login (ctx: LoginContext): Promise<number> {
       container = await deadline(ensureContainer(docker, config, caller, slog, { agent: found.mount, session }), config.shell.stepTimeoutMs, 'preparing the container')
       mark('container')
       await assertRoomForSession(container.pid, container.name)
-      backend = await deadline(startBackend(docker, config, container, commandSpec(request, caller), session, slog), config.shell.stepTimeoutMs, 'starting the session')
-      mark('started')
     } catch (err) {
       return exit(fail(err, channel, slog))
     }
-    const recordingPath = request.tty && config.shell.audit.record ? join(config.shell.audit.recordingsDir, caller.user, `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${session}.cast`) : null
+    // Every session is recorded but a file transfer, whose content is the files
+    // (session/kind.ts): a shell and a command alike, with a TTY or without.
+    const kind = sessionKind(request.command)
+    const recordingPath = kind.transfer === null && config.shell.audit.record ? join(config.shell.audit.recordingsDir, caller.user, `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${session}.cast`) : null
     record = {
       session,
       user: caller.user,
       uid: caller.uid,
       source: sourceOf(request.sshConnection),
       container: container.name,
-      command: request.command ?? null,
+      kind: kind.kind,
+      command: request.command ?? (kind.kind === 'shell' ? 'bash -l' : null),
+      transfer: kind.transfer,
       tty: request.tty,
       recording: recordingPath
     }
-    audit = auditTrail(config.shell.audit.file)
-    audit.start(record)
+    // The session-start line is on disk before anything runs: a login whose audit trail
+    // cannot be written (a full or read-only disk) is refused, and nothing has started.
+    try {
+      audit = auditTrail(config.shell.audit.file)
+      audit.start(record)
+    } catch (err) {
+      audit = undefined
+      return exit(fail(new ShellError('BASTION_SHELL_AUDIT_UNAVAILABLE', `the audit trail ${config.shell.audit.file} cannot be written: ${(err as Error).message}`, { cause: err }), channel, slog))
+    }
+    const backend: Backend = await deadline(startBackend(docker, config, container, commandSpec(request, caller), session, slog), config.shell.stepTimeoutMs, 'starting the session')
+    mark('started')
     slog.info({ container: container.name, command: request.command, tty: request.tty, backend: backend.kind, commandPid: backend.pid }, 'session started')
     if (recordingPath !== null) {
       const term = typeof request.env.TERM === 'string' ? request.env.TERM : 'xterm'
+      const budget = await recordingBudget(config, caller.user)
       recorder = startRecording(recordingPath, { cols: request.cols, rows: request.rows, term, title: `${caller.user}@bastion`, startMs: started },
-        (err) => slog.error({ err, recording: recordingPath }, 'recording failed; the session goes on unrecorded'))
+        (err) => slog.error({ err, recording: recordingPath }, 'recording failed; the session goes on unrecorded'),
+        { ...budget, onCut: (cut) => slog.warn({ recording: recordingPath, ...cut }, `recording cut at its ${cut.scope === 'user' ? 'user' : 'session'} cap; the session goes on unrecorded`) })
     }
     result = await relay(backend, { channel, tty: request.tty }, {
       idleMs: config.shell.idleTimeoutSeconds * 1000,
@@ -124,10 +140,10 @@ export async function login (ctx: LoginContext): Promise<number> {
   } catch (err) {
     return exit(fail(err, channel, slog))
   } finally {
-    await recorder?.close()
+    recorded = await recorder?.close()
     await unregister().catch(() => {})
     await touchActivity(config, name).catch(() => {})
-    if (record !== undefined) audit?.end(record, { exitCode: result.exitCode, durationMs: Date.now() - started, reason: result.reason })
+    if (record !== undefined) audit?.end(record, { exitCode: result.exitCode, durationMs: Date.now() - started, reason: result.reason, recordingCut: recorded?.cut ?? false })
     mark('end')
     slog.info({ exitCode: result.exitCode, reason: result.reason, ms: Date.now() - started, steps }, 'session ended')
   }

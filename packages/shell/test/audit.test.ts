@@ -15,7 +15,9 @@ const record: SessionRecord = {
   uid: 1001,
   source: { ip: '192.0.2.10', port: 51234 },
   container: 'shell-alice-2bd806c97f',
+  kind: 'command',
   command: 'kubectl get pods',
+  transfer: null,
   tty: false,
   recording: null
 }
@@ -29,11 +31,11 @@ t.test('a session writes a start line and an end line with every field', async (
   const audit = auditTrail(file)
   const before = Date.now()
   audit.start(record)
-  audit.end(record, { exitCode: 3, durationMs: 1234, reason: 'exited' })
+  audit.end(record, { exitCode: 3, durationMs: 1234, reason: 'exited', recordingCut: false })
   const [start, end, ...rest] = read(file)
   t.same(rest, [])
   t.same(start, { event: 'session-start', time: start?.time, ...record })
-  t.same(end, { event: 'session-end', time: end?.time, ...record, exitCode: 3, durationMs: 1234, reason: 'exited' })
+  t.same(end, { event: 'session-end', time: end?.time, ...record, exitCode: 3, durationMs: 1234, reason: 'exited', recordingCut: false })
   for (const line of [start, end]) {
     const time = Date.parse(String(line?.time))
     t.match(line?.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)

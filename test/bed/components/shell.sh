@@ -56,6 +56,9 @@ shell:
   stateDir: /var/lib/bastion-testbed/state
   kubeconfigDir: /etc/bastion-testbed/kube
   stepTimeoutMs: 30000
+  # Short, so that integration/shell/revocation.test.ts sees a user's access taken away
+  # in seconds.
+  revokeCheckSeconds: 3
   broker:
     runDir: $SHELL_TEST_RUN_DIR
   agent:

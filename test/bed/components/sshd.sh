@@ -5,6 +5,11 @@ SSHD_DIR="${SSHD_DIR:-/etc/bastion-testbed}"
 SSHD_CONFIG="$SSHD_DIR/sshd_config"
 SSHD_DROPIN_DIR="$SSHD_DIR/sshd_config.d"
 SSHD_HOST_KEY="$SSHD_DIR/ssh_host_ed25519_key"
+# Host keys as a hardened Debian host has them: Ed25519 first, RSA regenerated at 4096
+# bits (ssh-audit's hardened policy wants both), and Debian's stock ECDSA key, which the
+# drop-in's HostKeyAlgorithms must keep from being offered.
+SSHD_RSA_HOST_KEY="$SSHD_DIR/ssh_host_rsa_key"
+SSHD_ECDSA_HOST_KEY="$SSHD_DIR/ssh_host_ecdsa_key"
 SSHD_CLIENT_KEY="$SSHD_DIR/client_ed25519"
 SSHD_KNOWN_HOSTS="$SSHD_DIR/known_hosts"
 SSHD_PORT_FILE="$SSHD_DIR/port"
@@ -25,6 +30,14 @@ bed_sshd() {
   if [ ! -f "$SSHD_HOST_KEY" ]; then
     log "generating the test sshd's host key"
     ssh-keygen -q -t ed25519 -N '' -C bastion-testbed-host -f "$SSHD_HOST_KEY"
+  fi
+  if [ ! -f "$SSHD_RSA_HOST_KEY" ]; then
+    log "generating the test sshd's RSA host key"
+    ssh-keygen -q -t rsa -b 4096 -N '' -C bastion-testbed-host -f "$SSHD_RSA_HOST_KEY"
+  fi
+  if [ ! -f "$SSHD_ECDSA_HOST_KEY" ]; then
+    log "generating the test sshd's ECDSA host key"
+    ssh-keygen -q -t ecdsa -b 256 -N '' -C bastion-testbed-host -f "$SSHD_ECDSA_HOST_KEY"
   fi
   if [ ! -f "$SSHD_CLIENT_KEY" ]; then
     log "generating the test client key"
@@ -48,6 +61,8 @@ Include $SSHD_DROPIN_DIR/bastion.conf
 ListenAddress 127.0.0.1
 Port $port
 HostKey $SSHD_HOST_KEY
+HostKey $SSHD_RSA_HOST_KEY
+HostKey $SSHD_ECDSA_HOST_KEY
 # With -D sshd does not fork, so it records the same pid as start_daemon.
 PidFile $BASTION_RUN/sshd.pid
 PubkeyAuthentication yes
@@ -57,8 +72,8 @@ KbdInteractiveAuthentication no
 UsePAM yes
 PermitRootLogin no
 PrintMotd no
-# Benchmarks open many connections at once; the default would drop some at random.
-MaxStartups 200:30:400
+# No MaxStartups or other limit here: the drop-in's throttling is what the benchmarks
+# and ssh-audit measure.
 LogLevel VERBOSE
 # As in Debian's sshd_config: the external server, run through the login shell.
 Subsystem sftp /usr/lib/openssh/sftp-server

@@ -14,6 +14,7 @@ import { bedFacts } from '../../fixtures/testbed.ts'
 import { bastion } from './host.ts'
 
 const need = bedFacts()
+const REPO = join(import.meta.dirname, '../../..')
 const SSHD_CONFIG = need('BASTION_TEST_SSHD_CONFIG')
 const INSTANCE = need('BASTION_TEST_SHELL_INSTANCE')
 // Root's alone, 0755: install.sh (through setup) installs into roots under it.
@@ -114,17 +115,45 @@ t.test('the sshd drop-in absent in a --root, then present but overridden', async
   t.equal(absent.exitCode, 1)
   t.same(sshdLines(absent.stdout).length, 1, absent.stdout)
   t.same(problemLines(absent.stdout).filter((l) => !/^PROBLEM (sshd|shell):/.test(l)), [], 'no other check minds the root')
-  t.match(absent.stdout, /^PROBLEM sshd: the drop-in .*\/etc\/ssh\/sshd_config\.d\/bastion\.conf is missing, so users could forward ports or sockets: disableforwarding is no, the drop-in says yes; allowtcpforwarding is yes.* -- fix: bastion setup shell sshd/m)
+  t.match(absent.stdout, /^PROBLEM sshd: the drop-in .*\/etc\/ssh\/sshd_config\.d\/bastion\.conf is missing, so sshd is weaker than the suite ships it \(.*\): disableforwarding is no, the drop-in says yes; allowtcpforwarding is yes.* -- fix: bastion setup shell sshd/m)
 
   writeFileSync(join(root, 'etc/ssh/sshd_config.d/bastion.conf'), readFileSync(join(dirname(SSHD_CONFIG), 'sshd_config.d/bastion.conf')))
   const fine = await doctor(config(), ['--root', root])
   t.same(sshdLines(fine.stdout), [], fine.stdout)
-  t.match(fine.stdout, /^ok sshd: sshd applies the drop-in's \d+ settings/m)
+  t.match(fine.stdout, /^ok sshd: sshd applies the drop-in's \d+ settings or stricter ones \(for [a-z0-9.-]+ of bastion-users, Match blocks included;/m)
 
   writeFileSync(main, `X11Forwarding yes\n${base}`)
   const overridden = await doctor(config(), ['--root', root])
   t.equal(overridden.exitCode, 1)
-  t.match(overridden.stdout, /^PROBLEM sshd: sshd does not apply the drop-in, so users could forward ports or sockets: x11forwarding is yes, the drop-in says no -- fix: put `Include .*` at the top of/m)
+  t.match(overridden.stdout, /^PROBLEM sshd: sshd does not apply the drop-in, so sshd is weaker than the suite ships it \(.*\): x11forwarding is yes, the drop-in says no -- fix: put `Include .*` at the top of/m)
+})
+
+t.test('a weakened host: an earlier line and a Match block for the bastion users loosen crypto and limits, and each is named', async (t) => {
+  const root = join(work, 'weakened')
+  mkdirSync(join(root, 'etc/ssh/sshd_config.d'), { recursive: true })
+  writeFileSync(join(root, 'etc/ssh/sshd_config.d/bastion.conf'), readFileSync(join(REPO, 'packages/shell/sshd/bastion.conf')))
+  const main = join(root, 'etc/ssh/sshd_config')
+  const include = `Include ${root}/etc/ssh/sshd_config.d/*.conf\nHostKey ${join(dirname(SSHD_CONFIG), 'ssh_host_ed25519_key')}\n`
+  const sshdLine = async (): Promise<string[]> => problemLines((await doctor(config(), ['--root', root])).stdout).filter((l) => l.startsWith('PROBLEM sshd:'))
+  writeFileSync(main, include)
+  t.same(await sshdLine(), [], 'the shipped drop-in alone is fine')
+
+  // A Match block sshd -T shows only for a connection (-C) of one of the bastion's users.
+  const shipped = readFileSync(join(REPO, 'packages/shell/sshd/bastion.conf'), 'utf8')
+  const pubkeys = shipped.match(/^PubkeyAcceptedAlgorithms (.+)$/m)?.[1] ?? ''
+  const ciphers = shipped.match(/^Ciphers (.+)$/m)?.[1] ?? ''
+  writeFileSync(main, `Ciphers ${ciphers},aes128-cbc\n${include}Match Group bastion-users\n  MaxAuthTries 10\n  PubkeyAcceptedAlgorithms ${pubkeys},ecdsa-sha2-nistp256\n`)
+  const lines = await sshdLine()
+  t.equal(lines.length, 1, lines.join('\n'))
+  t.match(lines[0], /^PROBLEM sshd: sshd does not apply the drop-in, so sshd is weaker than the suite ships it \(for [a-z0-9.-]+ of bastion-users, Match blocks included\): /)
+  t.match(lines[0], 'ciphers also offers aes128-cbc, which the drop-in leaves out')
+  t.match(lines[0], 'pubkeyacceptedalgorithms also offers ecdsa-sha2-nistp256, which the drop-in leaves out')
+  t.match(lines[0], 'maxauthtries is 10, the drop-in says 4 (higher)')
+  t.match(lines[0], /-- fix: put `Include .*` at the top of .*take them out of any Match block/)
+
+  // Stricter than the drop-in is no problem.
+  writeFileSync(main, `MaxAuthTries 2\nCiphers chacha20-poly1305@openssh.com\n${include}`)
+  t.same(await sshdLine(), [], 'a stricter host is fine')
 })
 
 t.test("the login shell's files as setup installs them in a --root, then broken one at a time", async (t) => {

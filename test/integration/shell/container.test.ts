@@ -29,12 +29,12 @@ t.test('two simultaneous first logins end up in one container', async (t) => {
   t.equal((await containersOf('bt-bob')).length, 1)
 })
 
-t.test('the container is hardened: no capabilities, no new privileges, read-only root, limits, no host namespaces, no Docker socket', async (t) => {
+t.test('the container is hardened: no capabilities but the agent\'s three, no new privileges, read-only root, limits, no host namespaces, no Docker socket', async (t) => {
   await ssh('bt-alice', 'true')
   const info = await inspect((await containersOf('bt-alice'))[0]!)
   const h = info.HostConfig
   t.same(h.CapDrop, ['ALL'])
-  t.notOk(h.CapAdd && h.CapAdd.length > 0, 'nothing added back')
+  t.same(h.CapAdd, ['SETUID', 'SETGID', 'KILL'], 'only what the agent needs to become the user and to kill what a session started')
   t.ok(h.SecurityOpt.includes('no-new-privileges'))
   t.equal(h.ReadonlyRootfs, true)
   t.equal(h.Privileged, false)
@@ -45,10 +45,12 @@ t.test('the container is hardened: no capabilities, no new privileges, read-only
   t.notOk(['host'].includes(h.PidMode) || ['host'].includes(h.IpcMode) || ['host'].includes(h.UTSMode) || ['host'].includes(h.UsernsMode), 'no host namespaces')
   t.notOk(JSON.stringify(h.Binds).includes('docker.sock'))
   const [uid, gid] = [(await execa('id', ['-u', 'bt-alice'])).stdout, (await execa('id', ['-g', 'bt-alice'])).stdout]
-  t.equal(info.Config.User, `${uid}:${gid}`, 'bt-alice\'s own uid and gid')
-  const inside = await ssh('bt-alice', 'id -u; grep -E "^Cap(Eff|Prm|Bnd):" /proc/self/status | awk "{print \\$2}" | sort -u; grep NoNewPrivs /proc/self/status; touch /usr/x 2>&1; touch /tmp/x && echo tmp-ok')
+  t.equal(info.Config.User, '0:0', 'the agent is root, out of bt-alice\'s reach (agent-trust.test.ts)')
+  const inside = await ssh('bt-alice', 'id -u; id -g; grep -E "^Cap(Eff|Prm|Inh|Amb):" /proc/self/status | awk "{print \\$2}" | sort -u; grep CapBnd /proc/self/status; grep NoNewPrivs /proc/self/status; touch /usr/x 2>&1; touch /tmp/x && echo tmp-ok')
   const out = inside.stdout.toString()
-  t.match(out, new RegExp(`^${uid}\\n0000000000000000\\nNoNewPrivs:\\s+1\\n`), `uid ${uid} with an empty capability set and no-new-privs`)
+  // The bounding set keeps the agent's three, which no-new-privs keeps anything from
+  // gaining back on exec.
+  t.match(out, new RegExp(`^${uid}\\n${gid}\\n0000000000000000\\nCapBnd:\\s+00000000000000e0\\nNoNewPrivs:\\s+1\\n`), `uid ${uid} with an empty capability set and no-new-privs`)
   t.match(out, /Read-only file system/)
   t.match(out, /tmp-ok/)
 })

@@ -9,8 +9,13 @@ import { execa } from 'execa'
 import { ssh, sshFacts } from '../../fixtures/ssh.ts'
 import { removeContainersOf, sessionLines, sleep } from '../../fixtures/shell.ts'
 import { claimClientCopy } from '../../../packages/shell/test/fixtures/claim-client-copy.ts'
+import { createServer } from 'node:http'
 
 const SHELL_LOG = '/var/log/bastion-testbed/shell.log'
+// A real library with an effect anyone can see (glibc's, so on every Debian host).
+const MEMUSAGE = '/usr/lib/x86_64-linux-gnu/libmemusage.so'
+// The host's address on the test bed's shell network (the containers' gateway).
+const GATEWAY = '10.252.0.1'
 // A login shell's side of the handshake that claims whatever uid it is told (the shell
 // package's own fixture), copied where bt-alice can read it: the checkout may be in a
 // 0700 directory such as /root/bastion.
@@ -40,12 +45,19 @@ t.test('NODE_OPTIONS and LD_PRELOAD from the user never reach the root broker or
   writeFileSync(evil, `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.getuid()))\n`)
   chmodSync(evil, 0o644)
   t.teardown(() => { rmSync(evil, { force: true }); rmSync(marker, { force: true }) })
-  const r = await asUser('bt-alice', [sshFacts().shellBin, '-c', 'env'], { NODE_OPTIONS: `--require ${evil}`, LD_PRELOAD: '/tmp/nonexistent.so' })
+  // glibc's own memusage library: preloaded into any dynamic program, it prints a
+  // summary on the program's stderr when it exits. The control shows it works here.
+  const control = await asUser('bt-alice', ['/bin/true'], { LD_PRELOAD: MEMUSAGE })
+  t.match(control.stderr, /Memory usage summary/, 'the preloaded library has an effect on the host')
+  const r = await asUser('bt-alice', [sshFacts().shellBin, '-c', 'env; /bin/true'], { NODE_OPTIONS: `--require ${evil}`, LD_PRELOAD: MEMUSAGE })
   t.equal(r.exitCode, 0, r.stderr)
   t.notOk(existsSync(marker), 'the --require never ran, in the broker or anywhere')
   t.notMatch(r.stdout, /NODE_OPTIONS|LD_PRELOAD/, 'neither reaches the container')
-  const sent = await ssh('bt-alice', 'env', { extra: ['-o', 'SendEnv=LD_PRELOAD NODE_OPTIONS LANG'], env: { LD_PRELOAD: '/x.so', NODE_OPTIONS: '--inspect', LANG: 'C.UTF-8' } })
+  t.notMatch(r.stderr, /Memory usage summary|cannot be preloaded/, 'the library was loaded nowhere: not by the client, not in the container')
+  // SetEnv sends LD_PRELOAD without the local ssh loading it itself.
+  const sent = await ssh('bt-alice', 'env; /bin/true', { extra: ['-o', 'SendEnv=NODE_OPTIONS LANG', '-o', `SetEnv=LD_PRELOAD=${MEMUSAGE}`], env: { NODE_OPTIONS: '--inspect', LANG: 'C.UTF-8' } })
   t.notMatch(sent.stdout.toString(), /LD_PRELOAD|NODE_OPTIONS/)
+  t.notMatch(sent.stderr, /Memory usage summary|cannot be preloaded/, 'nor over SendEnv and SetEnv')
   t.match(sent.stdout.toString(), /^LANG=C\.UTF-8$/m, 'allowlisted variables do arrive')
 })
 
@@ -77,9 +89,17 @@ t.test('users are not in the docker group and cannot reach Docker, on the host o
   }
   const host = await asUser('bt-alice', ['curl', '-s', '--max-time', '3', '--unix-socket', '/var/run/docker.sock', 'http://docker/_ping'])
   t.not(host.exitCode, 0, 'the host socket refuses the user')
-  const inside = await ssh('bt-alice', 'ls /var/run/docker.sock /run/docker.sock 2>&1; curl -s --max-time 3 http://10.252.0.1:2375/_ping; echo curl=$?')
+  // Something answers like the Docker API on the host's side of the bridge, so that the
+  // probe below fails if the container can reach it.
+  const api = createServer((_req, res) => { res.end('OK') })
+  await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(2375, GATEWAY, () => resolve()) })
+  t.teardown(() => { api.close() })
+  const fromHost = await execa('curl', ['-s', '--max-time', '3', `http://${GATEWAY}:2375/_ping`], { reject: false })
+  t.equal(fromHost.stdout, 'OK', 'the stand-in Docker API answers on the host')
+  const inside = await ssh('bt-alice', `ls /var/run/docker.sock /run/docker.sock 2>&1; curl -s --max-time 3 http://${GATEWAY}:2375/_ping; echo curl=$?`)
   t.match(inside.stdout.toString(), /No such file or directory[\s\S]*No such file or directory/, 'no Docker socket in the container')
-  t.match(inside.stdout.toString(), /curl=(7|28)/, 'no Docker API over TCP either')
+  t.match(inside.stdout.toString(), /curl=(7|28)/, 'no Docker API over TCP either: the host\'s port on the bridge is out of reach')
+  t.notMatch(inside.stdout.toString(), /OK/)
 })
 
 t.test('a user outside the allowed group gets a short refusal and no container', async (t) => {

@@ -84,6 +84,8 @@ export function parseKubeFlag (value: string): { cluster: string, file: string }
 // The name of the IAM role the proxy assumes for `user` (the shell's roles map, else
 // the user's own name, behind the proxy's rolePrefix, whose path is not part of it).
 export function configuredRole (config: Readonly<AuditConfig>, user: string): string {
-  const role = `${config.metadataproxy.credentials.rolePrefix}${config.shell.roles[user] ?? user}`
+  // Own entries only, as the shell's roleOf: `constructor` is a user, not a role.
+  const roles = config.shell.roles
+  const role = `${config.metadataproxy.credentials.rolePrefix}${Object.hasOwn(roles, user) ? roles[user] as string : user}`
   return role.slice(role.lastIndexOf('/') + 1)
 }

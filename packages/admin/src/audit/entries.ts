@@ -18,7 +18,7 @@ export interface SshEntry {
   container: string
   command: string | null // null: an interactive login
   tty: boolean
-  recording: string | null // asciicast file of a TTY session
+  recording: string | null // the session's asciicast file (none for a file transfer)
   exitCode?: number
   durationMs?: number
   reason?: string

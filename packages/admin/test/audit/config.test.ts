@@ -55,6 +55,7 @@ t.test('loadAuditConfig reads a file; sources come from it, flags win', async (t
   t.equal(configuredRole(c, 'bob'), 'bob-admin', 'the shell\'s role map, the prefix\'s path dropped')
   t.equal(configuredRole(c, 'alice'), 'alice')
   t.equal(configuredRole(parse('metadataproxy: { credentials: { rolePrefix: "team-" } }'), 'alice'), 'team-alice')
+  for (const user of ['constructor', '__proto__', 'toString']) t.equal(configuredRole(c, user), user, `${user}: no inherited property is a role`)
 })
 
 t.test('--kube-audit takes cluster=file, or a bare path', async (t) => {

@@ -1,7 +1,7 @@
 // Fakes for the setup and doctor unit tests: a host whose commands answer from memory
 // (getent, groupadd, gpasswd, usermod; sshd, install.sh and systemctl through handlers), a small
 // iptables kernel, a Docker probe, and a SetupContext over a scratch directory.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { CommandRunner } from '@bastion/metadataproxy'
@@ -9,9 +9,15 @@ import { parseHostConfig, type HostConfig } from '../../src/setup/config.ts'
 import type { DockerProbe } from '../../src/setup/docker.ts'
 import type { Exec, RunResult } from '../../src/setup/exec.ts'
 import { hostPaths, type HostPaths } from '../../src/setup/paths.ts'
+import { parseSettings } from '../../src/setup/sshd.ts'
 import type { SetupContext } from '../../src/setup/context.ts'
 
 export const APP = resolve(import.meta.dirname, '../../../..')
+
+// The shipped sshd drop-in, and what `sshd -T` prints when it applies every setting of it
+// (lower-case keywords, AcceptEnv once per value), for fakes of sshd.
+export const DROPIN = readFileSync(join(APP, 'packages/shell/sshd/bastion.conf'), 'utf8')
+export const APPLIED_DROPIN = [...parseSettings(DROPIN)].flatMap(([k, values]) => values.map((v) => `${k} ${v}\n`)).join('')
 
 interface Teardown { teardown (fn: () => unknown): void }
 

@@ -7,6 +7,7 @@ import { httpEngine } from '../docker/engine.ts'
 import { loadShellConfig } from '../config/load.ts'
 import { shellLogger } from '../login.ts'
 import { gc } from '../gc.ts'
+import { startRevocation } from '../revoke.ts'
 import { ShellError, toShellError } from '../errors.ts'
 import { serveBroker } from './serve.ts'
 
@@ -52,10 +53,13 @@ async function main (argv: string[]): Promise<number> {
     throw new ShellError('BASTION_SHELL_CONFIG_INVALID', `shell.broker.runDir is ${config.shell.broker.runDir}, but the login shell was installed for ${installed}: run \`bastion setup\` (or host/install.sh --run-dir) again`)
   }
   const broker = await serveBroker(config, { configPath: path, workerModule: WORKER, execArgv: ['--disable-warning=ExperimentalWarning'] }, log)
+  // Users who lost access lose their containers and sessions (revoke.ts).
+  const revocation = startRevocation(() => loadShellConfig(path), (c) => httpEngine(c.shell.dockerSocket, c.shell.stepTimeoutMs), log)
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => resolve())
   })
   log.info('session broker stopping; live sessions go on in their workers')
+  await revocation.stop()
   await broker.close()
   return 0
 }

@@ -5,9 +5,13 @@
 import type { Socket } from 'node:net'
 
 // A worker as the pool sees it (broker/serve.ts forks the real ones).
+// A proven login as the broker hands it on: the kernel-proven uid, and how much of the
+// handshake's deadline is left for the worker to read the request.
+export interface Ticket { uid: number, requestTimeoutMs: number }
+
 export interface WorkerHandle {
   // Gives the connection to the worker, which serves one login and exits.
-  take (socket: Socket): void
+  take (socket: Socket, ticket: Ticket): void
   // Asks an idle worker to exit.
   retire (): void
   // The broker is going away: a busy worker goes on alone (its session is its own), and
@@ -32,7 +36,9 @@ export interface PoolOptions {
 }
 
 export interface Pool {
-  dispatch (socket: Socket): void
+  // `done` is called once, when the worker that served the login is gone or when the
+  // login was refused.
+  dispatch (socket: Socket, ticket: Ticket, done?: () => void): void
   // Stops forking, retires idle workers and refuses queued connections. Busy workers
   // go on serving their sessions.
   close (): void
@@ -48,18 +54,26 @@ export function createPool (o: PoolOptions): Pool {
   let closed = false
   let failures = 0
   let backoff: NodeJS.Timeout | undefined
-  const queue: Array<{ socket: Socket, timer: NodeJS.Timeout }> = []
+  interface Waiting { socket: Socket, ticket: Ticket, done: () => void, timer: NodeJS.Timeout }
+  const queue: Waiting[] = []
+  // What to call when a busy worker is gone.
+  const onGone = new Map<WorkerHandle, () => void>()
 
-  const hand = (w: WorkerHandle, socket: Socket): void => {
+  const hand = (w: WorkerHandle, socket: Socket, ticket: Ticket, done: () => void): void => {
     state.set(w, 'busy')
     serving.add(w)
-    w.take(socket)
+    onGone.set(w, done)
+    w.take(socket, ticket)
+  }
+  const refuse = (socket: Socket, why: 'busy' | 'no-worker', done: () => void): void => {
+    done()
+    o.refuse(socket, why)
   }
   const flush = (): void => {
     while (idle.length > 0 && queue.length > 0) {
-      const q = queue.shift() as { socket: Socket, timer: NodeJS.Timeout }
+      const q = queue.shift() as Waiting
       clearTimeout(q.timer)
-      hand(idle.shift() as WorkerHandle, q.socket)
+      hand(idle.shift() as WorkerHandle, q.socket, q.ticket, q.done)
     }
   }
   const spawn = (): void => {
@@ -80,7 +94,7 @@ export function createPool (o: PoolOptions): Pool {
         state.delete(w)
         if (was === 'starting') { starting--; failures++; o.onForkFailure?.(failures) }
         if (was === 'idle') idle.splice(idle.indexOf(w), 1)
-        if (was === 'busy') serving.delete(w)
+        if (was === 'busy') { serving.delete(w); onGone.get(w)?.(); onGone.delete(w) }
         replenish()
       }
     })
@@ -103,21 +117,21 @@ export function createPool (o: PoolOptions): Pool {
   replenish()
 
   return {
-    dispatch (socket) {
-      if (closed) { o.refuse(socket, 'no-worker'); return }
+    dispatch (socket, ticket, done = () => {}) {
+      if (closed) { refuse(socket, 'no-worker', done); return }
       const w = idle.shift()
       if (w !== undefined) {
-        hand(w, socket)
+        hand(w, socket, ticket, done)
         replenish()
         return
       }
-      if (serving.size >= o.maxSessions) { o.refuse(socket, 'busy'); return }
+      if (serving.size >= o.maxSessions) { refuse(socket, 'busy', done); return }
       const timer = setTimeout(() => {
         const at = queue.findIndex((q) => q.socket === socket)
         if (at >= 0) queue.splice(at, 1)
-        o.refuse(socket, 'no-worker')
+        refuse(socket, 'no-worker', done)
       }, o.queueTimeoutMs)
-      queue.push({ socket, timer })
+      queue.push({ socket, ticket, done, timer })
       replenish()
     },
     close () {
@@ -125,7 +139,7 @@ export function createPool (o: PoolOptions): Pool {
       clearTimeout(backoff)
       for (const w of idle.splice(0)) w.retire()
       for (const w of serving) w.detach()
-      for (const q of queue.splice(0)) { clearTimeout(q.timer); o.refuse(q.socket, 'no-worker') }
+      for (const q of queue.splice(0)) { clearTimeout(q.timer); refuse(q.socket, 'no-worker', q.done) }
     },
     stats: () => ({ idle: idle.length, starting, busy: serving.size, queued: queue.length })
   }

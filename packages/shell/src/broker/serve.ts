@@ -1,7 +1,9 @@
 // bastion-shell-broker serve: the root side of every login (docs/shell/protocol.md). It
 // owns <runDir>: broker.sock, where the login shell connects, and the directories of the
-// identity proofs and the agents' session sockets. Each connection goes, unread, to a
-// session worker (pool.ts), which serves that one login and exits.
+// identity proofs and the agents' session sockets. The broker itself takes each hello
+// and proves its uid, within one short deadline and the limits of gate.ts; only then
+// does the proven connection go, unread, to a session worker (pool.ts), which serves
+// that one login and exits. Idle connections, however many, hold no worker.
 import { fork, type ChildProcess } from 'node:child_process'
 import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises'
 import { connect, createServer, type Socket } from 'node:net'
@@ -11,8 +13,12 @@ import type { Logger } from 'pino'
 import type { ShellConfig } from '../config/schema.ts'
 import { ShellError } from '../errors.ts'
 import { encode, encodeJson } from '../protocol/frame.ts'
+import { loadShellConfig } from '../config/load.ts'
+import { assertDataDirs } from '../config/trusted-paths.ts'
 import { runDirs, type RunDirs } from './run-dir.ts'
-import { createPool, type Pool, type WorkerEvents, type WorkerHandle } from './pool.ts'
+import { createPool, type Pool, type Ticket, type WorkerEvents, type WorkerHandle } from './pool.ts'
+import { createGate, type Gate, type GateLimits } from './gate.ts'
+import { proveUid } from './handshake.ts'
 
 export interface BrokerOptions {
   configPath: string
@@ -25,12 +31,14 @@ export interface BrokerOptions {
 export interface Broker {
   socket: string
   pool: Pool
+  gate: Gate
   // Stops accepting; idle workers exit, busy ones finish their sessions.
   close (): Promise<void>
 }
 
 export async function serveBroker (config: Readonly<ShellConfig>, options: BrokerOptions, log: Logger): Promise<Broker> {
   const dirs = runDirs(config.shell.broker.runDir)
+  await assertDataDirs(config)
   await prepareRunDir(dirs, log)
   await removeStaleSocket(dirs.socket)
   const pool = createPool({
@@ -44,7 +52,49 @@ export async function serveBroker (config: Readonly<ShellConfig>, options: Broke
     },
     onForkFailure: (n) => log.error({ consecutive: n }, 'a session worker exited before it was ready')
   })
-  const server = createServer({ pauseOnConnect: true }, (socket) => pool.dispatch(socket))
+  let current = config
+  const gate = createGate(gateLimits(config))
+  // The broker's limits as the config says now (cached, and at most once a second), so
+  // that a change needs no restart; a config that cannot be loaded keeps the last one.
+  let loadedAt = Date.now()
+  const refresh = async (): Promise<void> => {
+    if (Date.now() - loadedAt < 1000) return
+    loadedAt = Date.now()
+    try {
+      current = await loadShellConfig(options.configPath, { cacheDir: dirs.configCache })
+      gate.limits(gateLimits(current))
+    } catch {
+      // the workers report a broken config to each login and to the log
+    }
+  }
+  const unproven = failureSummary(log)
+  const admit = (socket: Socket): void => {
+    socket.on('error', () => {})
+    const timeoutMs = current.shell.broker.handshakeTimeoutMs
+    const until = Date.now() + timeoutMs
+    const evicted = new AbortController()
+    const pending = gate.admit(() => {
+      unproven.evicted()
+      evicted.abort()
+      refuse(socket, 'BASTION_SHELL_TOO_MANY_CONNECTIONS')
+    })
+    proveUid(socket, { privateDir: dirs.privateDir, authDir: dirs.authDir, timeoutMs, signal: evicted.signal, onClaim: (uid) => pending.claimed(uid) }).then(async ({ uid, socket: proven }) => {
+      pending.settled()
+      proven.on('error', () => {})
+      await refresh()
+      const release = gate.session(uid)
+      if (release === undefined) {
+        log.warn({ uid, maxSessionsPerUser: current.shell.broker.maxSessionsPerUser }, 'login refused: the user is at shell.broker.maxSessionsPerUser')
+        refuse(proven, 'BASTION_SHELL_USER_SESSION_LIMIT')
+        return
+      }
+      pool.dispatch(proven, { uid, requestTimeoutMs: Math.max(1, until - Date.now()) }, release)
+    }, (err: unknown) => {
+      pending.settled()
+      unproven.failed(err)
+    })
+  }
+  const server = createServer({ pauseOnConnect: true }, admit)
   await listen(server, dirs.socket)
   // Any local user may connect: who they are is proven next, by the kernel.
   await chmod(dirs.socket, 0o666)
@@ -52,10 +102,46 @@ export async function serveBroker (config: Readonly<ShellConfig>, options: Broke
   return {
     socket: dirs.socket,
     pool,
+    gate,
     close: async () => {
+      unproven.stop()
       pool.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
+  }
+}
+
+function gateLimits (config: Readonly<ShellConfig>): GateLimits {
+  const { maxUnauthenticated, maxUnauthenticatedPerUser, maxSessionsPerUser } = config.shell.broker
+  return { maxUnauthenticated, maxUnauthenticatedPerUser, maxSessionsPerUser }
+}
+
+// Connections that never proved a uid, for the operator log: the first 20 in 10 s are
+// logged with their cause, the rest are counted and summed up at the end of those 10 s,
+// so that a flood cannot fill the log's disk. One that closes without a word is a probe
+// (bastion doctor checks that the broker answers).
+export function failureSummary (log: Logger, windowMs = 10_000): { failed (err: unknown): void, evicted (): void, stop (): void } {
+  let logged = 0
+  let failed = 0
+  let evicted = 0
+  let timer: NodeJS.Timeout | undefined
+  const arm = (): void => {
+    timer ??= setTimeout(() => {
+      timer = undefined
+      logged = 0
+      if (failed + evicted > 0) log.warn({ failed, evicted }, 'connections closed before their uid was proven, in the last 10 s (evicted: the oldest, past shell.broker.maxUnauthenticated or maxUnauthenticatedPerUser)')
+      failed = 0
+      evicted = 0
+    }, windowMs).unref()
+  }
+  return {
+    failed (err) {
+      if ((err as Error).message === 'the connection closed before the hello') { log.debug('a connection closed before its hello (a probe)'); return }
+      if (logged < 20) { logged++; log.warn({ err }, 'login refused before its identity was proven') } else failed++
+      arm()
+    },
+    evicted () { evicted++; arm() },
+    stop () { clearTimeout(timer) }
   }
 }
 
@@ -105,22 +191,25 @@ export type WorkerProcess = Pick<ChildProcess, 'connected' | 'pid' | 'kill'> & {
 
 // Gives a login, unread, to its worker. A worker whose channel is gone cannot take it:
 // the login is refused with the internal message, and that worker is ended.
-export function handOff (child: WorkerProcess, socket: Socket, log: Logger): void {
+export function handOff (child: WorkerProcess, socket: Socket, ticket: Ticket, log: Logger): void {
   const failed = (err: unknown): void => {
     log.error({ err, worker: child.pid }, 'could not hand a login to its worker')
     refuse(socket, 'BASTION_SHELL_INTERNAL')
     child.kill()
   }
   if (!child.connected) { failed(new Error('the worker\'s channel is closed')); return }
-  child.send({ type: 'login' }, socket, (err) => { if (err !== null && err !== undefined) failed(err) })
+  child.send({ type: 'login', ...ticket }, socket, (err) => { if (err !== null && err !== undefined) failed(err) })
 }
 
 // The refusal a login shell shows, as the protocol's frames, straight from the broker.
-// The socket is still paused (pauseOnConnect) and would never see the peer's end, so
-// it is destroyed once the refusal is written: nothing keeps the broker from closing.
-function refuse (socket: Socket, code: 'BASTION_SHELL_BUSY' | 'BASTION_SHELL_INTERNAL'): void {
+// What the peer sent is read and dropped (unread data would turn its close into a reset
+// that can cost it the message), and a peer that does not hang up once it has the
+// refusal is cut off after a second: nothing keeps the broker from closing.
+function refuse (socket: Socket, code: 'BASTION_SHELL_BUSY' | 'BASTION_SHELL_INTERNAL' | 'BASTION_SHELL_USER_SESSION_LIMIT' | 'BASTION_SHELL_TOO_MANY_CONNECTIONS'): void {
   socket.on('error', () => {})
-  socket.end(Buffer.concat([encode('2', `${new ShellError(code, 'refused').userMessage}\n`), encodeJson('X', { code: 125 })]), () => socket.destroy())
+  socket.resume()
+  socket.end(Buffer.concat([encode('2', `${new ShellError(code, 'refused').userMessage}\n`), encodeJson('X', { code: 125 })]))
+  setTimeout(() => socket.destroy(), 1000).unref()
 }
 
 function forkWorker (options: BrokerOptions, dirs: RunDirs, events: WorkerEvents, log: Logger): WorkerHandle {
@@ -142,7 +231,7 @@ function forkWorker (options: BrokerOptions, dirs: RunDirs, events: WorkerEvents
   })
   child.on('error', (err) => log.error({ err, worker: child.pid }, 'session worker failed'))
   return {
-    take: (socket) => handOff(child, socket, log),
+    take: (socket, ticket) => handOff(child, socket, ticket, log),
     retire () {
       if (child.connected) child.disconnect()
     },

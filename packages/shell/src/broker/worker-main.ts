@@ -1,19 +1,19 @@
 // A session worker: forked by the broker ahead of any login, it loads every module and
-// the config, says it is ready, serves exactly one login handed to it, and exits. An
+// the config, says it is ready, serves exactly one login handed to it (a connection
+// whose uid the broker has proven), and exits. An
 // idle worker exits when its broker is gone; a busy one finishes its session first.
 import { enableCompileCache } from 'node:module'
 import { Socket } from 'node:net'
 import pino, { type Logger } from 'pino'
 import { loadShellConfig } from '../config/load.ts'
+import { assertDataDirs } from '../config/trusted-paths.ts'
 import type { ShellConfig } from '../config/schema.ts'
-import { callerFromUid, systemIdentitySources, type Caller } from '../identity.ts'
+import { callerFromUid, systemIdentitySources } from '../identity.ts'
 import { agentMount, type AgentCache } from '../container/agent-binary.ts'
 import { login, shellLogger } from '../login.ts'
-import { handshake } from './handshake.ts'
+import { readRequest } from './handshake.ts'
 import { ShellError } from '../errors.ts'
 import { runDirs } from './run-dir.ts'
-
-const HANDSHAKE_TIMEOUT_MS = 10_000
 
 async function main (): Promise<void> {
   const configPath = process.env.BASTION_CONFIG
@@ -45,44 +45,37 @@ async function main (): Promise<void> {
   }
   process.on('disconnect', () => { if (!busy) process.exit(0) })
   process.once('message', (message: unknown, handle: unknown) => {
-    if ((message as { type?: unknown })?.type !== 'login' || !(handle instanceof Socket)) process.exit(2)
+    const m = message as { type?: unknown, uid?: unknown, requestTimeoutMs?: unknown }
+    if (m?.type !== 'login' || !(handle instanceof Socket) || typeof m.uid !== 'number' || typeof m.requestTimeoutMs !== 'number') process.exit(2)
     busy = true
     const startedAt = performance.now()
-    void serve(handle as Socket, startedAt).then(() => process.exit(0), (err: unknown) => {
+    void serve(handle as Socket, m.uid as number, m.requestTimeoutMs as number, startedAt).then(() => process.exit(0), (err: unknown) => {
       log.error({ err }, 'session worker failed')
       process.exit(1)
     })
   })
   process.send({ type: 'ready' })
 
-  async function serve (socket: Socket, startedAt: number): Promise<void> {
-    const dirs = runDirs(runDir as string)
-    let caller: Promise<Caller> | undefined
+  async function serve (socket: Socket, uid: number, requestTimeoutMs: number, startedAt: number): Promise<void> {
+    // Proven by the broker: looked up while the request arrives.
+    const caller = callerFromUid(uid, systemIdentitySources(config?.shell.stepTimeoutMs))
+    // Awaited by login(); a failure before that is no crash.
+    caller.catch(() => {})
     let hs
     try {
-      hs = await handshake(socket, {
-        privateDir: dirs.privateDir,
-        authDir: dirs.authDir,
-        timeoutMs: HANDSHAKE_TIMEOUT_MS,
-        onClaim: (uid) => {
-          caller = callerFromUid(uid, systemIdentitySources(config?.shell.stepTimeoutMs))
-          // Awaited only after the proof; a failure before that is no crash.
-          caller.catch(() => {})
-        }
-      })
+      hs = await readRequest(socket, requestTimeoutMs)
     } catch (err) {
-      // A connection that closes without a word is a probe (bastion doctor checks that
-      // the broker answers); anything else is worth the operator's attention.
-      if ((err as Error).message === 'the connection closed before the hello') log.debug('a connection closed before its hello (a probe)')
-      else log.warn({ err }, 'login refused before its identity was proven')
+      log.warn({ err, uid }, 'a proven login sent no valid request')
+      socket.destroy()
       return
     }
     // The config as it is now, for this session (a file that changed since the fork).
     try {
       config = await loadShellConfig(configPath as string, { cacheDir })
       log = shellLogger(config)
+      await assertDataDirs(config)
     } catch (err) {
-      log.error({ err }, 'the config cannot be loaded')
+      log.error({ err }, 'the config cannot be loaded, or names directories that cannot be trusted')
       // loadShellConfig's errors are CONFIG_INVALID already; anything else is made one.
       const e = err instanceof ShellError ? err : new ShellError('BASTION_SHELL_CONFIG_INVALID', (err as Error).message, { cause: err })
       hs.channel.send('2', `${e.userMessage}\n`)
@@ -90,7 +83,7 @@ async function main (): Promise<void> {
       await ended(hs.channel.socket)
       return
     }
-    await login({ config, caller: caller as Promise<Caller>, channel: hs.channel, request: hs.request, log, agentCache, hangUp: hangUp.signal, startedAt })
+    await login({ config, caller, channel: hs.channel, request: hs.request, log, agentCache, hangUp: hangUp.signal, startedAt })
     await ended(hs.channel.socket)
   }
 }

@@ -16,8 +16,10 @@ const Limits = section({
 
 const Audit = section({
   file: Type.String({ default: '/var/log/bastion/sessions.jsonl', description: 'One JSON line at the start and end of each session' }),
-  recordingsDir: Type.String({ default: '/var/log/bastion/recordings', description: 'asciicast v2 recordings of TTY sessions, one file per session' }),
-  record: Type.Boolean({ default: true, description: 'Record TTY sessions' })
+  recordingsDir: Type.String({ default: '/var/log/bastion/recordings', description: 'asciicast v2 recordings of sessions (all but file transfers), one file per session, in a directory per user' }),
+  record: Type.Boolean({ default: true, description: 'Record sessions: output, resizes, and input when there is no TTY' }),
+  maxSessionRecordingKb: Type.Integer({ minimum: 4, maximum: 16777216, default: 65536, description: 'Largest recording of one session, in KiB: it stops there and says so, the session goes on, and the log says so' }),
+  maxUserRecordingsKb: Type.Integer({ minimum: 4, maximum: 1073741824, default: 1048576, description: 'Most space all of one user\'s recordings may take, in KiB; past it, their new sessions\' recordings stop at once and say so' })
 })
 
 const Log = section({
@@ -29,7 +31,11 @@ const Broker = section({
   // The agent sockets' paths must stay under the 107 bytes a Unix socket path may have.
   runDir: Type.String({ default: '/run/bastion/shell', pattern: '^/[A-Za-z0-9._/+-]*[A-Za-z0-9._+-]$', maxLength: 60, description: 'Runtime directory of the session broker: broker.sock, which the login shell connects to (install.sh --run-dir must name the same directory), the one-time identity sockets and the containers\' session sockets' }),
   spareWorkers: Type.Integer({ minimum: 0, maximum: 32, default: 2, description: 'Session workers kept forked ahead of logins, with every module loaded' }),
-  maxSessions: Type.Integer({ minimum: 1, maximum: 100000, default: 1024, description: 'Most sessions the broker serves at once; further logins get BASTION_SHELL_BUSY' })
+  maxSessions: Type.Integer({ minimum: 1, maximum: 100000, default: 1024, description: 'Most sessions the broker serves at once; further logins get BASTION_SHELL_BUSY' }),
+  maxSessionsPerUser: Type.Integer({ minimum: 1, maximum: 100000, default: 32, description: 'Most sessions one user may have at once; further logins of theirs get BASTION_SHELL_USER_SESSION_LIMIT' }),
+  handshakeTimeoutMs: Type.Integer({ minimum: 500, maximum: 60000, default: 5000, description: 'One deadline for a connection to broker.sock to say who it is, prove it and send its request; it is closed after that' }),
+  maxUnauthenticated: Type.Integer({ minimum: 16, maximum: 60000, default: 4096, description: 'Most connections the broker holds before their uid is proven; past it the oldest is closed (BASTION_SHELL_TOO_MANY_CONNECTIONS)' }),
+  maxUnauthenticatedPerUser: Type.Integer({ minimum: 1, maximum: 1024, default: 8, description: 'Most connections claiming one uid that wait for their proof; past it the oldest of them is closed (BASTION_SHELL_TOO_MANY_CONNECTIONS)' })
 })
 
 const Agent = section({
@@ -49,6 +55,8 @@ export const ShellSection = section({
   idleTimeoutSeconds: Type.Integer({ minimum: 0, default: 3600, description: 'End a session with no input or output for this long (0: never)' }),
   maxSessionSeconds: Type.Integer({ minimum: 0, default: 43200, description: 'End any session after this long (0: never)' }),
   gcIdleSeconds: Type.Integer({ minimum: 60, default: 86400, description: '`bastion-shell gc` removes containers with no session for this long' }),
+  revokeCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often the broker looks for users no longer in allowedGroup or on the host, and removes their container, sessions and processes' }),
+  revokedHomeDays: Type.Integer({ minimum: 0, maximum: 36500, default: 30, description: 'Days the home of a user who lost access is kept, owned by root, before it is removed (0: at the next sweep)' }),
   broker: Broker,
   agent: Agent,
   limits: Limits,

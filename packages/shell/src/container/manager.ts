@@ -14,6 +14,7 @@ import { LABEL_AGENT, LABEL_CONFIG, LABEL_IMAGE, configHash, createOptions, kube
 import { touchActivity } from './activity.ts'
 import { agentDir } from '../broker/run-dir.ts'
 import { registeredSessions } from '../session/registry.ts'
+import { revokedMarker } from './revoked.ts'
 
 // pid: the container's init process on the host, when it was already running (0 otherwise).
 // agent: whether the container runs the agent (else its sessions use docker exec).
@@ -108,7 +109,9 @@ async function prepareHost (config: Readonly<ShellConfig>, caller: Caller, name:
   }
   const home = join(config.shell.homeRoot, caller.user)
   await mkdir(home, { recursive: true, mode: 0o700 })
+  // Also gives back the home of a user let in again after losing access (revoke.ts).
   await chown(home, caller.uid, caller.gid)
+  await rm(revokedMarker(config, caller.user), { force: true })
   const dir = join(config.shell.stateDir, 'etc', name)
   await mkdir(dir, { recursive: true, mode: 0o755 })
   const passwd = join(dir, 'passwd')

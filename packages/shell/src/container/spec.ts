@@ -29,6 +29,7 @@ export interface Paths { home: string, passwd: string, group: string, agentDir: 
 export interface AgentMount { hostPath: string, hash: string }
 export const AGENT_BIN = '/usr/local/libexec/bastion-agent'
 export const AGENT_DIR = '/run/bastion-agent'
+export const AGENT_CAPS = ['SETUID', 'SETGID', 'KILL'] as const
 
 // The operators' kubeconfig directory (shell.kubeconfigDir) appears read-only here, and
 // the directory is mounted rather than the file so that a kubeconfig replaced by rename
@@ -50,8 +51,11 @@ export function kubeconfigMount (config: Readonly<ShellConfig>, exists: (path: s
   return exists(join(dir, 'config')) ? { source: dir } : undefined
 }
 
+// The user's own entry only: a user named `constructor` or `__proto__` must not get
+// what the object inherits.
 export function roleOf (config: Readonly<ShellConfig>, user: string): string {
-  return config.shell.roles[user] ?? user
+  const roles = config.shell.roles
+  return Object.hasOwn(roles, user) ? roles[user] as string : user
 }
 
 export function containerHome (user: string): string {
@@ -73,7 +77,7 @@ export function configHash (config: Readonly<ShellConfig>, caller: Caller, kube:
     // Only when there is one, so that containers made before kubeconfigs existed, and
     // still without one, are not recreated for nothing.
     ...(kube === null ? {} : { kube: kube.source }),
-    ...(agent === null ? {} : { agent: agent.hash, agentDir: config.shell.broker.runDir })
+    ...(agent === null ? {} : { agent: agent.hash, agentDir: config.shell.broker.runDir, agentAs: 'root' })
   })).digest('hex').slice(0, 16)
 }
 
@@ -104,7 +108,9 @@ export function createOptions (config: Readonly<ShellConfig>, caller: Caller, na
     name,
     Image: imageId,
     Hostname: 'bastion',
-    User: `${caller.uid}:${caller.gid}`,
+    // The agent is root, so that the user's processes cannot signal, trace or read it,
+    // nor reach its sockets; it runs every command as the user (docs/shell/agent-trust.md).
+    User: agent === null ? `${caller.uid}:${caller.gid}` : '0:0',
     Cmd: mainCommand(kube, agent),
     WorkingDir: home,
     Env: env,
@@ -112,9 +118,12 @@ export function createOptions (config: Readonly<ShellConfig>, caller: Caller, na
     HostConfig: {
       NetworkMode: config.network.name,
       Init: true,
-      // Nothing is added back: the user runs as their own uid, so no capability is
-      // needed, and NET_ADMIN / NET_RAW would allow IP and ARP spoofing of the proxy.
+      // The user runs as their own uid, so they need no capability, and NET_ADMIN /
+      // NET_RAW would allow IP and ARP spoofing of the proxy.
       CapDrop: ['ALL'],
+      // The agent's only rights: become the user (SETUID, SETGID) and kill what the
+      // user's session started (KILL). setuid clears them for every command it starts.
+      ...(agent === null ? {} : { CapAdd: [...AGENT_CAPS] }),
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,
       Tmpfs: { '/tmp': tmpfs, '/var/tmp': tmpfs, '/run': tmpfs },

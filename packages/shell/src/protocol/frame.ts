@@ -46,29 +46,72 @@ export function json (frame: Frame): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
+export interface FrameDecoderOptions {
+  // Told the size of each copy the decoder makes (tests check that bytes are copied
+  // about once, however small the chunks they came in).
+  onCopy?: (bytes: number) => void
+}
+
 // Turns a byte stream into frames. Throws ProtocolError on an unknown type or a payload
-// over the limit; keeps an incomplete frame until the rest arrives.
+// over the limit; keeps an incomplete frame until the rest arrives. Chunks wait in a
+// list and each frame is joined once, when it is whole: a large frame in small chunks
+// costs its size, not its size times the number of chunks.
 export class FrameDecoder {
-  private pending: Buffer = Buffer.alloc(0)
+  private chunks: Buffer[] = []
+  private total = 0
+  private readonly onCopy: ((bytes: number) => void) | undefined
+
+  constructor (options: FrameDecoderOptions = {}) {
+    this.onCopy = options.onCopy
+  }
 
   push (chunk: Buffer): Frame[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
+    if (chunk.length > 0) { this.chunks.push(chunk); this.total += chunk.length }
     const out: Frame[] = []
-    while (this.pending.length >= 5) {
-      const type = String.fromCharCode(this.pending[0] as number)
-      if (!KNOWN.has(type)) throw new ProtocolError(`unknown frame type 0x${(this.pending[0] as number).toString(16)}`)
-      const size = this.pending.readUInt32BE(1)
+    while (this.total >= 5) {
+      const head = this.peek(5)
+      const type = String.fromCharCode(head[0] as number)
+      if (!KNOWN.has(type)) throw new ProtocolError(`unknown frame type 0x${(head[0] as number).toString(16)}`)
+      const size = head.readUInt32BE(1)
       if (size > MAX_PAYLOAD) throw new ProtocolError(`a ${type} frame announces ${size} bytes, over ${MAX_PAYLOAD}`)
-      if (this.pending.length < 5 + size) break
-      out.push({ type: type as FrameType, payload: this.pending.subarray(5, 5 + size) })
-      this.pending = this.pending.subarray(5 + size)
+      if (this.total < 5 + size) break
+      out.push({ type: type as FrameType, payload: this.take(5 + size).subarray(5) })
     }
     return out
   }
 
   // Bytes of an unfinished frame: a stream that ends with some has been cut off.
   get buffered (): number {
-    return this.pending.length
+    return this.total
+  }
+
+  // The first n buffered bytes (n <= total), without consuming them.
+  private peek (n: number): Buffer {
+    const first = this.chunks[0] as Buffer
+    if (first.length >= n) return first.subarray(0, n)
+    this.join(n)
+    return (this.chunks[0] as Buffer).subarray(0, n)
+  }
+
+  // Removes and returns the first n buffered bytes (n <= total).
+  private take (n: number): Buffer {
+    if ((this.chunks[0] as Buffer).length < n) this.join(n)
+    const first = this.chunks[0] as Buffer
+    const bytes = first.subarray(0, n)
+    if (first.length === n) this.chunks.shift()
+    else this.chunks[0] = first.subarray(n)
+    this.total -= n
+    return bytes
+  }
+
+  // Makes the first chunk at least n bytes long, copying only the chunks it needs.
+  private join (n: number): void {
+    let count = 0
+    let length = 0
+    while (length < n) length += (this.chunks[count++] as Buffer).length
+    const joined = Buffer.concat(this.chunks.slice(0, count), length)
+    this.onCopy?.(length)
+    this.chunks.splice(0, count, joined)
   }
 }
 

@@ -26,7 +26,9 @@ const KILL_GRACE_MS = 2000
 // then, and the caller may fall back to docker exec. A refusal from the agent (the
 // command cannot start) is an error: docker exec would fail the same way.
 export async function startAgentSession (target: AgentTarget, spec: CommandSpec, log: Logger): Promise<Backend | undefined> {
-  const listener = await ownedSocket(target.privateDir, join(target.dir, `${target.session}.sock`), spec.uid, spec.gid)
+  // Root's, mode 0600: only the agent, root in the container, can connect; none of the
+  // user's processes can, in the container or on the host (docs/shell/agent-trust.md).
+  const listener = await ownedSocket(target.privateDir, join(target.dir, `${target.session}.sock`), 0, 0)
   const socket = await listener.accepted(target.timeoutMs)
   if (socket === undefined) {
     log.warn({ dir: target.dir, timeoutMs: target.timeoutMs }, 'the container\'s agent did not connect in time')
@@ -39,7 +41,11 @@ export async function startAgentSession (target: AgentTarget, spec: CommandSpec,
     tty: spec.tty,
     cols: spec.cols,
     rows: spec.rows,
-    cwd: homeOf(spec.user)
+    cwd: homeOf(spec.user),
+    // The agent is root: it runs the command as the proven user, with their group.
+    uid: spec.uid,
+    gid: spec.gid,
+    groups: [spec.gid]
   })
   let answer: Frame
   try {

@@ -1,7 +1,7 @@
 // One SSH session, relayed between the user's login shell (the client's frames) and the
 // command in the container (a Backend): input and resizes in, output out, byte-exact
 // and with backpressure both ways. The broker's side of the rules lives here, where the
-// user cannot reach it: TTY output is recorded, and idle time and maximum length end the
+// user cannot reach it: output is recorded (and input without a TTY), and idle time and maximum length end the
 // session with a message. A client that goes away, or a hang-up of the worker, ends it
 // too. When a session ends early, everything the command started is killed.
 import { finished, type Writable } from 'node:stream'
@@ -47,6 +47,8 @@ export async function relay (backend: Backend, client: ClientSide, limits: Sessi
   channel.on('frame', (f) => {
     if (f.type === '0') {
       activity()
+      // Without a TTY nothing echoes it: the input is what the shell runs.
+      if (!tty) recorder?.input(f.payload)
       if (!backend.stdin.write(f.payload)) {
         channel.pause()
         backend.stdin.once('drain', () => channel.resume())
@@ -66,9 +68,10 @@ export async function relay (backend: Backend, client: ClientSide, limits: Sessi
     }
   })
   // The command's output flows from here on; only then may anything stop it.
-  // Dropped once the client is gone; the recording sees TTY output either way.
-  const stdout = frameWriter(channel, '1', { onWrite: (chunk) => { activity(); if (tty) recorder?.output(chunk) } })
-  const stderr = frameWriter(channel, '2', { onWrite: activity })
+  // Dropped once the client is gone; the recording sees the output either way.
+  const recorded = (chunk: Buffer): void => { activity(); recorder?.output(chunk) }
+  const stdout = frameWriter(channel, '1', { onWrite: recorded })
+  const stderr = frameWriter(channel, '2', { onWrite: recorded })
   const exited = backend.run(stdout, stderr)
   const gone = (): void => stop('client-gone')
   channel.once('end', gone)
@@ -80,7 +83,7 @@ export async function relay (backend: Backend, client: ClientSide, limits: Sessi
   if (limits.idleMs > 0) {
     const tick = (): void => {
       const idle = Date.now() - lastActivity
-      if (idle >= limits.idleMs) stop('idle', `session ended after ${Math.round(limits.idleMs / 60000)} minutes without activity`)
+      if (idle >= limits.idleMs) stop('idle', `session ended after ${spokenDuration(limits.idleMs)} without activity`)
       else timers.push(setTimeout(tick, limits.idleMs - idle))
     }
     timers.push(setTimeout(tick, limits.idleMs))
@@ -107,4 +110,11 @@ function flushed (w: Writable): Promise<void> {
     finished(w, () => resolve())
     w.end()
   })
+}
+
+// A limit as the user reads it: in minutes when it is whole minutes, else in seconds
+// (never "0 minutes").
+export function spokenDuration (ms: number): string {
+  const unit = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+  return ms >= 60_000 && ms % 60_000 === 0 ? unit(ms / 60_000, 'minute') : unit(Math.max(1, Math.round(ms / 1000)), 'second')
 }

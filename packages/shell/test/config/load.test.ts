@@ -24,10 +24,12 @@ const DEFAULT_SHELL = {
   idleTimeoutSeconds: 3600,
   maxSessionSeconds: 43200,
   gcIdleSeconds: 86400,
-  broker: { runDir: '/run/bastion/shell', spareWorkers: 2, maxSessions: 1024 },
+  revokeCheckSeconds: 60,
+  revokedHomeDays: 30,
+  broker: { runDir: '/run/bastion/shell', spareWorkers: 2, maxSessions: 1024, maxSessionsPerUser: 32, handshakeTimeoutMs: 5000, maxUnauthenticated: 4096, maxUnauthenticatedPerUser: 8 },
   agent: { path: '/usr/local/libexec/bastion/bastion-agent', timeoutMs: 3000 },
   limits: { pids: 512, memoryMb: 2048, cpus: 1, tmpfsMb: 256 },
-  audit: { file: '/var/log/bastion/sessions.jsonl', recordingsDir: '/var/log/bastion/recordings', record: true },
+  audit: { file: '/var/log/bastion/sessions.jsonl', recordingsDir: '/var/log/bastion/recordings', record: true, maxSessionRecordingKb: 65536, maxUserRecordingsKb: 1048576 },
   log: { file: '/var/log/bastion/shell.log', level: 'info' }
 }
 
@@ -66,10 +68,11 @@ t.test('the test bed\'s config file parses, with its values and defaults for the
     homeRoot: '/var/lib/bastion-testbed/home',
     stateDir: '/var/lib/bastion-testbed/state',
     kubeconfigDir: '/etc/bastion-testbed/kube',
+    revokeCheckSeconds: 3,
     broker: { ...DEFAULT_SHELL.broker, runDir: '/run/bastion-testbed/shell' },
     agent: { ...DEFAULT_SHELL.agent, path: '/usr/local/libexec/bastion/bastion-agent-testbed' },
     limits: { pids: 128, memoryMb: 256, cpus: 1, tmpfsMb: 64 },
-    audit: { file: '/var/log/bastion-testbed/sessions.jsonl', recordingsDir: '/var/log/bastion-testbed/recordings', record: true },
+    audit: { ...DEFAULT_SHELL.audit, file: '/var/log/bastion-testbed/sessions.jsonl', recordingsDir: '/var/log/bastion-testbed/recordings' },
     log: { file: '/var/log/bastion-testbed/shell.log', level: 'debug' }
   })
   t.match(config.aws, { accountId: '123456789012', stsEndpoint: 'http://127.0.0.1:4566' }, 'other sections are kept as they are')
@@ -230,7 +233,7 @@ t.test('the broker\'s run directory must be absolute, short enough for socket pa
     t.equal(err.code, 'BASTION_SHELL_CONFIG_INVALID', runDir)
     t.match(err.message, why, runDir)
   }
-  for (const [key, value] of [['spareWorkers', -1], ['spareWorkers', 33], ['maxSessions', 0]] as const) {
+  for (const [key, value] of [['spareWorkers', -1], ['spareWorkers', 33], ['maxSessions', 0], ['maxSessionsPerUser', 0], ['handshakeTimeoutMs', 100], ['maxUnauthenticated', 1], ['maxUnauthenticatedPerUser', 0]] as const) {
     const err = await refusal(t, `shell:\n  broker:\n    ${key}: ${value}\n`)
     t.match(err.message, `shell.broker.${key}`, `${key}: ${value}`)
   }

@@ -106,6 +106,13 @@ t.test('IAM_ROLE is the configured role, or the username when none is configured
   t.equal(roleOf(limited, 'bob'), 'bob')
 })
 
+t.test('a user named like an Object property gets the role named like them, not what the map inherits', async (t) => {
+  for (const user of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) t.equal(roleOf(limited, user), user, user)
+  const own = { ...limited, shell: { ...limited.shell, roles: JSON.parse('{"constructor":"ctor-role","__proto__":"proto-role"}') as Record<string, string> } }
+  t.equal(roleOf(own, 'constructor'), 'ctor-role', 'an entry of their own still counts')
+  t.equal(roleOf(own, '__proto__'), 'proto-role')
+})
+
 t.test('the environment names the user and home and nothing else', async (t) => {
   t.same(options().Env, ['IAM_ROLE=alice-admin', 'HOME=/home/alice', 'USER=alice', 'LOGNAME=alice'])
 })
@@ -216,7 +223,10 @@ t.test('with an agent, the binary and the session directory are mounted read-onl
   t.same(o.Cmd, [AGENT_BIN])
   t.equal(host(o).Init, true, 'under Docker\'s init, which reaps what sessions leave behind')
   t.equal(o.Labels?.[LABEL_AGENT], '0011223344556677')
-  t.equal(o.User, '1001:1001', 'the agent runs as the user, like everything in the container')
+  t.equal(o.User, '0:0', 'the agent is root, out of the user\'s reach; it runs every command as the user')
+  t.same(host(o).CapAdd, ['SETUID', 'SETGID', 'KILL'], 'only what it needs to become the user and to kill what a session started')
+  t.same(host(o).CapDrop, ['ALL'])
+  t.ok(host(o).SecurityOpt?.includes('no-new-privileges'))
 })
 
 t.test('the agent starts after the kubeconfig link when there is one', async (t) => {

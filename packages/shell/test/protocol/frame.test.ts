@@ -39,6 +39,29 @@ t.test('frames split at every byte boundary decode the same', async (t) => {
   }
 })
 
+t.test('a 1 MiB frame in 64-byte chunks is copied about once, not once per chunk', async (t) => {
+  let copied = 0
+  const d = new FrameDecoder({ onCopy: (bytes) => { copied += bytes } })
+  const payload = Buffer.alloc(MAX_PAYLOAD, 7)
+  const wire = encode('1', payload)
+  const out: Frame[] = []
+  for (let at = 0; at < wire.length; at += 64) out.push(...d.push(wire.subarray(at, at + 64)))
+  t.equal(out.length, 1)
+  t.ok((out[0] as Frame).payload.equals(payload), 'the payload arrives whole')
+  t.ok(copied >= MAX_PAYLOAD, `the frame was joined (${copied} bytes copied)`)
+  // Re-joining what is buffered on every push copies about size²/(2·64) bytes: 8 GiB.
+  t.ok(copied <= 2 * wire.length, `${copied} bytes copied for a ${wire.length}-byte frame`)
+  t.equal(d.buffered, 0)
+})
+
+t.test('frames that arrive whole within one chunk are not copied at all', async (t) => {
+  let copied = 0
+  const d = new FrameDecoder({ onCopy: (bytes) => { copied += bytes } })
+  const wire = Buffer.concat([encode('1', 'a'), encode('2', 'bb'), encode('X', '{"code":0}')])
+  t.same(d.push(wire).map((f) => f.payload.toString()), ['a', 'bb', '{"code":0}'])
+  t.equal(copied, 0)
+})
+
 t.test('an unknown type and an oversized length are protocol errors', async (t) => {
   t.throws(() => new FrameDecoder().push(Buffer.from([0x5a, 0, 0, 0, 0])), /unknown frame type 0x5a/)
   const head = Buffer.from([0x31, 0, 0, 0, 0])

@@ -57,11 +57,11 @@ function frames (channel: FrameChannel): Frame[] {
   return got
 }
 
-t.test('the session socket belongs to the user, mode 0600, and the request says what to run where', async (t) => {
+t.test('the session socket belongs to root, mode 0600, and the request says what to run where and as whom', async (t) => {
   const tg = target(t)
   const [backend, agent] = await Promise.all([startAgentSession(tg, { ...spec, tty: true, command: undefined, cols: 100, rows: 33 }, silentLogger()), fakeAgent(tg.dir).then((a) => { a.channel.sendJson('S', { pid: 42 }); return a })])
-  t.same(agent.socketStat, { uid: 1001, gid: 1002, mode: 0o600 })
-  t.same(agent.request, { argv: ['bash', '-l'], env: ['TERM=xterm'], tty: true, cols: 100, rows: 33, cwd: '/home/alice' })
+  t.same(agent.socketStat, { uid: 0, gid: 0, mode: 0o600 }, 'only the agent, root in the container, may connect: never one of the user\'s processes')
+  t.same(agent.request, { argv: ['bash', '-l'], env: ['TERM=xterm'], tty: true, cols: 100, rows: 33, cwd: '/home/alice', uid: 1001, gid: 1002, groups: [1002] })
   t.equal(backend?.kind, 'agent')
   t.equal(backend?.pid, 42)
   t.same(readdirSync(tg.dir), [], 'the socket file is gone once connected')

@@ -126,3 +126,54 @@ t.test('a recording that cannot be written reports it and never throws into the 
   t.match(errors[0], { code: 'EEXIST' })
   t.equal(readFileSync(join(dir, 'taken.cast'), 'utf8'), 'OLD\n', 'the existing file is untouched')
 })
+
+t.test('without a TTY, input becomes "i" events between the output around it', async (t) => {
+  const path = join(t.testdir(), 'a.cast')
+  const rec = startRecording(path, { ...header, startMs: Date.now() })
+  rec.input(Buffer.from('ls\n'))
+  rec.output(Buffer.from('file\n'))
+  rec.input(Buffer.from('€').subarray(0, 1))
+  rec.input(Buffer.from('€').subarray(1))
+  await rec.close()
+  t.same(events(path), [['i', 'ls\n'], ['o', 'file\n'], ['i', '€']])
+})
+
+t.test('at its cap a recording stops, says it was cut and why, and reports it once', async (t) => {
+  const path = join(t.testdir(), 'a.cast')
+  const cuts: unknown[] = []
+  const rec = startRecording(path, { ...header, startMs: Date.now() }, () => {}, { maxBytes: 4096, scope: 'session', onCut: (c) => cuts.push(c) })
+  for (let i = 0; i < 500; i++) rec.output(Buffer.from(`line ${i} ${'x'.repeat(40)}\r\n`))
+  rec.resize(10, 10)
+  const summary = await rec.close()
+  const size = statSync(path).size
+  t.ok(size <= 4096, `the file stays under the cap (${size} bytes)`)
+  t.same(summary, { bytes: size, cut: true })
+  const evs = events(path)
+  const [marker, note] = evs.slice(-2)
+  t.same(marker?.[0], 'm')
+  t.match(marker?.[1], /^bastion: recording cut at \d+ bytes: this session's recording reached its cap \(4096 bytes\); the session went on unrecorded$/)
+  t.same(note, ['o', `\r\n[${marker?.[1] ?? ''}]\r\n`], 'a player shows it too')
+  t.same(evs.slice(0, 3).map(([k]) => k), ['o', 'o', 'o'], 'what came before the cap is there')
+  t.notOk(evs.some(([k]) => k === 'r'), 'nothing after the cut')
+  t.equal(cuts.length, 1)
+  t.match(cuts[0], { maxBytes: 4096, scope: 'session' })
+})
+
+t.test('a recording with no room left under the user\'s cap says so at once', async (t) => {
+  const path = join(t.testdir(), 'a.cast')
+  const rec = startRecording(path, { ...header, startMs: Date.now() }, () => {}, { maxBytes: 0, scope: 'user', onCut: () => {} })
+  rec.output(Buffer.from('secret work'))
+  t.same(await rec.close(), { bytes: statSync(path).size, cut: true })
+  const evs = events(path)
+  t.equal(evs.length, 2)
+  t.match(evs[0]?.[1], /the user's recordings reached their cap \(0 bytes\)/)
+  t.notMatch(readFileSync(path, 'utf8'), 'secret work')
+})
+
+t.test('under its cap a recording is whole and not cut', async (t) => {
+  const path = join(t.testdir(), 'a.cast')
+  const rec = startRecording(path, { ...header, startMs: Date.now() }, () => {}, { maxBytes: 1 << 20, scope: 'session', onCut: () => t.fail('not cut') })
+  rec.output(Buffer.from('small'))
+  t.match(await rec.close(), { cut: false })
+  t.same(events(path), [['o', 'small']])
+})

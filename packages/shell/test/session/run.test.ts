@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { encode, encodeJson, FrameDecoder, frameChannel, type Frame } from '../../src/protocol/frame.ts'
-import { relay } from '../../src/session/run.ts'
+import { relay, spokenDuration } from '../../src/session/run.ts'
 import type { Backend } from '../../src/session/backend.ts'
 import type { Recorder } from '../../src/session/recorder.ts'
 import { silentLogger } from '../fixtures/log.ts'
@@ -93,11 +93,17 @@ t.test('input, EOF and output pass through in order and byte-exact; the exit cod
   t.same(got.map((f) => [f.type, f.payload.toString('hex')]), [['1', Buffer.from('to-out').toString('hex')], ['2', Buffer.from('to-err').toString('hex')], ['1', binary.toString('hex')]])
 })
 
+// A recorder that lists what it was given, as o:, i: and r: entries.
+function fakeRecorder (): { recorder: Recorder, recorded: string[] } {
+  const recorded: string[] = []
+  const recorder: Recorder = { output: (c) => recorded.push(`o:${c.toString()}`), input: (c) => recorded.push(`i:${c.toString()}`), resize: (c, r) => recorded.push(`r:${c}x${r}`), close: async () => ({ bytes: 0, cut: false }) }
+  return { recorder, recorded }
+}
+
 t.test('with a TTY, EOF from the client is ignored, resizes reach the command and the recording, and output is recorded', async (t) => {
   const { broker, client } = await pair(t)
   const backend = fakeBackend()
-  const recorded: string[] = []
-  const recorder: Recorder = { output: (c) => recorded.push(`o:${c.toString()}`), resize: (c, r) => recorded.push(`r:${c}x${r}`), close: async () => {} }
+  const { recorder, recorded } = fakeRecorder()
   const done = relay(backend, { channel: frameChannel(broker), tty: true }, limits, silentLogger(), recorder)
   client.write(Buffer.concat([encodeJson('W', { cols: 120, rows: 40 }), encodeJson('W', { cols: 0, rows: 40 }), encode('E')]))
   await tick()
@@ -107,7 +113,22 @@ t.test('with a TTY, EOF from the client is ignored, resizes reach the command an
   await tick()
   backend.exit(0)
   await done
-  t.same(recorded, ['r:120x40', 'o:prompt$ '])
+  t.same(recorded, ['r:120x40', 'o:prompt$ '], 'with a TTY the input is not recorded: the terminal echoes it')
+})
+
+t.test('without a TTY, input, output and errors are all recorded', async (t) => {
+  const { broker, client } = await pair(t)
+  const backend = fakeBackend()
+  const { recorder, recorded } = fakeRecorder()
+  const done = relay(backend, { channel: frameChannel(broker), tty: false }, limits, silentLogger(), recorder)
+  client.write(encode('0', Buffer.from('ls\n')))
+  await tick()
+  backend.output(1, 'file\n')
+  backend.output(2, 'oops\n')
+  await tick()
+  backend.exit(0)
+  await done
+  t.same(recorded, ['i:ls\n', 'o:file\n', 'o:oops\n'])
 })
 
 t.test('a login shell that goes away ends the session as client-gone and kills the command', async (t) => {
@@ -143,7 +164,7 @@ t.test('an idle session ends with a message and a kill; input and output count a
   await tick()
   t.same(result, { exitCode: 137, reason: 'idle' })
   t.ok(Date.now() - started >= 650, 'each activity pushed the end back')
-  t.ok(got.some((f) => f.type === '2' && /^bastion: session ended after 0 minutes without activity\n$/.test(f.payload.toString())), 'the user is told why')
+  t.ok(got.some((f) => f.type === '2' && /^bastion: session ended after 1 second without activity\n$/.test(f.payload.toString())), 'the user is told why')
 })
 
 t.test('a session past its maximum length ends with a message, however busy', async (t) => {
@@ -244,4 +265,13 @@ t.test('a limit reached while the output drains ends the wait: the client is cut
   backend.exit(0)
   t.same(await done, { exitCode: 0, reason: 'idle' }, 'the command\'s own status, and why the session ended')
   t.ok(broker.destroyed, 'the client that never read is cut off')
+})
+
+t.test('the idle limit is spoken in minutes when whole, in seconds otherwise, never as 0 minutes', async (t) => {
+  t.equal(spokenDuration(300), '1 second')
+  t.equal(spokenDuration(1000), '1 second')
+  t.equal(spokenDuration(45_000), '45 seconds')
+  t.equal(spokenDuration(60_000), '1 minute')
+  t.equal(spokenDuration(3_600_000), '60 minutes')
+  t.equal(spokenDuration(90_000), '90 seconds')
 })

@@ -1,11 +1,12 @@
 // Step `sshd`: the drop-in that the `shell` step installed is valid (`sshd -t`) and in
-// effect (`sshd -T` shows its settings), and a running sshd reloads it when it changed.
+// effect (`sshd -T` shows its settings, or stricter ones), and a running sshd reloads it
+// when it changed.
 // Setup never edits the main sshd_config: when it does not apply the drop-in (no
 // Include, or an earlier line that wins), setup stops and says what to fix.
 import { lstat, readFile } from 'node:fs/promises'
 import { runOk } from '../exec.ts'
 import { setupError } from '../errors.ts'
-import { effectiveSettings, inactiveSettings, parseSettings } from '../sshd.ts'
+import { effectiveSettings, parseSettings, weakerSettings } from '../sshd.ts'
 import { DROPIN_CHANGED, shippedDropin } from './shell.ts'
 import type { SetupContext, Step } from '../context.ts'
 
@@ -18,7 +19,7 @@ async function checkActive (ctx: SetupContext): Promise<void> {
   const dropin = parseSettings(await readFile(ctx.paths.sshdDropin, 'utf8'))
   const effective = await effectiveSettings(ctx.exec, ctx.paths.sshdConfig)
   if ('error' in effective) throw setupError('BASTION_ADMIN_SETUP_SSHD_INACTIVE', effective.error)
-  const problems = inactiveSettings(dropin, effective)
+  const problems = weakerSettings(dropin, effective)
   if (problems.length > 0) {
     throw setupError('BASTION_ADMIN_SETUP_SSHD_INACTIVE',
       `sshd does not apply ${ctx.paths.sshdDropin} (${problems.join('; ')}); fix: put \`Include ${ctx.paths.sshdDropinDir}/*.conf\` at the top of ${ctx.paths.sshdConfig}, above any line that sets these keywords`)

@@ -1,15 +1,13 @@
 // Step `sshd`: sshd -t and sshd -T against the root's sshd_config; never an edit of it;
 // a reload only when the drop-in changed on a host whose systemd runs.
 import t from 'tap'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { sshdStep } from '../../../src/setup/steps/sshd.ts'
 import { DROPIN_CHANGED } from '../../../src/setup/steps/shell.ts'
 import { hostPaths } from '../../../src/setup/paths.ts'
-import { APP, setupContext, scratchDir } from '../fixtures.ts'
+import { APP, APPLIED_DROPIN, DROPIN, setupContext, scratchDir } from '../fixtures.ts'
 
-const DROPIN = readFileSync(join(APP, 'packages/shell/sshd/bastion.conf'), 'utf8')
-const APPLIED = 'disableforwarding yes\nallowtcpforwarding no\nallowstreamlocalforwarding no\nallowagentforwarding no\nx11forwarding no\npermittunnel no\npermituserrc no\npermituserenvironment no\nacceptenv LANG\nacceptenv LC_*\nauthorizedkeyscommand /usr/local/libexec/bastion/bastion-authorized-keys %u\nauthorizedkeyscommanduser bastion-keys\n'
+const APPLIED = APPLIED_DROPIN
 
 function withSshd (root: string, effective: string, over: Parameters<typeof setupContext>[1] = {}) {
   const ctx = setupContext(root, over)
@@ -37,6 +35,13 @@ t.test('a setting sshd does not apply stops the step with the fix', async (t) =>
   const inactive = { code: 'BASTION_ADMIN_SETUP_SSHD_INACTIVE', message: /does not apply .*bastion\.conf \(allowtcpforwarding is yes, the drop-in says no\); fix: put `Include .*\/\*\.conf` at the top of .*sshd_config/ }
   await t.rejects(sshdStep.plan(ctx), inactive)
   await t.rejects(sshdStep.apply(ctx), inactive)
+})
+
+t.test('a host stricter than the drop-in passes; one that offers a weaker MAC stops the step', async (t) => {
+  const stricter = withSshd(scratchDir(t), APPLIED.replace(/^maxauthtries \d+$/m, 'maxauthtries 2').replace(/^macs .*$/m, 'macs hmac-sha2-512-etm@openssh.com'))
+  t.same(await sshdStep.apply(stricter), [])
+  const weaker = withSshd(scratchDir(t), APPLIED.replace(/^(macs .*)$/m, '$1,hmac-sha1'))
+  await t.rejects(sshdStep.apply(weaker), { code: 'BASTION_ADMIN_SETUP_SSHD_INACTIVE', message: /\(macs also offers hmac-sha1, which the drop-in leaves out\)/ })
 })
 
 t.test('before the drop-in is installed (or while it differs) plan has nothing to check yet', async (t) => {

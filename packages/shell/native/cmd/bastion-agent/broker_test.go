@@ -50,8 +50,25 @@ func listenSession(t *testing.T, dir string) (*net.UnixListener, string) {
 func accept(t *testing.T, ln *net.UnixListener, sock string, req request) *brokerConn {
 	t.Helper()
 	b := acceptOnly(t, ln, sock)
-	b.sendJSON(frame.Request, req)
+	b.sendJSON(frame.Request, asTestUser(req))
 	return b
+}
+
+// nobody is who the tests' commands run as when the agent is root, as in a container;
+// otherwise they run as the agent's own user.
+const nobody = 65534
+
+// asTestUser names the command's user in a request that names none, as the broker
+// always does.
+func asTestUser(req request) request {
+	if req.UID == nil {
+		uid, gid := os.Geteuid(), os.Getegid()
+		if uid == 0 {
+			uid, gid = nobody, nobody
+		}
+		req.UID, req.GID = &uid, &gid
+	}
+	return req
 }
 
 // acceptOnly takes the agent's connection and removes the socket.

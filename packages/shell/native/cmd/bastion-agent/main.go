@@ -1,7 +1,9 @@
 // bastion-agent is the main process of every user's container: it serves the sessions
 // the broker hands it, starting each command itself instead of a `docker exec` per
-// session. It runs as the user, with no capabilities, so it is trusted with nothing the
-// user could not do anyway. docs/shell/protocol.md, "Broker and agent", is the contract.
+// session. It runs as root in the container, with only CAP_SETUID, CAP_SETGID and
+// CAP_KILL, out of the reach of the user's processes, and starts every command as the
+// user (credentials.go, docs/shell/agent-trust.md). docs/shell/protocol.md, "Broker and
+// agent", is the contract.
 //
 // Its own failures must never take the container down with it (Docker stops a
 // container whose main process exits), so it exits only when it cannot watch its

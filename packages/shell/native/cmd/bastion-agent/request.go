@@ -21,6 +21,11 @@ type request struct {
 	Cols int      `json:"cols"`
 	Rows int      `json:"rows"`
 	Cwd  string   `json:"cwd"`
+	// Who the command runs as: the user the broker proved. Required while the agent is
+	// root (credentials.go).
+	UID    *int  `json:"uid"`
+	GID    *int  `json:"gid"`
+	Groups []int `json:"groups"`
 }
 
 // readRequest reads the first frame, which must be R. An error here is a protocol

@@ -34,14 +34,19 @@ func start(req request, r *reaper) (*command, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	env := overlay(os.Environ(), req.Env)
-	path, err := lookPath(req.Argv[0], getenv(env, "PATH"))
+	cred, err := credentialFor(req, os.Geteuid())
 	if err != nil {
+		return nil, err
+	}
+	env := overlay(os.Environ(), req.Env)
+	// Looked up with the user's rights, as the child will exec and chdir.
+	var path string
+	if err := asOwner(cred, func() (err error) { path, err = lookPath(req.Argv[0], getenv(env, "PATH")); return err }); err != nil {
 		return nil, err
 	}
 	if req.Cwd != "" {
 		// Checked here because the child's chdir failure would read like exec's.
-		if err := checkDir(req.Cwd); err != nil {
+		if err := asOwner(cred, func() error { return checkDir(req.Cwd) }); err != nil {
 			return nil, err
 		}
 	}
@@ -49,8 +54,8 @@ func start(req request, r *reaper) (*command, error) {
 	var theirs []*os.File // the command's ends, closed here once it has them
 	defer func() { closeFiles(theirs...) }()
 	if req.TTY {
-		master, slave, err := tty.Open()
-		if err != nil {
+		var master, slave *os.File
+		if err := asOwner(cred, func() (err error) { master, slave, err = tty.Open(); return err }); err != nil {
 			return nil, err
 		}
 		if err := tty.SetSize(master, requestedSize(req)); err != nil {
@@ -62,8 +67,7 @@ func start(req request, r *reaper) (*command, error) {
 		cmd.output = []output{{master, frame.Stdout}}
 		theirs = []*os.File{slave, slave, slave}
 	} else {
-		theirs, err = cmd.openPipes()
-		if err != nil {
+		if err := asOwner(cred, func() (err error) { theirs, err = cmd.openPipes(); return err }); err != nil {
 			return nil, err
 		}
 	}
@@ -71,7 +75,7 @@ func start(req request, r *reaper) (*command, error) {
 		Dir:   req.Cwd,
 		Env:   env,
 		Files: []uintptr{theirs[0].Fd(), theirs[1].Fd(), theirs[2].Fd()},
-		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: req.TTY, Ctty: 0},
+		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: req.TTY, Ctty: 0, Credential: cred},
 	}
 	pid, exited, err := r.spawn(func() (int, error) { return syscall.ForkExec(path, req.Argv, attr) })
 	if err != nil {

@@ -1,0 +1,118 @@
+// Revocation: a user out of the allowed group or off the host loses their container and
+// sessions; their home becomes root's and is kept for revokedHomeDays, then removed; a
+// lookup that fails decides nothing; users still allowed are untouched.
+import t, { type Test } from 'tap'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { revokeSweep, startRevocation, systemAccessSource, type Access, type AccessSource } from '../src/revoke.ts'
+import { containerName } from '../src/container/name.ts'
+import { startTimeOf } from '../src/proc.ts'
+import { testConfig } from './fixtures/config.ts'
+import { fakeDocker } from './fixtures/docker.ts'
+import { captureLog, silentLogger } from './fixtures/log.ts'
+
+const NOW = Date.UTC(2030, 0, 2, 12, 0, 0)
+const asRoot = process.getuid?.() === 0
+
+function setup (t: Test, verdicts: Record<string, Access>, days = 30) {
+  const root = t.testdir({ home: { alice: { 'notes.txt': 'mine' }, bob: {} }, state: {} })
+  const config = testConfig({ shell: { homeRoot: join(root, 'home'), stateDir: join(root, 'state'), revokedHomeDays: days } })
+  const asked: string[] = []
+  const access: AccessSource = { groupExists: async () => true, accessOf: async (user, group) => { asked.push(`${user}@${group}`); return verdicts[user] ?? 'allowed' } }
+  const fake = fakeDocker([
+    { id: 'c-alice', name: `/${containerName('alice')}`, startedAt: '', execIds: [], labels: { 'bastion.user': 'alice', 'bastion.config-hash': 'x' } },
+    { id: 'c-bob', name: `/${containerName('bob')}`, startedAt: '', execIds: [], labels: { 'bastion.user': 'bob', 'bastion.config-hash': 'x' } },
+    { id: 'c-carol', name: `/${containerName('carol')}`, startedAt: '', execIds: [], labels: { 'bastion.user': 'carol', 'bastion.config-hash': 'x' } },
+    // Someone else's container with the user label (a test's, say), named otherwise.
+    { id: 'c-other', name: '/not-the-shells', startedAt: '', execIds: [], labels: { 'bastion.user': 'alice', 'bastion.config-hash': 'x' } }
+  ])
+  return { root, config, access, asked, fake }
+}
+
+t.test('a user no longer allowed loses their container; the others keep theirs', async (t) => {
+  const { config, access, asked, fake } = setup(t, { alice: 'denied' })
+  const log = captureLog()
+  const r = await revokeSweep(fake.docker, config, access, log.logger, NOW)
+  t.same(r.revoked, ['alice'])
+  t.same(fake.removeCalls, [{ id: 'c-alice', options: { force: true } }])
+  t.same(fake.containers.map((c) => c.id), ['c-bob', 'c-carol', 'c-other'], 'a container the shell did not name is not its to remove')
+  t.same(fake.listCalls, [{ all: true, filters: { label: ['bastion.user', 'bastion.config-hash'] } }])
+  t.same(asked.sort(), ['alice@bastion-users', 'bob@bastion-users', 'carol@bastion-users'], 'every user with a container or a home is looked at once')
+  t.ok(log.records().some((l) => l.msg === 'access revoked: the user is no longer allowed; removed their container and ended their sessions' && l.user === 'alice'))
+})
+
+t.test('without the allowed group (a misconfiguration, a directory outage) no one is revoked', async (t) => {
+  const { config, access, fake } = setup(t, { alice: 'denied', bob: 'denied' })
+  const log = captureLog()
+  const r = await revokeSweep(fake.docker, config, { ...access, groupExists: async () => false }, log.logger, NOW)
+  t.same(r, { revoked: [], homesRemoved: [] })
+  t.same(fake.removeCalls, [])
+  t.ok(log.records().some((l) => l.level === 50 && l.group === 'bastion-users'))
+})
+
+t.test('a lookup that fails decides nothing, and says so', async (t) => {
+  const { config, access, fake } = setup(t, { alice: 'unknown', bob: 'unknown' })
+  const log = captureLog()
+  const r = await revokeSweep(fake.docker, config, access, log.logger, NOW)
+  t.same(r, { revoked: [], homesRemoved: [] })
+  t.same(fake.removeCalls, [])
+  t.ok(log.records().some((l) => l.msg === 'could not tell whether the user may still log in; looking again at the next sweep' && l.user === 'alice'))
+})
+
+t.test('the workers of the user\'s live sessions are hung up', async (t) => {
+  const { config, access, fake } = setup(t, { alice: 'denied' })
+  const worker = spawn(process.execPath, ['-e', 'process.on("SIGHUP", () => process.exit(0)); setInterval(() => {}, 1000); console.log("ready")'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  t.teardown(() => { worker.kill('SIGKILL') })
+  // Only once its handler is in place: SIGHUP would kill it otherwise.
+  await new Promise((resolve) => worker.stdout.once('data', resolve))
+  const dir = join(config.shell.stateDir, 'sessions', containerName('alice'))
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'abc'), `${worker.pid} ${await startTimeOf(worker.pid!)}\n`)
+  writeFileSync(join(dir, 'stale'), '1 0\n')
+  const exited = new Promise<unknown>((resolve) => worker.once('exit', (code, signal) => resolve({ code, signal })))
+  await revokeSweep(fake.docker, config, access, silentLogger(), NOW)
+  t.same(await exited, { code: 0, signal: null }, 'the worker got SIGHUP')
+})
+
+t.test('a departed user\'s home becomes root\'s, is kept, and goes once its days have passed', { skip: asRoot ? false : 'chown needs root' }, async (t) => {
+  const { root, config, access, fake } = setup(t, { alice: 'denied' }, 30)
+  const home = join(root, 'home', 'alice')
+  await revokeSweep(fake.docker, config, access, silentLogger(), NOW)
+  t.match(statSync(home), { uid: 0, gid: 0 })
+  t.equal(statSync(home).mode & 0o777, 0o700)
+  t.equal(readFileSync(join(home, 'notes.txt'), 'utf8'), 'mine', 'nothing in it is touched')
+  const marker = join(config.shell.stateDir, 'revoked', 'alice')
+  t.ok(existsSync(marker))
+  t.same((await revokeSweep(fake.docker, config, access, silentLogger(), NOW + 29 * 86400_000)).homesRemoved, [], 'kept within its days')
+  t.ok(existsSync(home))
+  t.same((await revokeSweep(fake.docker, config, access, silentLogger(), NOW + 31 * 86400_000)).homesRemoved, ['alice'])
+  t.notOk(existsSync(home))
+  t.notOk(existsSync(marker))
+  t.ok(existsSync(join(root, 'home', 'bob')), 'an allowed user\'s home stays')
+})
+
+t.test('the system lookup: root is on the host, a made-up name is not', async (t) => {
+  const src = systemAccessSource()
+  t.equal(await src.groupExists('root'), true)
+  t.equal(await src.groupExists('no-such-group-here'), false)
+  t.equal(await src.accessOf('root', 'root'), 'allowed')
+  t.equal(await src.accessOf('root', 'no-such-group-here'), 'denied')
+  t.equal(await src.accessOf('no-such-user-bastion-test', 'root'), 'denied')
+})
+
+t.test('the loop sweeps at once, again after revokeCheckSeconds, and stops', async (t) => {
+  const { config, access, asked, fake } = setup(t, {})
+  const fast = { ...config, shell: { ...config.shell, revokeCheckSeconds: 1 } }
+  const loop = startRevocation(async () => fast, () => fake.docker, silentLogger(), access)
+  while (asked.length < 6) await new Promise((resolve) => setTimeout(resolve, 50))
+  await loop.stop()
+  const after = asked.length
+  await new Promise((resolve) => setTimeout(resolve, 1200))
+  t.equal(asked.length, after, 'no sweep once stopped')
+  const failing = captureLog()
+  const broken = startRevocation(async () => { throw new Error('no config') }, () => fake.docker, failing.logger, access)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  await broken.stop()
+  t.ok(failing.records().some((l) => l.msg === 'the revocation sweep failed; trying again at the next one'))
+})
