@@ -59,7 +59,7 @@ async function keysCommand (ctx: SetupContext): Promise<WantedFile> {
 // The keys command's own user, when it is missing.
 async function keysUserActions (ctx: SetupContext): Promise<Action[]> {
   if (await account(ctx.exec, KEYS_USER) !== undefined) return []
-  return [{ what: `create system user ${KEYS_USER} (sshd runs the AuthorizedKeysCommand as it)`, cmd: 'useradd', args: ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', 'bastion: sshd AuthorizedKeysCommand', KEYS_USER] }]
+  return [{ what: `create system user ${KEYS_USER} (sshd runs the AuthorizedKeysCommand as it)`, cmd: 'useradd', args: ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', 'bastion sshd AuthorizedKeysCommand', KEYS_USER] }]
 }
 
 // The commands that would bring every named user to the wanted state, in order.

@@ -69,7 +69,7 @@ t.test("the keys command's user and file are made once, root's, 0755, byte for b
   const file = join(ctx.paths.root, KEYS_COMMAND)
   t.same(await usersStep.plan(ctx), ['create system user bastion-keys (sshd runs the AuthorizedKeysCommand as it)', `create ${file}`])
   t.same(await usersStep.apply(ctx), ['created system user bastion-keys (sshd runs the AuthorizedKeysCommand as it)', `wrote ${file}`])
-  t.same(ctx.exec.calls.find((c) => c[0] === 'useradd'), ['useradd', '--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', 'bastion: sshd AuthorizedKeysCommand', 'bastion-keys'])
+  t.same(ctx.exec.calls.find((c) => c[0] === 'useradd'), ['useradd', '--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', 'bastion sshd AuthorizedKeysCommand', 'bastion-keys'])
   t.same(readFileSync(file), SHIPPED_KEYS_COMMAND)
   t.equal(statSync(file).mode & 0o7777, 0o755)
   t.same(await usersStep.plan(ctx), [], 'then nothing is left')
