@@ -87,12 +87,17 @@ export async function revokeSweep (docker: Engine, config: Readonly<ShellConfig>
       continue
     }
     if (verdict === 'allowed') continue
-    const ids = byUser.get(user) ?? []
-    if (ids.length > 0) {
-      await revokeContainers(docker, config, user, ids, log)
-      result.revoked.push(user)
+    // One user whose container or home cannot be handled must not stop the others.
+    try {
+      const ids = byUser.get(user) ?? []
+      if (ids.length > 0) {
+        await revokeContainers(docker, config, user, ids, log)
+        result.revoked.push(user)
+      }
+      if (homes.includes(user) && await keepOrRemoveHome(config, user, nowMs, log)) result.homesRemoved.push(user)
+    } catch (err) {
+      log.error({ err, user }, 'could not take away the access of a user who lost it; trying again at the next sweep')
     }
-    if (homes.includes(user) && await keepOrRemoveHome(config, user, nowMs, log)) result.homesRemoved.push(user)
   }
   return result
 }
@@ -133,6 +138,8 @@ async function keepOrRemoveHome (config: Readonly<ShellConfig>, user: string, no
   const marker = revokedMarker(config, user)
   const since = await stat(marker).then((m) => m.mtimeMs, () => undefined)
   if (since === undefined) {
+    // A home removed meanwhile (by an operator, say) has nothing left to keep.
+    if (!await stat(home).then((h) => h.isDirectory(), () => false)) return false
     await chown(home, 0, 0)
     await chmod(home, 0o700)
     await mkdir(join(s.stateDir, 'revoked'), { recursive: true, mode: 0o700 })

@@ -51,6 +51,26 @@ t.test('without the allowed group (a misconfiguration, a directory outage) no on
   t.ok(log.records().some((l) => l.level === 50 && l.group === 'bastion-users'))
 })
 
+t.test('a user whose container cannot be removed is logged, and the others are still handled', async (t) => {
+  const { config, access, fake } = setup(t, { alice: 'denied', bob: 'denied' })
+  const broken = { ...fake.docker, getContainer: (id: string) => id === 'c-alice' ? { ...fake.docker.getContainer(id), remove: async () => { throw new Error('Docker said no') } } : fake.docker.getContainer(id) }
+  const log = captureLog()
+  const r = await revokeSweep(broken, config, access, log.logger, NOW)
+  t.same(r.revoked, ['bob'])
+  t.ok(log.records().some((l) => l.msg === 'could not take away the access of a user who lost it; trying again at the next sweep' && l.user === 'alice'))
+})
+
+t.test('a home that went away meanwhile is nothing to keep', async (t) => {
+  const { root, config, access, fake } = setup(t, { bob: 'denied' })
+  const { rmSync } = await import('node:fs')
+  // Gone between the listing of homes and the look at the user.
+  const racing: AccessSource = { ...access, accessOf: async (user, group) => { if (user === 'bob') rmSync(join(root, 'home', 'bob'), { recursive: true, force: true }); return access.accessOf(user, group) } }
+  const log = captureLog()
+  t.same(await revokeSweep(fake.docker, config, racing, log.logger, NOW), { revoked: ['bob'], homesRemoved: [] })
+  t.notOk(existsSync(join(config.shell.stateDir, 'revoked', 'bob')), 'nothing marked')
+  t.notOk(log.records().some((l) => l.level === 50), 'no error')
+})
+
 t.test('a lookup that fails decides nothing, and says so', async (t) => {
   const { config, access, fake } = setup(t, { alice: 'unknown', bob: 'unknown' })
   const log = captureLog()

@@ -7,8 +7,8 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { execa } from 'execa'
 import { parse } from 'yaml'
-import { ssh, sshFacts } from '../../fixtures/ssh.ts'
-import { SHELL_CONFIG, sleep, withShellConfig } from '../../fixtures/shell.ts'
+import { SSH, ssh, sshArgs, sshFacts } from '../../fixtures/ssh.ts'
+import { SHELL_CONFIG, ownUser, sleep, withShellConfig } from '../../fixtures/shell.ts'
 
 const NOBODY = Number((await execa('id', ['-u', 'nobody'])).stdout)
 
@@ -65,10 +65,12 @@ function brokerWith (patch: Record<string, unknown>): Record<string, unknown> {
 }
 
 t.test('while nobody holds 200 idle and unproven connections to broker.sock, another user logs in over sshd', async (t) => {
+  // A user of the test's own: the bed's users may be busy with other suites' limits.
+  const user = await ownUser(t, 'bt-victim')
   const f = flood(200, 25)
   await f.held
   for (let i = 0; i < 3; i++) {
-    const r = await ssh('bt-bob', 'echo through', { timeoutMs: 60_000 })
+    const r = await ssh(user, 'echo through', { timeoutMs: 60_000 })
     t.equal(r.exitCode, 0, r.stderr)
     t.equal(r.stdout.toString(), 'through\n', `login ${i + 1} during the flood`)
     await sleep(1000)
@@ -80,20 +82,30 @@ t.test('while nobody holds 200 idle and unproven connections to broker.sock, ano
 })
 
 t.test('at shell.broker.maxSessionsPerUser a user\'s next login is refused with their message, and another user still logs in', async (t) => {
-  withShellConfig(t, brokerWith({ maxSessionsPerUser: 1 }))
+  // A user of this test's own, so that no other suite's sessions count against the
+  // limit; and a limit of 4 rather than 1, so that others' suites, which may run a few
+  // sessions of one user at once while this test holds its lower limit, are not refused.
+  const user = await ownUser(t, 'bt-limits')
+  withShellConfig(t, brokerWith({ maxSessionsPerUser: 4 }))
   // The broker reads its limits again at most once a second.
   await sleep(1500)
-  const held = ssh('bt-alice', 'echo holding; sleep 15', { timeoutMs: 60_000 })
-  let second = await ssh('bt-alice', 'echo second', { timeoutMs: 60_000 })
-  // The first may still be starting; its session counts from its proof on.
-  for (let i = 0; i < 10 && second.exitCode === 0; i++) { await sleep(500); second = await ssh('bt-alice', 'echo second', { timeoutMs: 60_000 }) }
-  t.equal(second.exitCode, 125)
-  t.equal(second.stderr, 'bastion: You have as many sessions open as the bastion allows one person. Close one and try again. (BASTION_SHELL_USER_SESSION_LIMIT)\n')
-  const bob = await ssh('bt-bob', 'echo bob', { timeoutMs: 60_000 })
-  t.equal(bob.exitCode, 0, bob.stderr)
-  t.equal(bob.stdout.toString(), 'bob\n', 'another user is not affected')
-  const first = await held
-  t.equal(first.exitCode, 0, first.stderr)
-  const after = await ssh('bt-alice', 'echo again', { timeoutMs: 60_000 })
-  t.equal(after.stdout.toString(), 'again\n', 'once the session ended, the user logs in again')
+  const held = [1, 2, 3, 4].map(() => execa(SSH, [...sshArgs(user, ['-T']), 'echo holding; sleep 60'], { reject: false, stdin: 'ignore', env: {} }))
+  t.teardown(() => { for (const h of held) h.kill('SIGKILL') })
+  await Promise.all(held.map((h) => new Promise<void>((resolve, reject) => {
+    h.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('holding')) resolve() })
+    void h.then((r) => reject(new Error(`a held session ended: ${String(r.stderr)}`)))
+  })))
+  const fifth = await ssh(user, 'echo fifth', { timeoutMs: 60_000 })
+  t.equal(fifth.exitCode, 125)
+  t.equal(fifth.stderr, 'bastion: You have as many sessions open as the bastion allows one person. Close one and try again. (BASTION_SHELL_USER_SESSION_LIMIT)\n')
+  const other = await ssh(await ownUser(t, 'bt-other'), 'echo other', { timeoutMs: 60_000 })
+  t.equal(other.exitCode, 0, other.stderr)
+  t.equal(other.stdout.toString(), 'other\n', 'another user is not affected')
+  const one = held[0]
+  one?.kill('SIGKILL')
+  await one
+  let after = await ssh(user, 'echo again', { timeoutMs: 60_000 })
+  // The session of the killed client ends once its worker sees the connection close.
+  for (let i = 0; i < 20 && after.exitCode !== 0; i++) { await sleep(250); after = await ssh(user, 'echo again', { timeoutMs: 60_000 }) }
+  t.equal(after.stdout.toString(), 'again\n', 'once one of their sessions ended, the user logs in again')
 })

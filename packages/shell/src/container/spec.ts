@@ -28,6 +28,9 @@ export interface Paths { home: string, passwd: string, group: string, agentDir: 
 // sockets' directory, read-only, which it watches.
 export interface AgentMount { hostPath: string, hash: string }
 export const AGENT_BIN = '/usr/local/libexec/bastion-agent'
+// The agent's command line. The flag tells it each request names its user; an agent
+// too old for that (it would run commands as itself, root) exits on it instead.
+export const AGENT_CMD = [AGENT_BIN, '--as-requested-user'] as const
 export const AGENT_DIR = '/run/bastion-agent'
 export const AGENT_CAPS = ['SETUID', 'SETGID', 'KILL'] as const
 
@@ -84,8 +87,8 @@ export function configHash (config: Readonly<ShellConfig>, caller: Caller, kube:
 // The container's command: the agent (after linking the kubeconfig, when there is
 // one), or, without an agent, something that waits for docker exec.
 export function mainCommand (kube: KubeMount | null, agent: AgentMount | null): string[] {
-  const last = agent === null ? 'sleep infinity' : AGENT_BIN
-  if (kube === null) return agent === null ? ['sleep', 'infinity'] : [AGENT_BIN]
+  const last = agent === null ? 'sleep infinity' : AGENT_CMD.join(' ')
+  if (kube === null) return agent === null ? ['sleep', 'infinity'] : [...AGENT_CMD]
   return ['sh', '-c', `${KUBE_LINK_CMD}; exec ${last}`]
 }
 

@@ -220,7 +220,7 @@ t.test('with an agent, the binary and the session directory are mounted read-onl
     `/usr/local/libexec/bastion/bastion-agent:${AGENT_BIN}:ro`,
     `/run/bastion/shell/agents/0123456789abcdef:${AGENT_DIR}:ro`
   ])
-  t.same(o.Cmd, [AGENT_BIN])
+  t.same(o.Cmd, [AGENT_BIN, '--as-requested-user'], 'a flag an agent too old to run commands as the user exits on')
   t.equal(host(o).Init, true, 'under Docker\'s init, which reaps what sessions leave behind')
   t.equal(o.Labels?.[LABEL_AGENT], '0011223344556677')
   t.equal(o.User, '0:0', 'the agent is root, out of the user\'s reach; it runs every command as the user')
@@ -230,8 +230,8 @@ t.test('with an agent, the binary and the session directory are mounted read-onl
 })
 
 t.test('the agent starts after the kubeconfig link when there is one', async (t) => {
-  t.same(mainCommand(KUBE, AGENT), ['sh', '-c', `mkdir -p /tmp/.bastion-kube; ln -sfn /etc/bastion/kube/config /tmp/.bastion-kube/config; exec ${AGENT_BIN}`])
-  t.same(mainCommand(null, AGENT), [AGENT_BIN])
+  t.same(mainCommand(KUBE, AGENT), ['sh', '-c', `mkdir -p /tmp/.bastion-kube; ln -sfn /etc/bastion/kube/config /tmp/.bastion-kube/config; exec ${AGENT_BIN} --as-requested-user`])
+  t.same(mainCommand(null, AGENT), [AGENT_BIN, '--as-requested-user'])
   t.same(mainCommand(null, null), ['sleep', 'infinity'])
 })
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -66,5 +67,15 @@ func TestARootAgentGivesTheUserTheirOwnPtyAndPipes(t *testing.T) {
 	out := b.collect()
 	if text := strings.ReplaceAll(string(out.stdout), "\r", ""); out.code != 0 || text != "65534\nok\n" {
 		t.Fatalf("tty: code %d, output %q", out.code, out.stdout)
+	}
+}
+
+// The broker starts the agent with --as-requested-user; an older agent, which would
+// run commands as itself, root, exits on the unknown flag instead.
+func TestTheAgentRunsWithTheFlagTheBrokerStartsItWith(t *testing.T) {
+	dir := shortTempDir(t)
+	startAgent(t, dir, func(c *exec.Cmd) { c.Args = append(c.Args, "--as-requested-user") })
+	if got := runSession(t, dir, sh("echo served")); string(got.stdout) != "served\n" {
+		t.Fatalf("stdout %q", got.stdout)
 	}
 }

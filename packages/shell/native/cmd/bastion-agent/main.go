@@ -29,6 +29,10 @@ func run(args []string, stderr io.Writer) int {
 	flags := flag.NewFlagSet("bastion-agent", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	dir := flags.String("dir", "/run/bastion-agent", "the directory the broker puts session sockets in")
+	// The broker starts a root agent with this flag: an agent too old to run commands
+	// as the user each request names does not know it and exits, so its container
+	// never runs a user's command as root (credentials.go).
+	_ = flags.Bool("as-requested-user", false, "run each command as the user its request names (the broker's containers always pass it)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0 // asked for: install.sh checks that the binary runs this way
