@@ -483,13 +483,17 @@ t.test('fast path: fresh cached credentials are answered before Fastify, in the 
 })
 
 t.test('fast path: everything but a servable credential GET falls through to the full protocol', async (t) => {
-  const { app, state, creds, token, signer } = setup(t)
+  const { app, state, creds, token, signer, clock } = setup(t)
   state.cached = creds
   const port = await listenLocal(app)
   const tok = await token()
   t.equal((await httpGet(port, CREDS + 'dev')).status, 401, 'no token')
   t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': 'garbage' })).status, 401, 'bad token')
-  const foreign = signer.issue({ containerId: 'b'.repeat(64), ip: LOCAL }, 60, Date.now())
+  // Signed at the app's own time, so only the container id can make it fail; the same
+  // token for alice's id is the control that it would pass otherwise.
+  const foreign = signer.issue({ containerId: 'b'.repeat(64), ip: LOCAL }, 60, clock.now())
+  const own = signer.issue({ containerId: alice.id, ip: LOCAL }, 60, clock.now())
+  t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': own })).status, 200, 'control: the same token for this container')
   t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': foreign })).status, 401, "another container's token")
   t.equal((await httpGet(port, CREDS + 'other', { 'x-aws-ec2-metadata-token': tok })).status, 404, 'another role')
   t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': tok }, 'POST')).status, 405, 'POST')
