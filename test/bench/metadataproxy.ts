@@ -110,7 +110,7 @@ async function firstRequest (front: StsFront): Promise<void> {
   const proxy = await startProxy(t, { stsEndpoint: front.url })
   const measure = async (user: string, delay: string): Promise<number> => {
     const script = `sleep ${delay}; T=$(curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token); curl -s -o /dev/null -w '%{time_total}' -H "X-aws-ec2-metadata-token: $T" http://169.254.169.254/latest/meta-data/iam/security-credentials/${user}`
-    const r = await execa(DOCKER, ['run', '--rm', '--network', proxy.network, '--label', `bastion.user=${user}`, '-e', `IAM_ROLE=${user}`, testbed().clientImage, 'sh', '-c', script])
+    const r = await execa(DOCKER, ['run', '--rm', '--cap-drop', 'NET_RAW', '--network', proxy.network, '--label', `bastion.user=${user}`, '-e', `IAM_ROLE=${user}`, testbed().clientImage, 'sh', '-c', script])
     return Number(r.stdout) * 1000
   }
   const immediate = await measure('first-a', '0')
@@ -128,7 +128,7 @@ async function memory (front: StsFront): Promise<void> {
     await Promise.all(Array.from({ length: Math.min(20, manyContainers - i) }, async (_, j) => {
       const name = `bt-mem-${proxy.network}-${i + j}`
       names.push(name)
-      await execa(DOCKER, ['run', '-d', '--name', name, '--network', proxy.network, '--label', `bastion.user=memuser${i + j}`, '-e', `IAM_ROLE=memuser${i + j}`, testbed().baseImage, 'sleep', 'infinity'])
+      await execa(DOCKER, ['run', '-d', '--name', name, '--cap-drop', 'NET_RAW', '--network', proxy.network, '--label', `bastion.user=memuser${i + j}`, '-e', `IAM_ROLE=memuser${i + j}`, testbed().baseImage, 'sleep', 'infinity'])
     }))
   }
   for (let i = 0; i < 120 && front.callsBySession.size < manyContainers + 3; i++) await sleep(500)
