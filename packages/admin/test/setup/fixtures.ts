@@ -92,21 +92,27 @@ export class FakeHost implements Exec {
 
 // The chains and rules of a kernel, enough for the proxy's install/check.
 export function fakeIptables (): CommandRunner & { rules: Set<string>, chains: Set<string>, calls: string[][] } {
-  const chains = new Set(['nat PREROUTING', 'filter INPUT', 'filter FORWARD'])
+  const chains = new Set(['nat PREROUTING', 'filter INPUT', 'filter FORWARD', 'filter6 INPUT', 'filter6 FORWARD'])
   const rules = new Set<string>()
   const calls: string[][] = []
   return {
     chains,
     rules,
     calls,
-    async run (_cmd, argv) {
+    async run (cmd, argv) {
       calls.push([...argv])
-      const table = argv[3] as string
+      // ip6tables has tables of its own.
+      const table = `${argv[3] as string}${cmd === 'ip6tables' ? '6' : ''}`
       const [op, chain = '', ...rest] = argv.slice(4)
       const ok = (stdout = '') => ({ exitCode: 0, stdout, stderr: '' })
       switch (op) {
-        case '-S':
-          return ok([...chains].filter((c) => c.startsWith(`${table} `)).map((c) => `-N ${c.split(' ')[1]}`).join('\n'))
+        case '-S': {
+          const builtin = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'])
+          const names = [...chains].filter((c) => c.startsWith(`${table} `)).map((c) => c.split(' ')[1] as string)
+          const lines = names.map((n) => builtin.has(n) ? `-P ${n} ACCEPT` : `-N ${n}`)
+          for (const r of rules) if (r.startsWith(`${table} `)) lines.push(`-A ${r.slice(table.length + 1)}`)
+          return ok(lines.join('\n'))
+        }
         case '-N':
           chains.add(`${table} ${chain}`)
           return ok()

@@ -66,7 +66,8 @@ const Docker = Type.Object({
 }, strict)
 
 const Iptables = Type.Object({
-  chainPrefix: Type.String({ default: 'BASTION-IMDS', pattern: '^[A-Z][A-Z0-9_-]{0,21}$', description: 'Names our iptables chains (PREFIX, PREFIX-GUARD, PREFIX-INPUT); change it only to run two proxies on one host' })
+  chainPrefix: Type.String({ default: 'BASTION-IMDS', pattern: '^[A-Z][A-Z0-9_-]{0,21}$', description: 'Names our iptables chains (PREFIX, PREFIX-GUARD, PREFIX-INPUT); change it only to run two proxies on one host' }),
+  checkSeconds: Type.Integer({ minimum: 1, maximum: 10, default: 5, description: 'How often the running proxy checks that its rules are in place and first, and repairs them' })
 }, strict)
 
 const Log = Type.Object({
