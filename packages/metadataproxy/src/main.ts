@@ -1,5 +1,6 @@
 // The process: load the config, make sure the network and the fail-closed rules are in
 // place, then serve. Only this file listens, handles signals and exits.
+import { existsSync } from 'node:fs'
 import pino, { type Logger } from 'pino'
 import type { Config } from './config/schema.ts'
 import { buildApp } from './app.ts'
@@ -16,8 +17,10 @@ import { watchRules } from './iptables/watch.ts'
 import { createLogger, REDACT } from './log.ts'
 import { createStsClient } from './sts/sts-client.ts'
 
-export function ruleOptions (config: Readonly<Config>): RuleOptions {
-  return { bridge: config.network.bridge, proxyAddress: gatewayOf(config.network.subnet), proxyPort: config.metadataproxy.imds.port, chainPrefix: config.metadataproxy.iptables.chainPrefix }
+// ipv6: whether this kernel has IPv6 at all; without it there is no ip6tables table to
+// fill, and nothing a container could send over IPv6.
+export function ruleOptions (config: Readonly<Config>, ipv6: boolean = existsSync('/proc/net/if_inet6')): RuleOptions {
+  return { bridge: config.network.bridge, proxyAddress: gatewayOf(config.network.subnet), proxyPort: config.metadataproxy.imds.port, chainPrefix: config.metadataproxy.iptables.chainPrefix, egress: config.network.egress, ipv6 }
 }
 
 export async function serve (config: Readonly<Config>, log: Logger = createLogger(config.metadataproxy.log.level)): Promise<{ close (): Promise<void>, imdsAddress: string, adminAddress: string }> {

@@ -38,6 +38,10 @@ network:
   name: $SHELL_TEST_NETWORK
   bridge: btshell0
   subnet: 10.252.0.0/24
+  egress:
+    # kube.sh's relay to kube-apiserver, on an address of this host (the toolbox tests'
+    # kubectl); containers reach no other port of the host.
+    allow: [{ to: $KUBE_CONTAINER_IP/32, tcp: [$KUBE_PORT] }]
 metadataproxy:
   imds:
     port: 8785

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { CommandRunner } from '@bastion/metadataproxy'
+import type { CommandRunner, NetworkFacts } from '@bastion/metadataproxy'
 import { parseHostConfig, type HostConfig } from '../../src/setup/config.ts'
 import type { DockerProbe } from '../../src/setup/docker.ts'
 import type { Exec, RunResult } from '../../src/setup/exec.ts'
@@ -128,10 +128,16 @@ export function fakeIptables (): CommandRunner & { rules: Set<string>, chains: S
   }
 }
 
-export function fakeDocker (images: Record<string, string> = {}, opts: { down?: boolean } = {}): DockerProbe & { images: Record<string, string> } {
+// networks: inspect answers by name; by default the bastion network as the proxy makes it.
+export function fakeDocker (images: Record<string, string> = {}, opts: { down?: boolean, networks?: Record<string, NetworkFacts> } = {}): DockerProbe & { images: Record<string, string> } {
+  const networks = opts.networks ?? { 'bt-unit': { Options: { 'com.docker.network.bridge.enable_icc': 'false' }, EnableIPv6: false } }
   return {
     images,
     async ping () { if (opts.down === true) throw new Error('connect ENOENT /var/run/docker.sock') },
+    async network (name) {
+      if (opts.down === true) throw new Error('connect ENOENT /var/run/docker.sock')
+      return networks[name]
+    },
     async imageId (ref) {
       if (opts.down === true) throw new Error('connect ENOENT /var/run/docker.sock')
       return images[ref]

@@ -41,8 +41,9 @@ export function execaRunner (options: { timeoutMs?: number } = {}): CommandRunne
 export async function iptables (runner: CommandRunner, table: Table, args: string[], signal: AbortSignal | undefined,
   okCodes: readonly number[] = [0]): Promise<CommandResult> {
   signal?.throwIfAborted()
-  const cmd = 'iptables'
-  const argv = ['-w', LOCK_WAIT_SECONDS, '-t', table, ...args]
+  // filter6 is IPv6's filter table: ip6tables' own.
+  const cmd = table === 'filter6' ? 'ip6tables' : 'iptables'
+  const argv = ['-w', LOCK_WAIT_SECONDS, '-t', table === 'filter6' ? 'filter' : table, ...args]
   const shown = `${cmd} ${argv.join(' ')}`
   let result: CommandResult
   try {

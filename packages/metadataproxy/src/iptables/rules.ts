@@ -10,6 +10,7 @@
 // 3. filter INPUT: the proxy port on the proxy address answers only the bridge, so no
 //    other interface can ask the proxy for a container's credentials.
 // The host's own processes (OUTPUT) are untouched and keep reaching the real IMDS.
+// The egress policy (egress.ts) adds what else a container may reach, and no more.
 //
 // A rule with `reach` must be the first thing its traffic meets (or nothing ahead of it
 // may accept that traffic); the periodic check walks the table to prove it and the
@@ -18,12 +19,14 @@
 
 import { isIPv4 } from 'node:net'
 import { BastionError } from '../errors.ts'
+import { egressRules, type EgressPolicy } from './egress.ts'
 import type { Traffic } from './traffic.ts'
 
 export const IMDS_ADDRESS = '169.254.169.254'
 export const DEFAULT_CHAIN_PREFIX = 'BASTION-IMDS'
 
-export type Table = 'nat' | 'filter'
+// filter6 is IPv6's filter table, through ip6tables.
+export type Table = 'nat' | 'filter' | 'filter6'
 
 export interface RuleOptions {
   /** Docker bridge interface of the bastion network, e.g. bastion0. */
@@ -34,6 +37,11 @@ export interface RuleOptions {
   imdsAddress?: typeof IMDS_ADDRESS
   /** Names our chains; only tests change it, so that they never touch the real ones. */
   chainPrefix?: string
+  /** What containers may reach besides the proxy (network.egress, which ruleOptions always
+   * passes); left out, the set is the IMDS rules alone, as their own unit tests build it. */
+  egress?: EgressPolicy
+  /** Whether the kernel has IPv6, so that ip6tables rules can (and must) be made; default true. */
+  ipv6?: boolean
 }
 
 export interface ChainSpec {
@@ -180,5 +188,7 @@ export function buildRules (opts: RuleOptions): RuleSet {
     }
   ]
 
-  return { chains, rules }
+  if (opts.egress === undefined) return { chains, rules }
+  const egress = egressRules({ bridge: opts.bridge, proxyAddress: opts.proxyAddress, proxyPort: opts.proxyPort, prefix, policy: opts.egress, ipv6: opts.ipv6 ?? true })
+  return { chains: [...chains, ...egress.chains], rules: [...rules, ...egress.rules] }
 }
