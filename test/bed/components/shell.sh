@@ -39,9 +39,9 @@ network:
   bridge: btshell0
   subnet: 10.252.0.0/24
   egress:
-    # kube.sh's relay to kube-apiserver, on an address of this host (the toolbox tests'
-    # kubectl); containers reach no other port of the host.
-    allow: [{ to: $KUBE_CONTAINER_IP/32, tcp: [$KUBE_PORT] }]
+    # kube.sh's relay to kube-apiserver (its KUBE_CONTAINER_IP:KUBE_PORT), on an address
+    # of this host, for the toolbox tests' kubectl; containers reach no other port of it.
+    allow: [{ to: 10.253.0.1/32, tcp: [6443] }]
 metadataproxy:
   imds:
     port: 8785

@@ -62,7 +62,7 @@ t.test('an account id alone gives the documented defaults for everything else', 
   const config = parseConfig(ACCOUNT)
   t.same(config, {
     aws: { accountId: '123456789012', region: 'us-east-1', partition: 'aws' },
-    network: { name: 'bastion', bridge: 'bastion0', subnet: '10.250.0.0/24' },
+    network: { name: 'bastion', bridge: 'bastion0', subnet: '10.250.0.0/24', egress: { default: 'accept', allow: [], deny: [], dns: [] } },
     metadataproxy: DEFAULT_METADATAPROXY
   })
 })
