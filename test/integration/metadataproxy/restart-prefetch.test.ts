@@ -23,7 +23,7 @@ t.test(`after a restart with ${COUNT} containers running, each first request is 
 
   // The restarted proxy signs with a new key: tokens first (they never call STS).
   const tokens = await Promise.all(boxes.map((b) => b.token()))
-  const answers = await Promise.all(boxes.map((b, i) => b.imds(`/latest/meta-data/iam/security-credentials/rp${i}`, { token: tokens[i] })))
+  const answers = await Promise.all(boxes.map((b, i) => b.imds(`/latest/meta-data/iam/security-credentials/rp${i}`, { token: tokens[i] ?? '' })))
   t.same(answers.map((a) => a.status), Array(COUNT).fill(200))
   t.equal(await assumed(), COUNT, 'no first request needed an AssumeRole: all were cache hits')
 })

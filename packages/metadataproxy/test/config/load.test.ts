@@ -26,7 +26,7 @@ function problems (text: string): string {
 const withProxy = (yaml: string): string => `${ACCOUNT}metadataproxy:\n${yaml.replace(/^/gm, '  ')}\n`
 
 const DEFAULT_METADATAPROXY = {
-  imds: { port: 8775, allowV1: false, maxHeaderBytes: 8192 },
+  imds: { port: 8775, allowV1: false, maxHeaderBytes: 8192, maxConnectionsPerSource: 32, maxConnections: 4096, headersTimeoutMs: 5000, requestTimeoutMs: 10000, idleTimeoutMs: 5000 },
   admin: { host: '127.0.0.1', port: 8776 },
   credentials: {
     rolePrefix: '',
@@ -69,7 +69,7 @@ t.test('an account id alone gives the documented defaults for everything else', 
 
 t.test('given values win over defaults, and the rest of a section is still defaulted', async (t) => {
   const config = parseConfig(withProxy('imds:\n  allowV1: true\ncredentials:\n  rolePrefix: k8s-access/'))
-  t.same(config.metadataproxy.imds, { port: 8775, allowV1: true, maxHeaderBytes: 8192 })
+  t.same(config.metadataproxy.imds, { port: 8775, allowV1: true, maxHeaderBytes: 8192, maxConnectionsPerSource: 32, maxConnections: 4096, headersTimeoutMs: 5000, requestTimeoutMs: 10000, idleTimeoutMs: 5000 })
   t.equal(config.metadataproxy.credentials.rolePrefix, 'k8s-access/')
   t.equal(config.metadataproxy.credentials.durationSeconds, 3600)
 })
