@@ -65,8 +65,12 @@ t.test('fail-closed IMDS rules on the real iptables', async (t) => {
       for (const chain of owned.filter((c) => c.table === table)) {
         t.equal(lines.filter((l) => l.startsWith(`:${chain.chain} `)).length, 1, `${table} declares ${chain.chain}`)
       }
-      for (const rule of rules.filter((r) => r.table === table)) {
+      for (const rule of ours.filter((r) => r.table === table)) {
         t.equal(count(lines, ruleLine(rule.chain, rule.args)), 1, rule.description)
+      }
+      // Docker's, which every proxy on this shared bed may put back at the same moment.
+      for (const rule of rules.filter((r) => r.table === table && r.shared === true)) {
+        t.ok(count(lines, ruleLine(rule.chain, rule.args)) >= 1, rule.description)
       }
     }
     const nat = await saved('nat')
@@ -110,7 +114,7 @@ t.test('fail-closed IMDS rules on the real iptables', async (t) => {
     t.same([...changed].sort(), [...owned.map((c) => c.description),
       ...ours.filter((r) => !owned.some((c) => c.chain === r.chain)).map((r) => r.description)].sort())
     t.same(await checkRules(runner, opts), { ok: false, missing: all, bypassed: [], foreign: [] })
-    t.equal(count(await saved('filter'), '-A FORWARD -j DOCKER-USER'), 1, 'Docker\'s FORWARD jump stays')
+    t.ok(count(await saved('filter'), '-A FORWARD -j DOCKER-USER') >= 1, 'Docker\'s FORWARD jump stays')
     const dump = [...await saved('nat'), ...await saved('filter')].join('\n')
     t.notMatch(dump, opts.chainPrefix as string)
     t.notMatch(dump, new RegExp(`-i ${opts.bridge} `))
