@@ -79,7 +79,8 @@ t.test('a connection that sends nothing is closed after headersTimeoutMs', async
   const { open } = await serve(t)
   const c = await open()
   await c.closed()
-  t.equal(c.state.data, '')
+  // Closed by our silence deadline, or by Node's own header deadline when it checks first.
+  t.match(c.state.data, /^(|HTTP\/1\.1 408 [^]*)$/, 'closed, with nothing or a 408')
 })
 
 t.test('headers sent a byte at a time are cut off with 408', async (t) => {
