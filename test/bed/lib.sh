@@ -55,31 +55,87 @@ wait_for() {
   done
 }
 
-# start_daemon NAME LOGFILE COMMAND...: starts COMMAND in the background unless
-# the pid in $BASTION_RUN/NAME.pid is alive.
-start_daemon() {
-  local name="$1" logfile="$2"; shift 2
-  local pidfile="$BASTION_RUN/$name.pid"
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    return 0
-  fi
-  log "starting $name"
-  setsid "$@" >>"$logfile" 2>&1 < /dev/null &
-  echo $! > "$pidfile"
+# A pid file counts only when it names the process the bed started: pids are reused,
+# and /run can outlive its processes (a restore). start_daemon records, next to
+# NAME.pid, the process's start time and the boot it started in (NAME.pid.start:
+# "PID STARTTICKS BOOTID"). A pid file without that record (the older lib.sh, or a
+# pid file a daemon or a test fixture wrote itself) counts when its process started
+# no later than the file was written and writes its output to a log file, as every
+# daemon start_daemon runs does.
+
+# _proc_start PID: the process's start, in clock ticks after boot (field 22 of
+# /proc/PID/stat; the command name before it may hold spaces, so read after its ')').
+_proc_start() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  # shellcheck disable=SC2086 # split on purpose
+  set -- $stat
+  [ -n "${20:-}" ] || return 1
+  echo "${20}"
 }
 
-# stop_daemon NAME: stops a daemon started by start_daemon, if it runs.
+_boot_id() { cat /proc/sys/kernel/random/boot_id; }
+
+# daemon_pid NAME: prints the pid in $BASTION_RUN/NAME.pid when it names the process
+# the bed started; fails otherwise (no file, a dead process, or someone else's).
+daemon_pid() {
+  local pidfile="$BASTION_RUN/$1.pid" pid start
+  [ -f "$pidfile" ] || return 1
+  pid="$(head -n1 "$pidfile" 2>/dev/null)" || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" -gt 1 ] || return 1
+  start="$(_proc_start "$pid")" || return 1
+  if [ -f "$pidfile.start" ]; then
+    local rpid rstart rboot
+    read -r rpid rstart rboot < "$pidfile.start" || true
+    if [ "${rpid:-}" = "$pid" ]; then
+      [ "${rstart:-}" = "$start" ] && [ "${rboot:-}" = "$(_boot_id)" ] || return 1
+      echo "$pid"; return 0
+    fi
+  fi
+  local btime hz written out
+  btime="$(awk '/^btime/ {print $2}' /proc/stat)"
+  hz="$(getconf CLK_TCK)"
+  written="$(stat -c %Y "$pidfile")"
+  [ $((btime + start / hz)) -le $((written + 2)) ] || return 1
+  out="$(readlink "/proc/$pid/fd/1" 2>/dev/null)" || return 1
+  [[ "$out" == /*.log || "$out" == /*.log\ \(deleted\) ]] || return 1
+  echo "$pid"
+}
+
+# start_daemon NAME LOGFILE COMMAND...: starts COMMAND in the background unless
+# $BASTION_RUN/NAME.pid names the process the bed started for it, alive.
+start_daemon() {
+  local name="$1" logfile="$2"; shift 2
+  local pidfile="$BASTION_RUN/$name.pid" pid
+  if pid="$(daemon_pid "$name")"; then
+    # An older pid file that checks out gets its record, so later checks are exact.
+    [ -f "$pidfile.start" ] || echo "$pid $(_proc_start "$pid") $(_boot_id)" > "$pidfile.start"
+    return 0
+  fi
+  [ -f "$pidfile" ] && log "$name: $pidfile names no process the bed started (stale); starting it afresh"
+  log "starting $name"
+  setsid "$@" >>"$logfile" 2>&1 < /dev/null &
+  pid=$!
+  echo "$pid" > "$pidfile"
+  echo "$pid $(_proc_start "$pid" || true) $(_boot_id)" > "$pidfile.start"
+}
+
+# stop_daemon NAME: stops a daemon started by start_daemon, if it runs. It never
+# signals a process the bed did not start, whatever the pid file says.
 stop_daemon() {
   local pidfile="$BASTION_RUN/$1.pid"
   [ -f "$pidfile" ] || return 0
-  local pid; pid="$(cat "$pidfile")"
-  if kill -0 "$pid" 2>/dev/null; then
+  local pid
+  if pid="$(daemon_pid "$1")"; then
     log "stopping $1"
     kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 -- "-$pid" 2>/dev/null || true
+  elif [ -n "$(head -n1 "$pidfile" 2>/dev/null)" ] && kill -0 "$(head -n1 "$pidfile")" 2>/dev/null; then
+    log "$1: $pidfile names a process the bed did not start; not signalling it"
   fi
-  rm -f "$pidfile"
+  rm -f "$pidfile" "$pidfile.start"
 }
 
 # unix_answers PATH: something accepts connections on the Unix socket PATH (a file left

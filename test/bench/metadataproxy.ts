@@ -3,7 +3,7 @@
 // measured in the same run. Prints a table; never a pass/fail test.
 import { spawn } from 'node:child_process'
 import { median, printTable, type Row } from '../fixtures/bench-table.ts'
-import { readFileSync } from 'node:fs'
+import { readFileSync, realpathSync } from 'node:fs'
 import { execa } from 'execa'
 import { startProxy, NODE, type Proxy } from '../fixtures/proxy.ts'
 import { runBox, type Box } from '../fixtures/containers.ts'
@@ -110,7 +110,7 @@ async function firstRequest (front: StsFront): Promise<void> {
   const proxy = await startProxy(t, { stsEndpoint: front.url })
   const measure = async (user: string, delay: string): Promise<number> => {
     const script = `sleep ${delay}; T=$(curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token); curl -s -o /dev/null -w '%{time_total}' -H "X-aws-ec2-metadata-token: $T" http://169.254.169.254/latest/meta-data/iam/security-credentials/${user}`
-    const r = await execa(DOCKER, ['run', '--rm', '--network', proxy.network, '--label', `bastion.user=${user}`, '-e', `IAM_ROLE=${user}`, testbed().clientImage, 'sh', '-c', script])
+    const r = await execa(DOCKER, ['run', '--rm', '--cap-drop', 'NET_RAW', '--network', proxy.network, '--label', `bastion.user=${user}`, '-e', `IAM_ROLE=${user}`, testbed().clientImage, 'sh', '-c', script])
     return Number(r.stdout) * 1000
   }
   const immediate = await measure('first-a', '0')
@@ -128,7 +128,7 @@ async function memory (front: StsFront): Promise<void> {
     await Promise.all(Array.from({ length: Math.min(20, manyContainers - i) }, async (_, j) => {
       const name = `bt-mem-${proxy.network}-${i + j}`
       names.push(name)
-      await execa(DOCKER, ['run', '-d', '--name', name, '--network', proxy.network, '--label', `bastion.user=memuser${i + j}`, '-e', `IAM_ROLE=memuser${i + j}`, testbed().baseImage, 'sleep', 'infinity'])
+      await execa(DOCKER, ['run', '-d', '--name', name, '--cap-drop', 'NET_RAW', '--network', proxy.network, '--label', `bastion.user=memuser${i + j}`, '-e', `IAM_ROLE=memuser${i + j}`, testbed().baseImage, 'sleep', 'infinity'])
     }))
   }
   for (let i = 0; i < 120 && front.callsBySession.size < manyContainers + 3; i++) await sleep(500)
@@ -140,6 +140,54 @@ async function memory (front: StsFront): Promise<void> {
   const heap = Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1]) / 1048576
   rows.push([`proxy RSS with ${indexed} managed containers, ${cached} cached credentials (MB)`, fmt(full, 1), `${fmt(idle, 1)} (idle)`, `${fmt(full / idle, 2)}x idle; V8 heap in use ${fmt(heap, 1)} MB (target < 150 MB)`])
   await execa(DOCKER, ['rm', '-f', ...names], { reject: false })
+}
+
+// Another container's p99 while one container floods the proxy with 28,000 connections
+// (fixtures/imds-flood.mjs, two processes of 14,000), beside the same run unloaded.
+async function flood (front: StsFront): Promise<void> {
+  const proxy = await startProxy(t, { stsEndpoint: front.url, logLevel: 'info' })
+  const box = await runBox(t, proxy, { user: 'benchvictim' })
+  const url = 'http://169.254.169.254:80/latest/meta-data/iam/security-credentials/benchvictim'
+  const token = await box.token(21600)
+  await wrk(box, url, token, warmup)
+  const quiet = await wrk(box, url, token)
+  const name = `bt-flood-${proxy.network}`
+  await execa(DOCKER, ['run', '-d', '--name', name, '--network', proxy.network, '--label', 'bastion.user=benchflood', '-e', 'IAM_ROLE=benchflood',
+    '-v', `${realpathSync(process.execPath)}:/usr/local/bin/node:ro`, '-v', `${new URL('../fixtures/imds-flood.mjs', import.meta.url).pathname}:/flood.mjs:ro`,
+    testbed().clientImage, 'sleep', 'infinity'])
+  teardowns.push(() => execa(DOCKER, ['rm', '-f', name], { reject: false }))
+  const attempts = [0, 0]
+  const floods = attempts.map((_a, n) => {
+    const p = execa(DOCKER, ['exec', name, 'node', '/flood.mjs', '14000', String(seconds + 40), '1000'], { reject: false })
+    p.stdout?.on('data', (d: Buffer) => {
+      for (const line of String(d).trim().split('\n')) { try { attempts[n] = Number((JSON.parse(line) as { attempts: number }).attempts) } catch { /* partial */ } }
+    })
+    return p
+  })
+  for (let i = 0; i < 120 && attempts[0]! + attempts[1]! < 28_000; i++) await sleep(500)
+  const loaded = await wrk(box, url, token)
+  const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proxy.pid()}/status`, 'utf8'))?.[1]) / 1024
+  await Promise.all(floods)
+  rows.push(["another container's p99 (ms) while one holds 28,000 connections at the caps", fmt(loaded.p99, 2), `${fmt(quiet.p99, 2)} (unloaded)`, `${fmt(loaded.p99 / quiet.p99, 2)}x (target <= 2x); p50 ${fmt(loaded.p50, 2)} vs ${fmt(quiet.p50, 2)}; ${attempts[0]! + attempts[1]!} connection attempts; peak RSS ${fmt(peak, 0)} MB`])
+}
+
+// After a restart with 20 containers running, each one's first request is a cache hit.
+async function restart (front: StsFront): Promise<void> {
+  const proxy = await startProxy(t, { stsEndpoint: front.url, logLevel: 'info' })
+  const boxes: Box[] = []
+  for (let i = 0; i < 20; i++) boxes.push(await runBox(t, proxy, { user: `benchrestart${i}` }))
+  await proxy.kill()
+  front.latencyMs = 300
+  const before = front.assumeRoleCalls
+  await proxy.start()
+  for (let i = 0; i < 60 && front.assumeRoleCalls - before < 20; i++) await sleep(250)
+  const prefetched = front.assumeRoleCalls - before
+  const tokens = await Promise.all(boxes.map((b) => b.token()))
+  const answers = await Promise.all(boxes.map((b, i) => b.imds(`/latest/meta-data/iam/security-credentials/benchrestart${i}`, { token: tokens[i] ?? '' })))
+  const made = front.assumeRoleCalls - before - prefetched
+  front.latencyMs = 0
+  const ok = answers.filter((a) => a.status === 200).length
+  rows.push(['AssumeRole calls made by the first requests of 20 containers after a proxy restart', String(made), '0', `${prefetched} made by the prefetch of the first resync; ${ok}/20 answered 200 (target: every first request a cache hit)`])
 }
 
 function rss (proxy: Proxy): number {
@@ -154,10 +202,10 @@ function fmt (n: number, digits: number): string {
 
 
 // BENCH_ONLY=throughput,memory runs a subset.
-const only = (process.env.BENCH_ONLY ?? 'throughput,single-flight,first-request,memory').split(',')
+const only = (process.env.BENCH_ONLY ?? 'throughput,single-flight,first-request,memory,flood,restart').split(',')
 const front = await startStsFront(testbed().stsEndpoint)
 try {
-  for (const [name, fn] of [['throughput', throughput], ['single-flight', singleFlight], ['first-request', firstRequest], ['memory', memory]] as const) {
+  for (const [name, fn] of [['throughput', throughput], ['single-flight', singleFlight], ['first-request', firstRequest], ['memory', memory], ['flood', flood], ['restart', restart]] as const) {
     if (!only.includes(name)) continue
     console.error(`bench: ${name} ...`)
     await fn(front)

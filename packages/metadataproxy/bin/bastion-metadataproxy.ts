@@ -6,6 +6,7 @@ import { packageVersion } from '@bastion/config/version'
 import { configPath, loadConfig } from '../src/config/load.ts'
 import { isBastionError } from '../src/errors.ts'
 import { checkRules, execaRunner, installRules, removeRules } from '../src/iptables/iptables.ts'
+import { checkBackend } from '../src/iptables/backend.ts'
 import { ruleOptions, serve } from '../src/main.ts'
 import { createLogger } from '../src/log.ts'
 
@@ -37,16 +38,20 @@ program.command('serve', { isDefault: true })
   })
 
 const iptables = program.command('iptables').description('manage the iptables rules that send containers\' IMDS traffic to the proxy and reject it when the proxy is down')
-iptables.command('install').description('add the missing rules (idempotent)').action(async () => {
-  const { changed } = await installRules(execaRunner(), ruleOptions(await load()))
-  console.log(changed.length === 0 ? 'iptables: all rules already in place' : changed.map((c) => `added: ${c}`).join('\n'))
+iptables.command('install').description('add what is missing and move back what is bypassed (idempotent); refuses when Docker uses the other iptables backend').action(async () => {
+  const config = await load()
+  await checkBackend({ runner: execaRunner() })
+  const { changed } = await installRules(execaRunner(), ruleOptions(config))
+  console.log(changed.length === 0 ? 'iptables: all rules already in place' : changed.join('\n'))
 })
-iptables.command('check').description('list missing rules; exits 1 when any is missing').action(async () => {
-  const result = await checkRules(execaRunner(), ruleOptions(await load()))
+iptables.command('check').description('list missing, bypassed and foreign rules; exits 1 when there is any').action(async () => {
+  const config = await load()
+  await checkBackend({ runner: execaRunner() })
+  const result = await checkRules(execaRunner(), ruleOptions(config))
   if (result.ok) {
     console.log('iptables: all rules in place')
   } else {
-    console.log(result.missing.map((m) => `missing: ${m}`).join('\n'))
+    console.log([...result.missing.map((m) => `missing: ${m}`), ...result.bypassed.map((m) => `bypassed: ${m}`), ...result.foreign.map((m) => `foreign: ${m}`)].join('\n'))
     process.exitCode = 1
   }
 })

@@ -15,6 +15,7 @@ import { passthrough } from './imds/passthrough.ts'
 import { tokenSigner } from './imds/token.ts'
 import { buildAdminApp } from './admin/app.ts'
 import { createMetrics } from './admin/metrics.ts'
+import type { RuleWatch } from './iptables/watch.ts'
 
 export interface AppDeps {
   docker: DockerSource
@@ -24,8 +25,8 @@ export interface AppDeps {
   // Where the audit lines go; the main log when not given.
   auditLog?: Logger
   fetchImpl?: typeof fetch
-  // Whether the fail-closed iptables rules are in place right now.
-  iptablesOk?: () => boolean
+  // The fail-closed iptables rules: whether they are in place right now, and repairs so far.
+  iptables?: Pick<RuleWatch, 'state' | 'repairs'>
 }
 
 export interface App {
@@ -41,7 +42,7 @@ export interface App {
 export function buildApp (config: Readonly<Config>, deps: AppDeps): App {
   const mp = config.metadataproxy
   const c = mp.credentials
-  const iptablesOk = deps.iptablesOk ?? (() => true)
+  const rules = deps.iptables ?? { state: () => ({ ok: true, drift: [] }), repairs: () => 0 }
   const broker = new CredentialBroker({
     client: deps.sts,
     clock: deps.clock,
@@ -76,7 +77,8 @@ export function buildApp (config: Readonly<Config>, deps: AppDeps): App {
     containers: () => index.size,
     indexReady: () => index.ready,
     cacheEntries: () => broker.stats().entries,
-    iptablesOk
+    iptablesOk: () => rules.state().ok,
+    iptablesRepairs: rules.repairs
   })
   const imds = buildImdsApp(config, {
     index: index,
@@ -88,7 +90,10 @@ export function buildApp (config: Readonly<Config>, deps: AppDeps): App {
     metrics,
     audit: auditLog(deps.auditLog ?? deps.log.child({ part: 'audit' }))
   })
-  const admin = buildAdminApp({ log: deps.log.child({ part: 'admin' }), metrics, health: () => ({ indexReady: index.ready, iptablesOk: iptablesOk() }) })
+  const admin = buildAdminApp({ log: deps.log.child({ part: 'admin' }), metrics, health: () => {
+    const { ok, drift } = rules.state()
+    return { indexReady: index.ready, iptablesOk: ok, ...(drift.length > 0 ? { iptablesDrift: drift } : {}) }
+  } })
   return {
     imds,
     admin,

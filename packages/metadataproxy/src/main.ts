@@ -1,5 +1,6 @@
 // The process: load the config, make sure the network and the fail-closed rules are in
 // place, then serve. Only this file listens, handles signals and exits.
+import { existsSync } from 'node:fs'
 import pino, { type Logger } from 'pino'
 import type { Config } from './config/schema.ts'
 import { buildApp } from './app.ts'
@@ -8,15 +9,18 @@ import { dockerSource } from './docker/source.ts'
 import { dockerEngine } from './docker/engine.ts'
 import { ensureNetwork, gatewayOf } from './docker/network.ts'
 import { BastionError } from './errors.ts'
-import { checkRules, execaRunner } from './iptables/iptables.ts'
-import type { RuleOptions } from './iptables/rules.ts'
+import { execaRunner, summarize } from './iptables/iptables.ts'
+import { checkBackend } from './iptables/backend.ts'
+import { inspectRules } from './iptables/drift.ts'
+import { buildRules, type RuleOptions } from './iptables/rules.ts'
+import { watchRules } from './iptables/watch.ts'
 import { createLogger, REDACT } from './log.ts'
 import { createStsClient } from './sts/sts-client.ts'
 
-const IPTABLES_RECHECK_MS = 30_000
-
-export function ruleOptions (config: Readonly<Config>): RuleOptions {
-  return { bridge: config.network.bridge, proxyAddress: gatewayOf(config.network.subnet), proxyPort: config.metadataproxy.imds.port, chainPrefix: config.metadataproxy.iptables.chainPrefix }
+// ipv6: whether this kernel has IPv6 at all; without it there is no ip6tables table to
+// fill, and nothing a container could send over IPv6.
+export function ruleOptions (config: Readonly<Config>, ipv6: boolean = existsSync('/proc/net/if_inet6')): RuleOptions {
+  return { bridge: config.network.bridge, proxyAddress: gatewayOf(config.network.subnet), proxyPort: config.metadataproxy.imds.port, chainPrefix: config.metadataproxy.iptables.chainPrefix, egress: config.network.egress, ipv6 }
 }
 
 export async function serve (config: Readonly<Config>, log: Logger = createLogger(config.metadataproxy.log.level)): Promise<{ close (): Promise<void>, imdsAddress: string, adminAddress: string }> {
@@ -33,22 +37,23 @@ export async function serve (config: Readonly<Config>, log: Logger = createLogge
   if (created) log.info({ network: config.network.name, subnet: config.network.subnet }, 'created the bastion Docker network')
 
   // Refuse to serve unless containers are fail-closed: without the rules a container
-  // could reach the host's real IMDS whenever this process is down.
+  // could reach the host's real IMDS whenever this process is down. Rules that were
+  // installed once and drifted since are repaired; rules never installed mean the
+  // firewall unit did not run before Docker, and that is the operator's to fix.
   const runner = execaRunner()
-  const rules = ruleOptions(config)
-  const check = await checkRules(runner, rules)
-  if (!check.ok) {
+  const set = buildRules(ruleOptions(config))
+  await checkBackend({ runner })
+  const drift = await inspectRules(runner, set)
+  if (set.chains.filter((c) => c.owned).every((c) => drift.some((d) => d.kind === 'missing-chain' && d.chain === c))) {
     throw new BastionError('BASTION_METADATAPROXY_IPTABLES_MISSING',
-      `refusing to serve: iptables rules are missing (run \`bastion-metadataproxy iptables install\`):\n  - ${check.missing.join('\n  - ')}`)
+      `refusing to serve: iptables rules are missing (run \`bastion-metadataproxy iptables install\`):\n  - ${summarize(drift).missing.join('\n  - ')}`)
   }
-  let iptablesOk = true
-  const recheck = setInterval(() => {
-    checkRules(runner, rules).then((r) => {
-      if (!r.ok && iptablesOk) log.error({ missing: r.missing }, 'iptables rules went missing; containers may not be fail-closed')
-      iptablesOk = r.ok
-    }, (err: unknown) => { iptablesOk = false; log.error({ err }, 'iptables check failed') })
-  }, IPTABLES_RECHECK_MS)
-  recheck.unref()
+  const rules = watchRules({ runner, set, intervalMs: mp.iptables.checkSeconds * 1000, log: log.child({ part: 'iptables' }) })
+  const first = await rules.tick()
+  if (!first.ok) {
+    rules.stop()
+    throw new BastionError('BASTION_METADATAPROXY_IPTABLES_MISSING', `refusing to serve: the iptables rules could not be repaired:\n  - ${first.drift.join('\n  - ')}`)
+  }
 
   const auditLogger = mp.log.auditFile === undefined
     ? undefined
@@ -65,7 +70,7 @@ export async function serve (config: Readonly<Config>, log: Logger = createLogge
     clock: systemClock(),
     log,
     ...(auditLogger !== undefined ? { auditLog: auditLogger } : {}),
-    iptablesOk: () => iptablesOk
+    iptables: rules
   })
   await app.start()
   const imdsAddress = await app.imds.listen({ host: gateway, port: mp.imds.port })
@@ -75,7 +80,7 @@ export async function serve (config: Readonly<Config>, log: Logger = createLogge
     imdsAddress,
     adminAddress,
     async close () {
-      clearInterval(recheck)
+      rules.stop()
       await app.close()
       sts.close()
     }

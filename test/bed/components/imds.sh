@@ -2,6 +2,13 @@
 # network namespace of ours that owns 169.254.169.254, and the host routes that one
 # address into it, so nothing ever leaves this machine. It serves a "host role" whose
 # name and keys the leak tests look for.
+#
+# It behaves like an EC2 instance set as the docs ask (HttpTokens=required, a PUT
+# response hop limit of 1): every answer but the token PUT needs a token, and every
+# packet it sends has an IP TTL of 1. The host itself receives them, but the host
+# forwarding one to a container drops it, so a container that gets past our rules still
+# gets nothing. A route `hoplimit` would not do: Docker masquerades the container's
+# traffic, and the answer comes back on the connected route.
 IMDS_NETNS=bastion-imds
 IMDS_HOST_IF=bimds0
 IMDS_NS_IF=bimds1
@@ -23,6 +30,7 @@ bed_fake_imds() {
   ip netns exec "$IMDS_NETNS" ip link set "$IMDS_NS_IF" up
   ip netns exec "$IMDS_NETNS" ip link set lo up
   ip netns exec "$IMDS_NETNS" ip route replace default via 169.254.200.1 dev "$IMDS_NS_IF"
+  ip netns exec "$IMDS_NETNS" sysctl -qw net.ipv4.ip_default_ttl=1
   ip route replace 169.254.169.254/32 via 169.254.200.2 dev "$IMDS_HOST_IF"
   start_daemon fake-imds "$BASTION_RUN/fake-imds.log" \
     ip netns exec "$IMDS_NETNS" "$NODE_HOME/bin/node" "$BASTION_ROOT/test/fixtures/fake-imds.ts" \

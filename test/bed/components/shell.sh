@@ -38,6 +38,10 @@ network:
   name: $SHELL_TEST_NETWORK
   bridge: btshell0
   subnet: 10.252.0.0/24
+  egress:
+    # kube.sh's relay to kube-apiserver (its KUBE_CONTAINER_IP:KUBE_PORT), on an address
+    # of this host, for the toolbox tests' kubectl; containers reach no other port of it.
+    allow: [{ to: 10.253.0.1/32, tcp: [6443] }]
 metadataproxy:
   imds:
     port: 8785

@@ -127,7 +127,7 @@ _sshd_port() {
   local p
   if [ -f "$SSHD_PORT_FILE" ]; then
     p="$(cat "$SSHD_PORT_FILE")"
-    if [ -f "$BASTION_RUN/sshd.pid" ] && kill -0 "$(cat "$BASTION_RUN/sshd.pid")" 2>/dev/null; then
+    if daemon_pid sshd >/dev/null; then
       echo "$p"; return 0
     fi
     if ! _sshd_busy "$p"; then echo "$p"; return 0; fi

@@ -52,7 +52,7 @@ async function closedPort (): Promise<number> {
 t.test('a healthy host: every check ok, exit 0', async (t) => {
   const r = await doctor(config())
   t.equal(r.exitCode, 0, r.stdout + r.stderr)
-  for (const check of ['docker', 'iptables', 'proxy', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
+  for (const check of ['docker', 'iptables', 'network', 'proxy', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
   t.match(r.stdout, /^ok clusters: 1 cluster\(s\) answer over TLS: testbed$/m)
   t.match(r.stdout, `ok broker: the session broker answers on ${need('BASTION_TEST_SHELL_RUN_DIR')}/broker.sock`)
   t.match(r.stdout, `ok shell: ${need('BASTION_TEST_SHELL_BIN')} connects to ${need('BASTION_TEST_SHELL_RUN_DIR')}/broker.sock;`)
@@ -75,7 +75,17 @@ t.test('iptables rules absent: one problem naming the missing rules, with the fi
   const r = await doctor(config((d) => { d.metadataproxy.iptables.chainPrefix = prefix }))
   t.equal(r.exitCode, 1)
   t.same(problemLines(r.stdout).length, 1, r.stdout)
-  t.match(r.stdout, new RegExp(`^PROBLEM iptables: 10 fail-closed IMDS rule\\(s\\) missing.*nat chain ${prefix}.* -- fix: bastion setup iptables`, 'm'))
+  t.match(r.stdout, new RegExp(`^PROBLEM iptables: \\d+ fail-closed IMDS rule\\(s\\) missing.*nat chain ${prefix}.*filter chain ${prefix}-HOST.* -- fix: bastion setup iptables`, 'm'))
+})
+
+t.test('a bastion network with inter-container traffic on: one problem, with the fix', async (t) => {
+  const name = `bt-doc-icc-${tag}`
+  await execa('docker', ['network', 'create', '--driver', 'bridge', '-o', 'com.docker.network.bridge.enable_icc=true', name])
+  t.teardown(() => execa('docker', ['network', 'rm', name], { reject: false }))
+  const r = await doctor(config((d) => { d.network.name = name }))
+  t.equal(r.exitCode, 1)
+  t.same(problemLines(r.stdout).length, 1, r.stdout)
+  t.match(r.stdout, new RegExp(`^PROBLEM network: Docker network ${name} has inter-container traffic on .* -- fix: stop the containers on it, docker network rm ${name}`, 'm'))
 })
 
 t.test('the proxy not answering on its admin port: one problem, with the fix', async (t) => {
@@ -235,7 +245,7 @@ t.test('clusters: a closed endpoint and a certificate the CA does not vouch for'
 
 t.test('--help lists every check; a bad config is an error with its code', async (t) => {
   const help = await bastion(['doctor', '--help'])
-  for (const w of ['docker', 'iptables', 'proxy', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'clusters', '--quiet', '--root', '--sshd-config', '--instance']) t.match(help.stdout, w)
+  for (const w of ['docker', 'iptables', 'network', 'proxy', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'clusters', '--quiet', '--root', '--sshd-config', '--instance']) t.match(help.stdout, w)
   const instance = await doctor(config(), ['--instance', 'Bad/One'])
   t.equal(instance.exitCode, 1)
   t.match(instance.stderr, /--instance must be 1-16 lowercase letters and digits.*BASTION_ADMIN_SETUP_USAGE/)

@@ -1,6 +1,7 @@
 // The admin listener: health and Prometheus metrics on loopback, out of the
 // containers' reach.
 import t from 'tap'
+import { execa } from 'execa'
 import { startProxy } from '../../fixtures/proxy.ts'
 import { runBox } from '../../fixtures/containers.ts'
 
@@ -21,10 +22,18 @@ t.test('/metrics counts requests and AssumeRole calls', async (t) => {
   t.match(text, /^bastion_index_containers 1$/m)
 })
 
-t.test('containers cannot reach the admin listener', async (t) => {
+// 127.0.0.1 inside a container is the container's own loopback, so the probe goes to the
+// host's addresses a container can route to: its gateway and every bridge of this host.
+t.test("containers cannot reach the admin listener on any of the host's bridge addresses", async (t) => {
   const port = new URL(proxy.adminUrl).port
-  for (const host of [proxy.gateway, '127.0.0.1']) {
-    const r = await box.exec(['curl', '-s', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}', `http://${host}:${port}/metrics`])
-    t.equal(r.stdout, '000', `${host}:${port}`)
-  }
+  const bridges = (await execa('ip', ['-4', '-o', 'addr', 'show', 'type', 'bridge'])).stdout
+  const hosts = new Set([proxy.gateway, ...[...bridges.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1] as string)])
+  t.ok(hosts.size >= 2, `the gateway and docker0 at least: ${[...hosts].join(', ')}`)
+
+  // The control: the same probe reaches the one host port a container may use, the
+  // proxy's own, on the gateway (egress rules may close every other host port as well).
+  const probe = (host: string, p: string | number, path = '/metrics') => box.exec(['curl', '-s', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}', `http://${host}:${p}${path}`])
+  t.equal((await probe(proxy.gateway, proxy.port, '/latest/meta-data/')).stdout, '401', 'control: the probe reaches the host through the gateway')
+
+  for (const host of hosts) t.equal((await probe(host, port)).stdout, '000', `${host}:${port}`)
 })

@@ -7,9 +7,11 @@ import { runBox } from '../../fixtures/containers.ts'
 import { startStsFront } from '../../fixtures/sts-front.ts'
 import { testbed } from '../../fixtures/testbed.ts'
 
-const proxy = await startProxy(t)
 // STS for the container: moto, through a front on the bridge gateway (moto itself only
-// listens on loopback). The CLI never sees any other endpoint.
+// listens on loopback). The CLI never sees any other endpoint. The egress policy keeps
+// containers off the host's ports, so the gateway is allowed here (its port is not
+// known until the network exists).
+const proxy = await startProxy(t, { egress: (gateway: string) => ({ allow: [{ to: `${gateway}/32` }] }) })
 const stsForContainers = await startStsFront(testbed().stsEndpoint, proxy.gateway)
 t.teardown(() => stsForContainers.close())
 const box = await runBox(t, proxy, { user: 'henry', env: { AWS_DEFAULT_REGION: 'eu-west-1' } })

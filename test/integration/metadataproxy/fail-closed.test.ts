@@ -1,6 +1,7 @@
 // Fail closed: without its iptables rules the proxy will not start; with the proxy
 // killed, or even with the DNAT deleted, containers get no answer from any IMDS, while
-// the host's own processes still reach the (stand-in) real one. A restart heals.
+// the host's own processes still reach the (stand-in) real one. A restart heals. (With
+// every rule gone: no-rules-hop-limit.test.ts; the running proxy's repairs: self-repair.test.ts.)
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { execa } from 'execa'
@@ -47,6 +48,8 @@ t.test('with the DNAT deleted the guard still keeps containers from the real IMD
   const proxy = await startProxy(t)
   const box = await runBox(t, proxy, { user: 'lee' })
   const chain = proxy.config.metadataproxy.iptables.chainPrefix as string
+  // Stopped, or it would put the DNAT back within its check interval (self-repair.test.ts).
+  await proxy.kill()
   await execa('iptables', ['-w', '-t', 'nat', '-D', chain, '-d', '169.254.169.254/32', '-p', 'tcp', '-m', 'tcp', '--dport', '80', '-j', 'DNAT', '--to-destination', `${proxy.gateway}:${proxy.port}`])
   const logBefore = imdsLogLength()
   const r = await box.imds('/latest/meta-data/iam/security-credentials/', { method: 'GET' })
@@ -57,7 +60,8 @@ t.test('with the DNAT deleted the guard still keeps containers from the real IMD
   t.equal(check.stdout.trim().split('\n').length, 1, 'check names exactly the one missing rule')
   t.match(check.stdout, /missing: nat .*DNAT IMDS port 80/)
   const repair = await proxy.cli('iptables', 'install')
-  t.match(repair.stdout, /added: nat .*DNAT/)
+  t.match(repair.stdout, /added nat .*DNAT/)
+  await proxy.start()
   t.equal((await box.imds('/latest/meta-data/iam/security-credentials/lee', { token: await box.token() })).status, 200, 'install repaired it')
 })
 

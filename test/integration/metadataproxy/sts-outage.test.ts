@@ -39,19 +39,31 @@ t.test('credentials already cached keep being served while STS is down', async (
   t.equal(during.json.AccessKeyId, first.json.AccessKeyId, 'the same still-valid key')
 })
 
-t.test('with nothing cached an outage gets 503 fast, STS is not hammered, and recovery needs no request', async (t) => {
+t.test('with nothing cached an outage gets 503 without waiting on STS, STS is not hammered, and recovery needs no request', async (t) => {
+  // Its own proxy, with a backoff long enough that no background retry falls among the
+  // requests below: a retry in flight is something a request would rightly wait on.
+  const slow = await startProxy(t, { stsEndpoint: front.url, credentials: { retryBaseMs: 20_000, retryMaxMs: 20_000 } })
   front.mode = 'down'
   t.teardown(() => { front.mode = 'pass' })
-  const box = await runBox(t, proxy, { user: 'victor' })
-  await sleep(500)
-  const results = []
-  for (let i = 0; i < 5; i++) results.push(await creds(box, 'victor'))
-  t.same(results.map((r) => r.status), [503, 503, 503, 503, 503])
-  t.equal(results[0]?.json.Code, 'ServiceUnavailable')
+  const box = await runBox(t, slow, { user: 'victor' })
+  const failed = () => slow.logs.some((l) => l.msg === 'AssumeRole failed' && l.user === 'victor')
+  for (let i = 0; i < 100 && !failed(); i++) await sleep(100)
+  t.ok(failed(), "the prefetch's AssumeRole failed")
   const calls = front.callsBySession.get('victor') ?? 0
-  t.ok(calls <= 3, `the prefetch's one AssumeRole (up to 3 SDK attempts) and no call per request: ${calls} HTTP calls`)
+  t.ok(calls >= 1 && calls <= 3, `the prefetch's one AssumeRole (up to 3 SDK attempts): ${calls} HTTP calls`)
+
+  // From now on STS never answers: any request that called it would wait for the
+  // proxy's own STS timeout. One that is answered at all was answered without a call.
+  front.mode = 'hang'
+  const token = await box.token()
+  const script = `for i in 1 2 3 4 5; do curl -s --max-time 20 -w '\\n@@%{http_code}@@\\n' -H 'X-aws-ec2-metadata-token: ${token}' http://169.254.169.254/latest/meta-data/iam/security-credentials/victor; done`
+  const r = await box.exec(['sh', '-c', script])
+  t.same([...r.stdout.matchAll(/@@(\d+)@@/g)].map((m) => m[1]), ['503', '503', '503', '503', '503'])
+  t.equal((JSON.parse(r.stdout.slice(0, r.stdout.indexOf('@@'))) as Record<string, string>).Code, 'ServiceUnavailable')
+  t.equal(front.callsBySession.get('victor') ?? 0, calls, 'no request called STS: none of the five 503s waited on it')
+
   front.mode = 'pass'
-  const healed = await eventually(async () => (front.callsBySession.get('victor') ?? 0) > calls, 15_000)
+  const healed = await eventually(async () => (front.callsBySession.get('victor') ?? 0) > calls, 30_000)
   t.ok(healed, 'the background retry called STS again after the backoff')
   t.equal((await creds(box, 'victor')).status, 200)
 })

@@ -7,6 +7,7 @@ import type { Exec } from '../setup/exec.ts'
 import type { HostPaths } from '../setup/paths.ts'
 import type { EksApi } from '../kubeconfig/eks.ts'
 import type { Probe } from './probe.ts'
+import type { Ec2Api } from './ec2.ts'
 
 export interface Problem { problem: string, fix: string }
 
@@ -27,6 +28,9 @@ export interface DoctorContext {
   probe: Probe
   // EKS, for clusters listed without endpoint and CA, and for discovery.
   eks: EksApi
+  // EC2, for this instance's metadata options, and this instance's id (undefined off EC2).
+  ec2: Ec2Api
+  ec2InstanceId?: string | undefined
   // Whether Docker answered, for the checks that need it; filled in by the docker check.
   dockerUp?: boolean
 }

@@ -9,9 +9,11 @@ import { execaExec } from '../setup/exec.ts'
 import { DEFAULT_NODE, findAppRoot, hostPaths } from '../setup/paths.ts'
 import { awsEks } from '../kubeconfig/eks.ts'
 import { netProbe } from './probe.ts'
+import { awsEc2 } from './ec2.ts'
+import { localInstanceId } from './instance-id.ts'
 import type { DoctorContext } from './check.ts'
 
-export async function doctorContext (opts: { config?: string | undefined, root?: string | undefined, sshdConfig?: string | undefined, instance?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Promise<DoctorContext> {
+export async function doctorContext (opts: { config?: string | undefined, root?: string | undefined, sshdConfig?: string | undefined, instance?: string | undefined, ec2InstanceId?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Promise<DoctorContext> {
   const path = configPath(opts.config, env)
   const config = await loadHostConfig(path)
   const paths = hostPaths({ root: opts.root ?? '/', app: findAppRoot(), node: DEFAULT_NODE, config: path, instance: opts.instance })
@@ -23,6 +25,8 @@ export async function doctorContext (opts: { config?: string | undefined, root?:
     iptables: execaRunner(),
     docker: (socket) => dockerProbe(socket),
     probe: netProbe(),
-    eks: awsEks({ endpoint: config.shell.toolbox.kubeconfig.eksEndpoint, timeoutMs: config.shell.toolbox.kubeconfig.timeoutMs })
+    eks: awsEks({ endpoint: config.shell.toolbox.kubeconfig.eksEndpoint, timeoutMs: config.shell.toolbox.kubeconfig.timeoutMs }),
+    ec2: awsEc2({ timeoutMs: config.shell.toolbox.kubeconfig.timeoutMs }),
+    ec2InstanceId: opts.ec2InstanceId ?? await localInstanceId()
   }
 }

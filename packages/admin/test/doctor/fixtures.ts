@@ -34,6 +34,7 @@ export function doctorContext (root: string, over: Partial<DoctorContext> & { do
     docker: (socket) => dockers?.[socket] ?? fakeDocker({ 'bastion/toolbox:unit': 'sha256:0123456789abcdef0123456789' }),
     probe: answers({}),
     eks: new FakeEks(),
+    ec2: { metadataOptions: async () => ({ httpTokens: 'required', hopLimit: 1 }) },
     ...rest
   } as DoctorContext & { exec: FakeHost }
 }

@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { CommandRunner } from '@bastion/metadataproxy'
+import type { CommandRunner, NetworkFacts } from '@bastion/metadataproxy'
 import { parseHostConfig, type HostConfig } from '../../src/setup/config.ts'
 import type { DockerProbe } from '../../src/setup/docker.ts'
 import type { Exec, RunResult } from '../../src/setup/exec.ts'
@@ -98,21 +98,27 @@ export class FakeHost implements Exec {
 
 // The chains and rules of a kernel, enough for the proxy's install/check.
 export function fakeIptables (): CommandRunner & { rules: Set<string>, chains: Set<string>, calls: string[][] } {
-  const chains = new Set(['nat PREROUTING', 'filter INPUT', 'filter FORWARD'])
+  const chains = new Set(['nat PREROUTING', 'filter INPUT', 'filter FORWARD', 'filter6 INPUT', 'filter6 FORWARD'])
   const rules = new Set<string>()
   const calls: string[][] = []
   return {
     chains,
     rules,
     calls,
-    async run (_cmd, argv) {
+    async run (cmd, argv) {
       calls.push([...argv])
-      const table = argv[3] as string
+      // ip6tables has tables of its own.
+      const table = `${argv[3] as string}${cmd === 'ip6tables' ? '6' : ''}`
       const [op, chain = '', ...rest] = argv.slice(4)
       const ok = (stdout = '') => ({ exitCode: 0, stdout, stderr: '' })
       switch (op) {
-        case '-S':
-          return ok([...chains].filter((c) => c.startsWith(`${table} `)).map((c) => `-N ${c.split(' ')[1]}`).join('\n'))
+        case '-S': {
+          const builtin = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'])
+          const names = [...chains].filter((c) => c.startsWith(`${table} `)).map((c) => c.split(' ')[1] as string)
+          const lines = names.map((n) => builtin.has(n) ? `-P ${n} ACCEPT` : `-N ${n}`)
+          for (const r of rules) if (r.startsWith(`${table} `)) lines.push(`-A ${r.slice(table.length + 1)}`)
+          return ok(lines.join('\n'))
+        }
         case '-N':
           chains.add(`${table} ${chain}`)
           return ok()
@@ -128,10 +134,16 @@ export function fakeIptables (): CommandRunner & { rules: Set<string>, chains: S
   }
 }
 
-export function fakeDocker (images: Record<string, string> = {}, opts: { down?: boolean } = {}): DockerProbe & { images: Record<string, string> } {
+// networks: inspect answers by name; by default the bastion network as the proxy makes it.
+export function fakeDocker (images: Record<string, string> = {}, opts: { down?: boolean, networks?: Record<string, NetworkFacts> } = {}): DockerProbe & { images: Record<string, string> } {
+  const networks = opts.networks ?? { 'bt-unit': { Options: { 'com.docker.network.bridge.enable_icc': 'false' }, EnableIPv6: false } }
   return {
     images,
     async ping () { if (opts.down === true) throw new Error('connect ENOENT /var/run/docker.sock') },
+    async network (name) {
+      if (opts.down === true) throw new Error('connect ENOENT /var/run/docker.sock')
+      return networks[name]
+    },
     async imageId (ref) {
       if (opts.down === true) throw new Error('connect ENOENT /var/run/docker.sock')
       return images[ref]

@@ -4,7 +4,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino'
 import type { Metrics } from './metrics.ts'
 
-export interface Health { indexReady: boolean; iptablesOk: boolean }
+// iptablesDrift: what is wrong with the rules, while anything is.
+export interface Health { indexReady: boolean; iptablesOk: boolean; iptablesDrift?: string[] }
 
 export function buildAdminApp (deps: { log: Logger; metrics: Metrics; health: () => Health }): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) })

@@ -10,7 +10,7 @@ export interface Metrics {
   assumeRoleSeconds: Histogram<'outcome'>
 }
 
-export function createMetrics (gauges: { containers: () => number; indexReady: () => boolean; cacheEntries: () => number; iptablesOk: () => boolean }): Metrics {
+export function createMetrics (gauges: { containers: () => number; indexReady: () => boolean; cacheEntries: () => number; iptablesOk: () => boolean; iptablesRepairs?: () => number }): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const counts = new Map<string, { route: string, status: string, n: number }>()
@@ -35,6 +35,7 @@ export function createMetrics (gauges: { containers: () => number; indexReady: (
   new Gauge({ name: 'bastion_index_containers', help: 'Managed containers in the index', registers: [registry], collect () { this.set(gauges.containers()) } })
   new Gauge({ name: 'bastion_index_ready', help: '1 when the container index follows Docker events', registers: [registry], collect () { this.set(gauges.indexReady() ? 1 : 0) } })
   new Gauge({ name: 'bastion_credential_cache_entries', help: 'Cached role sessions', registers: [registry], collect () { this.set(gauges.cacheEntries()) } })
+  new Counter({ name: 'bastion_iptables_repairs_total', help: 'Checks that found the fail-closed iptables rules drifted and repaired them', registers: [registry], collect () { this.reset(); this.inc(gauges.iptablesRepairs?.() ?? 0) } })
   new Gauge({ name: 'bastion_iptables_ok', help: '1 when the fail-closed iptables rules are in place', registers: [registry], collect () { this.set(gauges.iptablesOk() ? 1 : 0) } })
   return { registry, requests, countRequest, assumeRole, assumeRoleSeconds }
 }

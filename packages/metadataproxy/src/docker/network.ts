@@ -1,5 +1,6 @@
 // The bastion Docker network: created when missing, verified when present. Containers
-// on it cannot talk to each other (ICC off); the proxy listens on its gateway.
+// on it cannot talk to each other (ICC off) and have no IPv6 (the proxy answers IMDS on
+// IPv4 only, and the egress rules reject all IPv6); the proxy listens on its gateway.
 import type Docker from 'dockerode'
 import type { DockerApi } from './engine.ts'
 import type { Config } from '../config/schema.ts'
@@ -13,7 +14,23 @@ export function gatewayOf (subnet: string): string {
   return [24n, 16n, 8n, 0n].map((s) => String((gw >> s) & 255n)).join('.')
 }
 
-export async function ensureNetwork (docker: DockerApi, net: Config['network']): Promise<{ created: boolean; gateway: string }> {
+type NetworkConfig = Pick<Config['network'], 'name' | 'bridge' | 'subnet'>
+
+// Why an existing network is unsafe to serve, or undefined. A network made by hand or
+// by an older version may have inter-container traffic or IPv6 on: then a container
+// reaches its neighbours, or has an address family none of our rules guard.
+// What networkProblem reads of `docker network inspect`.
+export interface NetworkFacts { Options?: Record<string, string> | undefined, EnableIPv6?: boolean | undefined }
+
+export function networkProblem (info: NetworkFacts, name: string): string | undefined {
+  const found: string[] = []
+  if (info.Options?.['com.docker.network.bridge.enable_icc'] !== 'false') found.push('inter-container traffic on (com.docker.network.bridge.enable_icc is not "false")')
+  if (info.EnableIPv6 === true) found.push('IPv6 on (EnableIPv6), which the proxy does not guard: there is no IPv6 IMDS for its containers and fd00:ec2::254 must stay out of reach')
+  if (found.length === 0) return undefined
+  return `Docker network ${name} has ${found.join(' and ')}; remove it (docker network rm ${name}, after removing its containers) and let the proxy create it`
+}
+
+export async function ensureNetwork (docker: DockerApi, net: NetworkConfig): Promise<{ created: boolean; gateway: string }> {
   const gateway = gatewayOf(net.subnet)
   let info: Docker.NetworkInspectInfo | undefined
   try {
@@ -30,6 +47,8 @@ export async function ensureNetwork (docker: DockerApi, net: Config['network']):
       throw new BastionError('BASTION_METADATAPROXY_NETWORK_MISMATCH',
         `Docker network ${net.name} has subnet ${subnet ?? '?'} and bridge ${bridge ?? '?'}, but the config says ${net.subnet} and ${net.bridge}; remove the network or fix network.* in the config`)
     }
+    const problem = networkProblem(info, net.name)
+    if (problem !== undefined) throw new BastionError('BASTION_METADATAPROXY_NETWORK_UNSAFE', `refusing to serve: ${problem}`)
     return { created: false, gateway }
   }
   try {
@@ -42,6 +61,7 @@ export async function ensureNetwork (docker: DockerApi, net: Config['network']):
         'com.docker.network.bridge.name': net.bridge,
         'com.docker.network.bridge.enable_icc': 'false'
       },
+      EnableIPv6: false,
       Labels: { 'bastion.managed': 'true' }
     })
   } catch (err) {

@@ -3,6 +3,7 @@
 import type Docker from 'dockerode'
 import type { DockerApi } from './engine.ts'
 import { BastionError } from '../errors.ts'
+import { spoofingReason, type CapabilityFacts } from './capabilities.ts'
 
 export interface ContainerFacts {
   id: string
@@ -11,6 +12,8 @@ export interface ContainerFacts {
   labels: Record<string, string>
   env: Record<string, string>
   ips: Record<string, string> // network name -> IPv4 address
+  // Why it could send packets from a neighbour's address (capabilities.ts), if it could.
+  spoofing?: string
 }
 
 export interface DockerEvent {
@@ -53,7 +56,8 @@ export function dockerSource (docker: DockerApi): DockerSource {
       for (const [net, n] of Object.entries(info.NetworkSettings.Networks ?? {})) {
         if (n.IPAddress !== '') ips[net] = n.IPAddress
       }
-      return { id: info.Id, name: info.Name.replace(/^\//, ''), running: info.State.Running, labels: info.Config.Labels ?? {}, env, ips }
+      const spoofing = spoofingReason(info.HostConfig as CapabilityFacts | undefined)
+      return { id: info.Id, name: info.Name.replace(/^\//, ''), running: info.State.Running, labels: info.Config.Labels ?? {}, env, ips, ...(spoofing === undefined ? {} : { spoofing }) }
     },
     async openEvents (sinceNano, signal) {
       const filters = { type: ['container', 'network'] }

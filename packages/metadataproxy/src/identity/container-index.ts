@@ -1,7 +1,9 @@
 // Which container owns a source IP. The index is fed by Docker's events stream and a
 // periodic resync, never by a per-request listing. When the stream breaks the index is
 // emptied (fail closed) until a new stream is open and a full resync has run, so a
-// reused IP can never be answered with an old container's identity.
+// reused IP can never be answered with an old container's identity. Removals take
+// effect the moment their event is read, never behind a slow inspect; an inspect or a
+// resync that began before a removal cannot bring the removed container back.
 import type { Logger } from 'pino'
 import type { Clock, Timer } from '../clock.ts'
 import type { ContainerFacts, DockerEvent, DockerSource } from '../docker/source.ts'
@@ -37,6 +39,15 @@ export class ContainerIndex {
   readonly #ipById = new Map<string, string>()
   readonly #abort = new AbortController()
   #queue: Promise<void> = Promise.resolve()
+  #queued = 0
+  // Removals so far, and the count at each removed container's latest removal: an
+  // inspect or resync that began before that count is stale for that container.
+  #removals = 0
+  readonly #removedAt = new Map<string, number>()
+  // Bumped whenever the index is emptied: work begun before it changes nothing.
+  #epoch = 0
+  // Closes the events stream being followed (its HTTP response), e.g. when an inspect fails.
+  #closeStream: ((err?: unknown) => void) | undefined
   #ready = false
   #lastEventNano: bigint | undefined
   #resyncTimer: Timer | undefined
@@ -75,8 +86,7 @@ export class ContainerIndex {
   // Opens the events stream and runs the first resync; throws if Docker cannot be
   // reached. Afterwards the stream is followed and reopened in the background.
   async start (): Promise<void> {
-    const events = await this.#opts.source.openEvents(undefined, this.#abort.signal)
-    await this.#serial(() => this.#resync())
+    const events = await this.#openResynced(undefined)
     this.#ready = true
     this.#scheduleResync()
     void this.#follow(events)
@@ -88,27 +98,48 @@ export class ContainerIndex {
     this.#invalidate()
   }
 
+  // Opens a stream, then resyncs; a stream whose resync fails is closed, never left open.
+  async #openResynced (since: bigint | undefined): Promise<AsyncIterable<DockerEvent>> {
+    const own = new AbortController()
+    const events = await this.#opts.source.openEvents(since, AbortSignal.any([this.#abort.signal, own.signal]))
+    let failure: unknown
+    this.#closeStream = (err) => { failure ??= err; own.abort(err) }
+    try {
+      await this.#serial(() => this.#resync())
+    } catch (err) {
+      own.abort(err)
+      throw err
+    }
+    return {
+      async * [Symbol.asyncIterator] () {
+        yield * events
+        if (failure !== undefined) throw failure
+      }
+    }
+  }
+
   async #follow (first: AsyncIterable<DockerEvent>): Promise<void> {
     let events: AsyncIterable<DockerEvent> | undefined = first
     let backoff = 200
     while (!this.#abort.signal.aborted) {
       try {
         if (events === undefined) {
-          events = await this.#opts.source.openEvents(this.#lastEventNano, this.#abort.signal)
-          await this.#serial(() => this.#resync())
+          events = await this.#openResynced(this.#lastEventNano)
           this.#ready = true
           this.#opts.log.info({ containers: this.#byIp.size }, 'docker events stream reopened; index resynced')
         }
         backoff = 200
         for await (const event of events) {
           this.#lastEventNano = event.timeNano
-          await this.#serial(() => this.#apply(event))
+          this.#apply(event)
         }
         if (!this.#abort.signal.aborted) this.#opts.log.warn('docker events stream ended')
       } catch (err) {
         if (this.#abort.signal.aborted) return
         this.#opts.log.warn({ err }, 'docker events stream failed')
       }
+      this.#closeStream?.()
+      this.#closeStream = undefined
       events = undefined
       if (this.#abort.signal.aborted) return
       this.#invalidate()
@@ -117,35 +148,56 @@ export class ContainerIndex {
     }
   }
 
-  // Runs index mutations one after another, so an inspect that resolves late can
-  // never undo a later event.
+  // Runs inspects and resyncs one after another, so an inspect that resolves late can
+  // never undo a later start. Removals do not wait here (see #apply).
   #serial (fn: () => Promise<void>): Promise<void> {
-    const next = this.#queue.then(fn, fn)
+    this.#queued++
+    const next = this.#queue.then(fn, fn).finally(() => {
+      // Nothing begun before now is still running: no removal can be stale any more.
+      if (--this.#queued === 0) this.#removedAt.clear()
+    })
     this.#queue = next.catch(() => {})
     return next
+  }
+
+  // True when `id` was removed after a piece of work that began at `since` removals.
+  #removedSince (id: string, since: number): boolean {
+    return (this.#removedAt.get(id) ?? -1) > since
   }
 
   #signal (): AbortSignal {
     return AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#opts.timeoutMs)])
   }
 
-  async #apply (event: DockerEvent): Promise<void> {
+  // Removals happen here and now; additions are queued behind the inspects before them.
+  // A failed inspect closes the stream, so the index is emptied and rebuilt (fail closed).
+  #apply (event: DockerEvent): void {
     const { action, containerId } = event
     if (event.kind === 'network') {
       if (event.networkName !== this.#opts.network) return
-      if (action === 'connect') await this.#refresh(containerId)
+      if (action === 'connect') this.#queueRefresh(containerId)
       else if (action === 'disconnect') this.#remove(containerId, 'network disconnect')
       return
     }
     // kill and oom do not mean the container stopped (`docker kill -s HUP`, a process
     // killed for memory inside a running container): ask Docker. When it did stop, the
     // die event that follows removes it as well.
-    if (action === 'start' || action === 'unpause' || action === 'restart' || action === 'kill' || action === 'oom') await this.#refresh(containerId)
+    if (action === 'start' || action === 'unpause' || action === 'restart' || action === 'kill' || action === 'oom') this.#queueRefresh(containerId)
     else if (action === 'die' || action === 'stop' || action === 'destroy' || action === 'pause') this.#remove(containerId, action)
   }
 
-  async #refresh (id: string): Promise<void> {
+  #queueRefresh (id: string): void {
+    const epoch = this.#epoch
+    this.#serial(() => this.#refresh(id, epoch)).catch((err: unknown) => {
+      if (epoch === this.#epoch) this.#closeStream?.(err)
+    })
+  }
+
+  async #refresh (id: string, epoch: number): Promise<void> {
+    if (epoch !== this.#epoch) return
+    const since = this.#removals
     const facts = await this.#opts.source.inspect(id, this.#signal())
+    if (epoch !== this.#epoch || this.#removedSince(id, since)) return
     if (facts === null || !facts.running) { this.#remove(id, 'not running'); return }
     const isNew = !this.#ipById.has(id)
     const record = this.#record(facts)
@@ -154,7 +206,10 @@ export class ContainerIndex {
     if (isNew && record.problem === undefined) this.#opts.onManagedStart?.(record)
   }
 
+  // A full listing replaces the index. Containers it finds that the index did not know
+  // (after a restart, a reopened stream, or for lookupFresh) are prefetched like a start.
   async #resync (): Promise<void> {
+    const since = this.#removals
     const listed = await this.#opts.source.listManaged(USER_LABEL, this.#opts.network, this.#signal())
     const fresh = new Map<string, ManagedContainer>()
     for (const { id, ip } of listed) {
@@ -165,10 +220,17 @@ export class ContainerIndex {
       const record = facts !== null && facts.running ? this.#record(facts) : undefined
       if (record !== undefined) fresh.set(record.ip, record)
     }
+    const known = new Set(this.#ipById.keys())
     this.#byIp.clear()
     this.#ipById.clear()
-    for (const record of fresh.values()) this.#set(record)
-    this.#opts.log.debug({ containers: fresh.size }, 'container index resynced')
+    const found: ManagedContainer[] = []
+    for (const record of fresh.values()) {
+      if (this.#removedSince(record.id, since)) continue
+      this.#set(record)
+      if (!known.has(record.id) && record.problem === undefined) found.push(record)
+    }
+    this.#opts.log.debug({ containers: this.#byIp.size }, 'container index resynced')
+    for (const record of found) this.#opts.onManagedStart?.(record)
   }
 
   #scheduleResync (): void {
@@ -189,7 +251,7 @@ export class ContainerIndex {
     const record: ManagedContainer = { id: facts.id, name: facts.name, ip, user, role }
     const userCheck = checkSessionName(user)
     const roleCheck = checkRoleName(this.#opts.rolePrefix, role)
-    const problem = !userCheck.ok ? userCheck.reason : !roleCheck.ok ? roleCheck.reason : undefined
+    const problem = !userCheck.ok ? userCheck.reason : !roleCheck.ok ? roleCheck.reason : facts.spoofing
     if (problem !== undefined) {
       record.problem = problem
       this.#opts.log.warn({ container: facts.name, user: user.slice(0, 80), problem }, 'managed container gets no credentials')
@@ -210,6 +272,8 @@ export class ContainerIndex {
   }
 
   #remove (id: string, why: string): void {
+    // Remembered while inspects or resyncs are under way, so none of them can undo it.
+    if (this.#queued > 0) this.#removedAt.set(id, ++this.#removals)
     const ip = this.#ipById.get(id)
     if (ip === undefined) return
     this.#ipById.delete(id)
@@ -218,6 +282,7 @@ export class ContainerIndex {
   }
 
   #invalidate (): void {
+    this.#epoch++
     this.#ready = false
     this.#byIp.clear()
     this.#ipById.clear()

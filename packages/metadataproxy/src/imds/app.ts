@@ -3,6 +3,7 @@
 // callers get 404 on every path, credential paths are always answered here, and only an
 // allowlist of harmless paths goes to the host's IMDS.
 import { createServer } from 'node:http'
+import { Counter, Gauge } from 'prom-client'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from '../config/schema.ts'
@@ -18,6 +19,7 @@ import type { Credentials } from '../sts/sts-client.ts'
 import { isBastionError } from '../errors.ts'
 import type { Metrics } from '../admin/metrics.ts'
 import type { AuditLog } from './audit.ts'
+import { limitConnections, type LimitedServer } from './connection-limits.ts'
 
 export interface ImdsDeps {
   index: { lookup (ip: string): ManagedContainer | undefined, lookupFresh? (ip: string): Promise<ManagedContainer | undefined> }
@@ -37,6 +39,19 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
   const { imds, passthrough: pt } = config.metadataproxy
   const ctx = imdsContext(config, deps.signer)
   const fast = fastCredentials(ctx, deps)
+  const refused = new Counter({ name: 'bastion_imds_connections_refused_total', help: 'IMDS connections closed at accept, by the cap they met', labelNames: ['reason'] as const, registers: [deps.metrics.registry] })
+  let limited: LimitedServer | undefined
+  new Gauge({ name: 'bastion_imds_connections', help: 'IMDS connections open', registers: [deps.metrics.registry], collect () { this.set(limited?.open() ?? 0) } })
+  // One warning per source and minute at most: a flood must not flood the log too.
+  const warned = new Map<string, number>()
+  const onRefused = (reason: 'per-source' | 'total', source: string): void => {
+    refused.inc({ reason })
+    const now = deps.clock.now()
+    if ((warned.get(source) ?? Number.NEGATIVE_INFINITY) > now - 60_000) return
+    if (warned.size > 4096) warned.clear()
+    warned.set(source, now)
+    deps.log.warn({ source, reason, perSource: imds.maxConnectionsPerSource, total: imds.maxConnections }, 'IMDS connection refused: over the connection cap')
+  }
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // No child logger per request: the hot path logs nothing, and a child costs.
@@ -45,9 +60,21 @@ export function buildImdsApp (config: Readonly<Config>, deps: ImdsDeps): Fastify
     trustProxy: false,
     bodyLimit: 1024,
     return503OnClosing: true,
-    serverFactory: (handler) => createServer({ maxHeaderSize: imds.maxHeaderBytes }, (req, res) => {
-      if (!fast(req, res)) handler(req, res)
-    })
+    // Fastify sets no timeouts on a server it did not create: limitConnections does.
+    serverFactory: (handler) => {
+      const server = createServer({ maxHeaderSize: imds.maxHeaderBytes, connectionsCheckingInterval: 1000 }, (req, res) => {
+        limited?.request(req.socket)
+        if (!fast(req, res)) handler(req, res)
+      })
+      limited = limitConnections(server, {
+        perSource: imds.maxConnectionsPerSource,
+        total: imds.maxConnections,
+        headersTimeoutMs: imds.headersTimeoutMs,
+        requestTimeoutMs: imds.requestTimeoutMs,
+        idleTimeoutMs: imds.idleTimeoutMs
+      }, { refused: onRefused })
+      return server
+    }
   })
   // IMDS requests carry no body we care about; accept any content type and ignore it.
   app.removeAllContentTypeParsers()

@@ -1,170 +1,113 @@
-// Installs, checks and removes the fail-closed IMDS rules (see rules.ts) by running
-// iptables through a narrow command runner, so unit tests can swap in a fake kernel.
-// Every operation is idempotent: install adds only what is missing, remove takes away
-// only jumps into our own chains and the chains themselves.
+// Installs (and repairs), checks and removes the fail-closed IMDS rules (see rules.ts).
+// Every operation is idempotent and generic over the rule set: install puts back what is
+// missing and moves back what is bypassed; remove takes away only jumps into our own
+// chains and the chains themselves. Neither ever deletes a rule that is not ours, except
+// inside our own chains.
 
-import { execa } from 'execa'
-import { BastionError, isBastionError } from '../errors.ts'
+import { BastionError } from '../errors.ts'
 import { buildRules } from './rules.ts'
-import type { ChainSpec, RuleOptions, RuleSet, RuleSpec, Table } from './rules.ts'
+import type { RuleOptions, RuleSet, RuleSpec } from './rules.ts'
+import { dumpTable, iptables, jumpTarget, type CommandRunner } from './command.ts'
+import { chainsOf } from './reach.ts'
+import { inspectRules, type Drift } from './drift.ts'
 
-export interface CommandResult { exitCode: number; stdout: string; stderr: string }
-
-export interface CommandRunner {
-  run(cmd: string, args: string[], signal?: AbortSignal): Promise<CommandResult>
-}
+export { execaRunner, splitRuleLine, type CommandResult, type CommandRunner } from './command.ts'
 
 export interface CheckResult {
   ok: boolean
-  /** One human-readable line per missing chain or rule. */
+  /** One line per missing chain or rule. */
   missing: string[]
+  /** One line per rule of ours that its traffic does not reach first, naming the rule ahead. */
+  bypassed: string[]
+  /** One line per rule in one of our chains that is not ours. */
+  foreign: string[]
 }
 
-// Seconds to wait for the xtables lock that Docker and other tools also take.
-const LOCK_WAIT_SECONDS = '5'
-
-// The real runner. reject:false because exit codes are answers here (-C exits 1 for
-// "no such rule"); only a command that could not run at all is thrown.
-export function execaRunner (options: { timeoutMs?: number } = {}): CommandRunner {
-  const timeout = options.timeoutMs ?? 15_000
-  return {
-    async run (cmd, args, signal) {
-      const result = await execa(cmd, args, {
-        reject: false,
-        timeout,
-        stdin: 'ignore',
-        // Stable English messages in stderr, which ends up in our errors and logs.
-        env: { LC_ALL: 'C' },
-        ...(signal === undefined ? {} : { cancelSignal: signal })
-      })
-      if (result.exitCode === undefined) {
-        if (signal?.aborted === true) throw signal.reason
-        throw new BastionError('BASTION_METADATAPROXY_IPTABLES_FAILED',
-          `${cmd} could not run: ${result.shortMessage ?? 'unknown error'}`, { cause: result })
-      }
-      return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }
-    }
-  }
+export interface Repair {
+  /** What was wrong before the repair. */
+  found: string[]
+  /** What the repair did, one line per command. */
+  did: string[]
+  /** What is still wrong after it (empty when the repair worked). */
+  remaining: string[]
 }
 
-async function iptables (runner: CommandRunner, table: Table, args: string[], signal: AbortSignal | undefined,
-  okCodes: readonly number[] = [0]): Promise<CommandResult> {
-  signal?.throwIfAborted()
-  const argv = ['-w', LOCK_WAIT_SECONDS, '-t', table, ...args]
-  const shown = `iptables ${argv.join(' ')}`
-  let result: CommandResult
-  try {
-    result = await runner.run('iptables', argv, signal)
-  } catch (err) {
-    if (signal?.aborted === true || isBastionError(err)) throw err
-    throw new BastionError('BASTION_METADATAPROXY_IPTABLES_FAILED', `${shown} could not run: ${String(err)}`, { cause: err })
-  }
-  if (!okCodes.includes(result.exitCode)) {
-    throw new BastionError('BASTION_METADATAPROXY_IPTABLES_FAILED',
-      `${shown} exited with ${result.exitCode}: ${result.stderr.trim()}`,
-      { cause: { command: 'iptables', args: argv, ...result } })
-  }
-  return result
+export function summarize (drift: readonly Drift[]): CheckResult {
+  const lines = (kinds: readonly Drift['kind'][]) => drift.filter((d) => kinds.includes(d.kind)).map((d) => d.line)
+  return { ok: drift.length === 0, missing: lines(['missing-chain', 'missing']), bypassed: lines(['bypassed']), foreign: lines(['foreign']) }
 }
 
-// Splits one line of `iptables -S` back into argv; iptables quotes arguments with spaces
-// (comments) and escapes quotes and backslashes inside them.
-export function splitRuleLine (line: string): string[] {
-  const words: string[] = []
-  let word = ''
-  let inWord = false
-  let quoted = false
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i] as string
-    if (c === '\\' && quoted && i + 1 < line.length) {
-      word += line[++i]
-    } else if (c === '"') {
-      quoted = !quoted
-      inWord = true
-    } else if (/\s/.test(c) && !quoted) {
-      if (inWord) words.push(word)
-      word = ''
-      inWord = false
-    } else {
-      word += c
-      inWord = true
-    }
-  }
-  if (inWord) words.push(word)
-  return words
-}
-
-// One `-S` per table rather than `-S CHAIN`: for a missing chain iptables-nft exits 1
-// with a misleading message, indistinguishable from other failures.
-async function dumpTable (runner: CommandRunner, table: Table, signal?: AbortSignal): Promise<string[][]> {
-  const { stdout } = await iptables(runner, table, ['-S'], signal)
-  return stdout.split('\n').filter((line) => line.trim() !== '').map(splitRuleLine)
-}
-
-function chainsIn (dump: string[][]): Set<string> {
-  return new Set(dump.filter((w) => w[0] === '-N' || w[0] === '-P').map((w) => w[1] as string))
-}
-
-function jumpTarget (args: readonly string[]): string | undefined {
-  const j = args.indexOf('-j')
-  return j === -1 ? undefined : args[j + 1]
-}
-
-async function ruleExists (runner: CommandRunner, rule: RuleSpec, signal?: AbortSignal): Promise<boolean> {
-  // -C exits 1 for a missing rule; 2 (bad arguments) or 4 (not root) are real failures.
-  const { exitCode } = await iptables(runner, rule.table, ['-C', rule.chain, ...rule.args], signal, [0, 1])
-  return exitCode === 0
-}
-
-interface Missing { chains: ChainSpec[]; rules: RuleSpec[] }
-
-async function findMissing (runner: CommandRunner, set: RuleSet, signal?: AbortSignal): Promise<Missing> {
-  const present = new Map<Table, Set<string>>()
-  for (const table of new Set(set.chains.map((c) => c.table))) {
-    present.set(table, chainsIn(await dumpTable(runner, table, signal)))
-  }
-  const has = (table: Table, chain: string): boolean => present.get(table)?.has(chain) ?? true
-  const chains = set.chains.filter((c) => !has(c.table, c.chain))
-  const rules: RuleSpec[] = []
-  for (const rule of set.rules) {
-    const target = jumpTarget(rule.args)
-    // A rule cannot exist in a missing chain, and -C on a jump to a missing chain exits 2.
-    const impossible = !has(rule.table, rule.chain) ||
-      (target !== undefined && set.chains.some((c) => c.table === rule.table && c.chain === target) && !has(rule.table, target))
-    if (impossible || !(await ruleExists(runner, rule, signal))) rules.push(rule)
-  }
-  return { chains, rules }
-}
-
-// Reports every missing piece, so a readiness check or `bastion-metadataproxy check`
-// can say exactly what to repair.
+// Reports every missing, bypassed or foreign piece, so that readiness, `iptables check`
+// and `bastion doctor` can say exactly what is wrong.
 export async function checkRules (runner: CommandRunner, opts: RuleOptions, signal?: AbortSignal): Promise<CheckResult> {
-  const missing = await findMissing(runner, buildRules(opts), signal)
-  const lines = [...missing.chains.map((c) => c.description), ...missing.rules.map((r) => r.description)]
-  return { ok: lines.length === 0, missing: lines }
+  return summarize(await inspectRules(runner, buildRules(opts), signal))
+}
+
+const insertArgs = (rule: RuleSpec): string[] => rule.position === undefined ? ['-A', rule.chain] : ['-I', rule.chain, String(rule.position)]
+
+// From whatever the tables hold back to the rule set: create missing chains, delete
+// foreign rules from our own chains, add missing rules; then, once nothing is missing
+// (a missing jump makes the rules behind it look bypassed), move bypassed rules of ours
+// back to their position; then look again. A moved rule is deleted before it is
+// inserted, so `-D` (which takes the first match) can never hit the new copy.
+export async function repairRules (runner: CommandRunner, set: RuleSet, signal?: AbortSignal): Promise<Repair> {
+  const first = await inspectRules(runner, set, signal)
+  const did: string[] = []
+  let drift = first
+  for (let round = 0; round < 2 && drift.length > 0; round++) {
+    const fixable = drift.some((d) => d.kind !== 'bypassed') ? drift.filter((d) => d.kind !== 'bypassed') : drift
+    did.push(...await fix(runner, set, fixable, signal))
+    drift = await inspectRules(runner, set, signal)
+  }
+  return { found: first.map((d) => d.line), did, remaining: drift.map((d) => d.line) }
+}
+
+async function fix (runner: CommandRunner, set: RuleSet, drift: readonly Drift[], signal: AbortSignal | undefined): Promise<string[]> {
+  const did: string[] = []
+  for (const d of drift) {
+    if (d.kind !== 'missing-chain') continue
+    await iptables(runner, d.chain.table, ['-N', d.chain.chain], signal)
+    did.push(`added ${d.chain.description}`)
+  }
+  for (const d of drift) {
+    if (d.kind !== 'foreign') continue
+    // Exit 1: already gone, which is the state we want.
+    await iptables(runner, d.table, ['-D', d.chain, ...d.args], signal, [0, 1])
+    did.push(`removed from our chain ${d.table} ${d.chain}: ${d.args.join(' ')}`)
+  }
+  const bypassed = new Set(drift.flatMap((d) => d.kind === 'bypassed' ? [d.rule] : []))
+  const missing = new Set(drift.flatMap((d) => d.kind === 'missing' ? [d.rule] : []))
+  for (const rule of bypassed) await iptables(runner, rule.table, ['-D', rule.chain, ...rule.args], signal, [0, 1])
+  // In list order, so that each chain is filled before anything jumps into it and the
+  // positions inside our chains are valid (every earlier rule is already in place).
+  for (const rule of set.rules) {
+    if (!bypassed.has(rule) && !missing.has(rule)) continue
+    if (missing.has(rule)) await refuseUnprintable(runner, rule, signal)
+    await iptables(runner, rule.table, [...insertArgs(rule), ...rule.args], signal)
+    did.push(bypassed.has(rule) ? `moved back to position ${rule.position ?? 'last'}: ${rule.description}` : `added ${rule.description}`)
+  }
+  return did
+}
+
+// A rule that `-C` finds but -S does not print as written would be added again on every
+// check; rules.ts must spell it the way iptables prints it.
+async function refuseUnprintable (runner: CommandRunner, rule: RuleSpec, signal: AbortSignal | undefined): Promise<void> {
+  const { exitCode } = await iptables(runner, rule.table, ['-C', rule.chain, ...rule.args], signal, [0, 1, 2])
+  if (exitCode === 0) {
+    throw new BastionError('BASTION_METADATAPROXY_IPTABLES_FAILED',
+      `${rule.description}: iptables has the rule but prints it differently from its arguments in rules.ts (${rule.args.join(' ')}); write them as iptables -S prints them`)
+  }
 }
 
 export async function installRules (runner: CommandRunner, opts: RuleOptions, signal?: AbortSignal): Promise<{ changed: string[] }> {
-  const set = buildRules(opts)
-  const missing = await findMissing(runner, set, signal)
-  const changed: string[] = []
-  for (const chain of missing.chains) {
-    await iptables(runner, chain.table, ['-N', chain.chain], signal)
-    changed.push(chain.description)
-  }
-  // In list order, so that each chain is filled before anything jumps into it and the
-  // positions inside our chains are valid (every earlier rule is already in place).
-  for (const rule of missing.rules) {
-    const op = rule.position === undefined ? ['-A', rule.chain] : ['-I', rule.chain, String(rule.position)]
-    await iptables(runner, rule.table, [...op, ...rule.args], signal)
-    changed.push(rule.description)
-  }
-  return { changed }
+  const { did } = await repairRules(runner, buildRules(opts), signal)
+  return { changed: did }
 }
 
 // Removes every jump into our chains (even ones left by an older bridge or port, found
 // by their target, which only we use), then flushes and deletes our chains. Chains we
-// do not own, such as DOCKER-USER, and every rule in them that is not ours, stay.
+// do not own, such as DOCKER-USER, every rule in them that is not ours, and the rules we
+// share with Docker, stay.
 export async function removeRules (runner: CommandRunner, opts: RuleOptions, signal?: AbortSignal): Promise<{ changed: string[] }> {
   const set = buildRules(opts)
   const changed: string[] = []
@@ -181,7 +124,7 @@ export async function removeRules (runner: CommandRunner, opts: RuleOptions, sig
       const known = set.rules.find((r) => r.table === table && r.chain === chain && r.args.join(' ') === args.join(' '))
       changed.push(known?.description ?? `${table} ${chain}: ${args.join(' ')}`)
     }
-    const present = chainsIn(dump)
+    const present = chainsOf(dump)
     for (const chain of set.chains.filter((c) => c.table === table && c.owned && present.has(c.chain))) {
       await iptables(runner, table, ['-F', chain.chain], signal)
       await iptables(runner, table, ['-X', chain.chain], signal)

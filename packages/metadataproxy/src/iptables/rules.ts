@@ -10,14 +10,23 @@
 // 3. filter INPUT: the proxy port on the proxy address answers only the bridge, so no
 //    other interface can ask the proxy for a container's credentials.
 // The host's own processes (OUTPUT) are untouched and keep reaching the real IMDS.
+// The egress policy (egress.ts) adds what else a container may reach, and no more.
+//
+// A rule with `reach` must be the first thing its traffic meets (or nothing ahead of it
+// may accept that traffic); the periodic check walks the table to prove it and the
+// repair moves the rule back to its position. Its args must be exactly as iptables -S
+// prints them, since the walk finds the rule by its text.
 
 import { isIPv4 } from 'node:net'
 import { BastionError } from '../errors.ts'
+import { egressRules, type EgressPolicy } from './egress.ts'
+import type { Traffic } from './traffic.ts'
 
 export const IMDS_ADDRESS = '169.254.169.254'
 export const DEFAULT_CHAIN_PREFIX = 'BASTION-IMDS'
 
-export type Table = 'nat' | 'filter'
+// filter6 is IPv6's filter table, through ip6tables.
+export type Table = 'nat' | 'filter' | 'filter6'
 
 export interface RuleOptions {
   /** Docker bridge interface of the bastion network, e.g. bastion0. */
@@ -28,6 +37,11 @@ export interface RuleOptions {
   imdsAddress?: typeof IMDS_ADDRESS
   /** Names our chains; only tests change it, so that they never touch the real ones. */
   chainPrefix?: string
+  /** What containers may reach besides the proxy (network.egress, which ruleOptions always
+   * passes); left out, the set is the IMDS rules alone, as their own unit tests build it. */
+  egress?: EgressPolicy
+  /** Whether the kernel has IPv6, so that ip6tables rules can (and must) be made; default true. */
+  ipv6?: boolean
 }
 
 export interface ChainSpec {
@@ -45,6 +59,10 @@ export interface RuleSpec {
   args: string[]
   /** Insert position (-I); every rule has one so that a repaired chain keeps its order. */
   position?: number
+  /** The traffic that must reach this rule before anything else can accept it. */
+  reach?: Traffic
+  /** Someone else's rule as well (Docker's): added when missing, moved when bypassed, never removed. */
+  shared?: boolean
   description: string
 }
 
@@ -115,6 +133,7 @@ export function buildRules (opts: RuleOptions): RuleSet {
       args: ['-i', opts.bridge, '-j', dnatChain],
       // Before Docker's own PREROUTING jump, so nothing Docker adds can claim the packet first.
       position: 1,
+      reach: { from: 'PREROUTING', in: opts.bridge, destination: opts.imdsAddress ?? IMDS_ADDRESS, protocol: 'tcp', dport: 80 },
       description: `nat PREROUTING: traffic from ${opts.bridge} jumps to ${dnatChain}`
     },
     {
@@ -133,10 +152,22 @@ export function buildRules (opts: RuleOptions): RuleSet {
     },
     {
       table: 'filter',
+      chain: 'FORWARD',
+      args: ['-j', 'DOCKER-USER'],
+      // Docker's own jump, first in FORWARD, which dockerd puts back at every start. Without
+      // it nothing reaches the guard, so we add it when it is missing, as dockerd would.
+      position: 1,
+      reach: { from: 'FORWARD', in: opts.bridge, destination: opts.imdsAddress ?? IMDS_ADDRESS },
+      shared: true,
+      description: 'filter FORWARD: everything jumps to DOCKER-USER (Docker\'s rule)'
+    },
+    {
+      table: 'filter',
       chain: 'DOCKER-USER',
       args: ['-i', opts.bridge, '-j', guardChain],
       // First, ahead of the RETURN Docker appends, or the guard would never be reached.
       position: 1,
+      reach: { from: 'FORWARD', in: opts.bridge, destination: opts.imdsAddress ?? IMDS_ADDRESS },
       description: `filter DOCKER-USER: traffic from ${opts.bridge} jumps to ${guardChain}`
     },
     {
@@ -151,9 +182,13 @@ export function buildRules (opts: RuleOptions): RuleSet {
       chain: 'INPUT',
       args: ['-d', `${opts.proxyAddress}/32`, '-p', 'tcp', '-m', 'tcp', '--dport', String(opts.proxyPort), '-j', inputChain],
       position: 1,
+      // From any interface: an ACCEPT for lo or eth0 ahead of it would open the proxy to them.
+      reach: { from: 'INPUT', destination: opts.proxyAddress, protocol: 'tcp', dport: opts.proxyPort },
       description: `filter INPUT: connections to the proxy at ${proxy} jump to ${inputChain}`
     }
   ]
 
-  return { chains, rules }
+  if (opts.egress === undefined) return { chains, rules }
+  const egress = egressRules({ bridge: opts.bridge, proxyAddress: opts.proxyAddress, proxyPort: opts.proxyPort, prefix, policy: opts.egress, ipv6: opts.ipv6 ?? true })
+  return { chains: [...chains, ...egress.chains], rules: [...rules, ...egress.rules] }
 }

@@ -5,12 +5,13 @@ import { createMetrics } from '../../src/admin/metrics.ts'
 import { silentLogger } from '../fixtures/log.ts'
 
 function setup (t: { teardown: (fn: () => unknown) => unknown }) {
-  const state = { health: { indexReady: true, iptablesOk: true } as Health, containers: 3, cacheEntries: 2 }
+  const state = { health: { indexReady: true, iptablesOk: true } as Health, containers: 3, cacheEntries: 2, repairs: 0 }
   const metrics = createMetrics({
     containers: () => state.containers,
     indexReady: () => state.health.indexReady,
     cacheEntries: () => state.cacheEntries,
-    iptablesOk: () => state.health.iptablesOk
+    iptablesOk: () => state.health.iptablesOk,
+    iptablesRepairs: () => state.repairs
   })
   const app = buildAdminApp({ log: silentLogger(), metrics, health: () => state.health })
   t.teardown(() => app.close())
@@ -40,6 +41,14 @@ t.test('/healthz is 503 when the iptables rules are missing', async (t) => {
   t.same(res.json(), { status: 'unhealthy', indexReady: true, iptablesOk: false })
 })
 
+t.test('/healthz names the iptables drift while there is any', async (t) => {
+  const { app, state } = setup(t)
+  state.health = { indexReady: true, iptablesOk: false, iptablesDrift: ['nat PREROUTING: traffic from bastion0 jumps to BASTION-IMDS'] }
+  const res = await app.inject({ method: 'GET', url: '/healthz' })
+  t.equal(res.statusCode, 503)
+  t.same(res.json(), { status: 'unhealthy', indexReady: true, iptablesOk: false, iptablesDrift: ['nat PREROUTING: traffic from bastion0 jumps to BASTION-IMDS'] })
+})
+
 t.test('/healthz is asked afresh on every request', async (t) => {
   const { app, state } = setup(t)
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
@@ -67,6 +76,9 @@ t.test('/metrics exposes request counts and the gauges in Prometheus text format
   t.match(body, /^bastion_index_ready 0$/m)
   t.match(body, /^bastion_credential_cache_entries 2$/m)
   t.match(body, /^bastion_iptables_ok 1$/m)
+  t.match(body, /^bastion_iptables_repairs_total 0$/m)
+  state.repairs = 2
+  t.match((await app.inject({ method: 'GET', url: '/metrics' })).body, /^bastion_iptables_repairs_total 2$/m)
   t.match(body, /^process_cpu_user_seconds_total /m, 'default process metrics')
 })
 

@@ -26,7 +26,7 @@ function problems (text: string): string {
 const withProxy = (yaml: string): string => `${ACCOUNT}metadataproxy:\n${yaml.replace(/^/gm, '  ')}\n`
 
 const DEFAULT_METADATAPROXY = {
-  imds: { port: 8775, allowV1: false, maxHeaderBytes: 8192 },
+  imds: { port: 8775, allowV1: false, maxHeaderBytes: 8192, maxConnectionsPerSource: 32, maxConnections: 4096, headersTimeoutMs: 5000, requestTimeoutMs: 10000, idleTimeoutMs: 5000 },
   admin: { host: '127.0.0.1', port: 8776 },
   credentials: {
     rolePrefix: '',
@@ -54,7 +54,7 @@ const DEFAULT_METADATAPROXY = {
     timeoutMs: 2000
   },
   docker: { socketPath: '/var/run/docker.sock', resyncSeconds: 60, timeoutMs: 5000 },
-  iptables: { chainPrefix: 'BASTION-IMDS' },
+  iptables: { chainPrefix: 'BASTION-IMDS', checkSeconds: 5 },
   log: { level: 'info' }
 }
 
@@ -62,14 +62,14 @@ t.test('an account id alone gives the documented defaults for everything else', 
   const config = parseConfig(ACCOUNT)
   t.same(config, {
     aws: { accountId: '123456789012', region: 'us-east-1', partition: 'aws' },
-    network: { name: 'bastion', bridge: 'bastion0', subnet: '10.250.0.0/24' },
+    network: { name: 'bastion', bridge: 'bastion0', subnet: '10.250.0.0/24', egress: { default: 'accept', allow: [], deny: [], dns: [] } },
     metadataproxy: DEFAULT_METADATAPROXY
   })
 })
 
 t.test('given values win over defaults, and the rest of a section is still defaulted', async (t) => {
   const config = parseConfig(withProxy('imds:\n  allowV1: true\ncredentials:\n  rolePrefix: k8s-access/'))
-  t.same(config.metadataproxy.imds, { port: 8775, allowV1: true, maxHeaderBytes: 8192 })
+  t.same(config.metadataproxy.imds, { port: 8775, allowV1: true, maxHeaderBytes: 8192, maxConnectionsPerSource: 32, maxConnections: 4096, headersTimeoutMs: 5000, requestTimeoutMs: 10000, idleTimeoutMs: 5000 })
   t.equal(config.metadataproxy.credentials.rolePrefix, 'k8s-access/')
   t.equal(config.metadataproxy.credentials.durationSeconds, 3600)
 })

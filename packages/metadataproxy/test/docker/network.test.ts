@@ -18,6 +18,7 @@ t.test('the gateway is the first address of the subnet', async (t) => {
 })
 
 const net = { name: 'bastion', bridge: 'bastion0', subnet: '10.250.0.0/24' }
+const ours = { 'com.docker.network.bridge.name': 'bastion0', 'com.docker.network.bridge.enable_icc': 'false' }
 
 function fakeDockerode (inspect: () => Promise<unknown>, create: (opts: unknown) => Promise<unknown> = async () => ({})) {
   const created: unknown[] = []
@@ -41,14 +42,30 @@ t.test('a missing network is created with ICC off, our subnet, gateway and bridg
     CheckDuplicate: true,
     IPAM: { Config: [{ Subnet: '10.250.0.0/24', Gateway: '10.250.0.1' }] },
     Options: { 'com.docker.network.bridge.name': 'bastion0', 'com.docker.network.bridge.enable_icc': 'false' },
+    EnableIPv6: false,
     Labels: { 'bastion.managed': 'true' }
   }])
 })
 
 t.test('an existing network with our settings is used as it is', async (t) => {
-  const { docker, created } = fakeDockerode(async () => ({ IPAM: { Config: [{ Subnet: '10.250.0.0/24' }] }, Options: { 'com.docker.network.bridge.name': 'bastion0' } }))
+  const { docker, created } = fakeDockerode(async () => ({ IPAM: { Config: [{ Subnet: '10.250.0.0/24' }] }, Options: ours, EnableIPv6: false }))
   t.same(await ensureNetwork(docker, net), { created: false, gateway: '10.250.0.1' })
   t.same(created, [])
+})
+
+t.test('an existing network with ICC or IPv6 on is NETWORK_UNSAFE, and nothing is changed', async (t) => {
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ Options: { 'com.docker.network.bridge.name': 'bastion0' } }, /inter-container traffic on/],
+    [{ Options: { ...ours, 'com.docker.network.bridge.enable_icc': 'true' } }, /inter-container traffic on/],
+    [{ Options: ours, EnableIPv6: true }, /IPv6 on \(EnableIPv6\)/],
+    [{ Options: { 'com.docker.network.bridge.name': 'bastion0' }, EnableIPv6: true }, /inter-container traffic on .* and IPv6 on/]
+  ]
+  for (const [info, message] of cases) {
+    const { docker, created } = fakeDockerode(async () => ({ IPAM: { Config: [{ Subnet: '10.250.0.0/24' }] }, ...info }))
+    await t.rejects(ensureNetwork(docker, net), { code: 'BASTION_METADATAPROXY_NETWORK_UNSAFE', message })
+    await t.rejects(ensureNetwork(docker, net), { message: /refusing to serve: .*docker network rm bastion/ })
+    t.same(created, [])
+  }
 })
 
 t.test('an existing network with another subnet or bridge is NETWORK_MISMATCH', async (t) => {

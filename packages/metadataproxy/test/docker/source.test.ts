@@ -91,6 +91,7 @@ t.test('inspect reads name, state, labels, environment and per-network IPs', asy
       Name: '/shell-alice',
       State: { Running: true },
       Config: { Labels: { 'bastion.user': 'alice' }, Env: ['IAM_ROLE=dev', 'X=a=b', 'NOVALUE', '=bad'] },
+      HostConfig: { Privileged: false, CapDrop: ['ALL'], CapAdd: null },
       NetworkSettings: { Networks: { bastion: { IPAddress: '10.250.0.2' }, none: { IPAddress: '' } } }
     }
   })
@@ -101,7 +102,16 @@ t.test('inspect reads name, state, labels, environment and per-network IPs', asy
 
 t.test('inspect tolerates missing labels, environment and networks', async (t) => {
   const { docker } = fakeDockerode({ inspect: { Id: 'c1', Name: 'x', State: { Running: false }, Config: {}, NetworkSettings: {} } })
-  t.same(await dockerSource(docker).inspect('c1', signal), { id: 'c1', name: 'x', running: false, labels: {}, env: {}, ips: {} })
+  t.same(await dockerSource(docker).inspect('c1', signal), { id: 'c1', name: 'x', running: false, labels: {}, env: {}, ips: {}, spoofing: 'its capabilities are unknown (no HostConfig in docker inspect)' })
+})
+
+t.test("inspect says why a container could spoof a neighbour's address: Docker's default NET_RAW, or privileged", async (t) => {
+  const base = { Id: 'c1', Name: '/x', State: { Running: true }, Config: {}, NetworkSettings: {} }
+  const spoofing = async (HostConfig: unknown): Promise<string | undefined> =>
+    (await dockerSource(fakeDockerode({ inspect: { ...base, HostConfig } }).docker).inspect('c1', signal))?.spoofing
+  t.match(await spoofing({ CapAdd: null, CapDrop: null }), /holds NET_RAW,/)
+  t.match(await spoofing({ Privileged: true, CapDrop: ['ALL'] }), /privileged/)
+  t.equal(await spoofing({ CapDrop: ['NET_RAW'] }), undefined)
 })
 
 t.test('inspect of a container that is gone is null; other failures are DOCKER_UNAVAILABLE', async (t) => {

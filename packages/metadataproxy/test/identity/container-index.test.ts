@@ -451,3 +451,111 @@ t.test('lookupFresh answers nothing while the index is not ready', async (t) => 
   t.equal(await index.lookupFresh(IP1), undefined)
   t.equal(docker.listCalls.length, 0)
 })
+
+t.test('a die event removes a container at once, even while an earlier inspect is still waiting', async (t) => {
+  const { docker, index, startContainer } = setup(t)
+  await index.start()
+  await startContainer(A, IP1, 1n, { user: 'alice' })
+  docker.holdInspects = true
+  // Docker is slow: B's start is being inspected when A's die arrives.
+  docker.containers.set(B, container(B, IP2, { user: 'bob' }))
+  docker.stream().push(containerEvent('start', B, 2n))
+  docker.stream().push(containerEvent('kill', A, 3n))
+  docker.containers.delete(A)
+  docker.stream().push(containerEvent('die', A, 4n))
+  await settle()
+  t.equal(docker.held.length, 1, "B's inspect is still waiting")
+  t.equal(index.lookup(IP1), undefined, 'A is gone without waiting for it')
+  t.equal(index.size, 0)
+  docker.holdInspects = false
+  docker.held.shift()?.resolve(container(B, IP2, { user: 'bob' }))
+  await settle()
+  t.equal(index.lookup(IP2)?.user, 'bob', 'the queued inspects still run, in order')
+  t.equal(index.lookup(IP1), undefined, "A's kill inspect does not bring it back")
+})
+
+t.test('a network disconnect removes at once too, and a stale inspect begun before it cannot undo it', async (t) => {
+  const { docker, index, startContainer } = setup(t)
+  await index.start()
+  await startContainer(A, IP1, 1n)
+  docker.holdInspects = true
+  docker.stream().push(containerEvent('kill', A, 2n))
+  await settle()
+  docker.stream().push(networkEvent('disconnect', A, 'bastion', 3n))
+  await settle()
+  t.equal(index.lookup(IP1), undefined)
+  // The kill's inspect answers with what Docker said before the disconnect.
+  docker.held.shift()?.resolve(container(A, IP1))
+  await settle()
+  t.equal(index.lookup(IP1), undefined)
+})
+
+t.test('a failed inspect closes the events stream and empties the index until a resync', async (t) => {
+  const { docker, index, advance, startContainer } = setup(t)
+  await index.start()
+  await startContainer(A, IP1, 1n)
+  docker.inspectError = new Error('docker 500')
+  docker.stream().push(containerEvent('start', B, 2n))
+  await settle()
+  t.ok(docker.openCalls[0]?.signal.aborted, 'the stream is closed')
+  t.equal(index.ready, false)
+  t.equal(index.lookup(IP1), undefined, 'fail closed')
+  docker.inspectError = undefined
+  await advance(200)
+  t.equal(index.ready, true)
+  t.equal(index.lookup(IP1)?.id, A)
+})
+
+t.test('an inspect left over from a stream that broke changes nothing', async (t) => {
+  const { docker, index, advance, startContainer } = setup(t)
+  await index.start()
+  await startContainer(A, IP1, 1n)
+  docker.holdInspects = true
+  docker.containers.set(B, container(B, IP2))
+  docker.stream().push(containerEvent('start', B, 2n))
+  await settle()
+  docker.stream().fail(new Error('socket hang up'))
+  await settle()
+  docker.containers.delete(B)
+  docker.held.shift()?.resolve(container(B, IP2))
+  docker.holdInspects = false
+  await advance(200)
+  t.equal(index.ready, true)
+  t.equal(index.lookup(IP2), undefined, 'B, gone by the resync, is not brought back by the old inspect')
+  t.equal(index.lookup(IP1)?.id, A)
+})
+
+t.test('the events response is closed when the resync after opening it fails', async (t) => {
+  const { docker, index, advance } = setup(t)
+  docker.listError = new Error('docker 500')
+  await t.rejects(index.start(), /docker 500/)
+  t.ok(docker.openCalls[0]?.signal.aborted, 'at start')
+  docker.listError = undefined
+  await index.start()
+  docker.listError = new Error('docker 500')
+  docker.stream().end()
+  await advance(200)
+  await advance(400)
+  t.equal(docker.openCalls.length, 4)
+  t.same(docker.openCalls.map((c) => c.signal.aborted), [true, true, true, true], 'every stream whose resync failed is closed')
+  docker.listError = undefined
+  await advance(800)
+  t.equal(index.ready, true)
+  t.same(docker.openCalls.map((c) => c.signal.aborted), [true, true, true, true, false], 'only the followed one is open')
+})
+
+t.test('containers found by a resync are prefetched: at start, after a reopen and for lookupFresh', async (t) => {
+  const { docker, index, started, advance } = setup(t)
+  docker.containers.set(A, container(A, IP1, { user: 'alice' }))
+  docker.containers.set(C, container(C, '10.250.0.4', { user: 'carol', role: 'not a role!' }))
+  await index.start()
+  t.same(started.map((c) => c.user), ['alice'], 'at start, and not the one with a problem')
+  docker.containers.set(B, container(B, IP2, { user: 'bob' }))
+  t.equal((await index.lookupFresh(IP2))?.user, 'bob')
+  t.same(started.map((c) => c.user), ['alice', 'bob'], 'found by lookupFresh')
+  await advance(RESYNC_MS)
+  t.same(started.map((c) => c.user), ['alice', 'bob'], 'a resync that finds nothing new prefetches nothing')
+  docker.stream().end()
+  await advance(200)
+  t.same(started.map((c) => c.user), ['alice', 'bob', 'alice', 'bob'], 'after a reopen the emptied index prefetches again')
+})

@@ -2,7 +2,7 @@
 // connects from 127.0.0.1, so that is the address the fake index knows callers by.
 import t from 'tap'
 import { request } from 'node:http'
-import { connect, type AddressInfo } from 'node:net'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { buildImdsApp, type ImdsDeps } from '../../src/imds/app.ts'
 import { tokenSigner } from '../../src/imds/token.ts'
@@ -483,13 +483,17 @@ t.test('fast path: fresh cached credentials are answered before Fastify, in the 
 })
 
 t.test('fast path: everything but a servable credential GET falls through to the full protocol', async (t) => {
-  const { app, state, creds, token, signer } = setup(t)
+  const { app, state, creds, token, signer, clock } = setup(t)
   state.cached = creds
   const port = await listenLocal(app)
   const tok = await token()
   t.equal((await httpGet(port, CREDS + 'dev')).status, 401, 'no token')
   t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': 'garbage' })).status, 401, 'bad token')
-  const foreign = signer.issue({ containerId: 'b'.repeat(64), ip: LOCAL }, 60, Date.now())
+  // Signed at the app's own time, so only the container id can make it fail; the same
+  // token for alice's id is the control that it would pass otherwise.
+  const foreign = signer.issue({ containerId: 'b'.repeat(64), ip: LOCAL }, 60, clock.now())
+  const own = signer.issue({ containerId: alice.id, ip: LOCAL }, 60, clock.now())
+  t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': own })).status, 200, 'control: the same token for this container')
   t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': foreign })).status, 401, "another container's token")
   t.equal((await httpGet(port, CREDS + 'other', { 'x-aws-ec2-metadata-token': tok })).status, 404, 'another role')
   t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': tok }, 'POST')).status, 405, 'POST')
@@ -497,4 +501,32 @@ t.test('fast path: everything but a servable credential GET falls through to the
   t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': tok })).status, 404, 'a container with a problem')
   state.byIp.delete(LOCAL)
   t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': tok })).status, 404, 'an unknown caller')
+})
+
+t.test('the listener applies the configured connection caps and deadlines, and counts what it refuses', async (t) => {
+  const { app, metrics, token, advance } = setup(t, { imds: { maxConnectionsPerSource: 2, headersTimeoutMs: 3000, requestTimeoutMs: 4000, idleTimeoutMs: 2000 } })
+  const port = await listenLocal(app)
+  t.equal(app.server.headersTimeout, 3000)
+  t.equal(app.server.requestTimeout, 4000)
+  t.equal(app.server.keepAliveTimeout, 2000)
+  const opened: Socket[] = []
+  t.teardown(() => { for (const s of opened) s.destroy() })
+  const open = async (): Promise<Socket> => {
+    const s = connect({ host: LOCAL, port })
+    s.on('error', () => {})
+    opened.push(s)
+    await new Promise((resolve) => s.once('connect', resolve))
+    return s
+  }
+  const closed = async (s: Socket): Promise<void> => { if (!s.closed) await new Promise((resolve) => s.once('close', resolve)) }
+  const held = [await open(), await open()]
+  await closed(await open())
+  await advance(1000)
+  await closed(await open())
+  const text = await metrics.registry.metrics()
+  t.match(text, /^bastion_imds_connections_refused_total\{reason="per-source"\} 2$/m)
+  t.match(text, /^bastion_imds_connections 2$/m)
+  for (const s of held) { s.destroy(); await closed(s) }
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal((await httpGet(port, CREDS + 'dev', { 'x-aws-ec2-metadata-token': await token() })).status, 200, 'served again once the held ones are closed')
 })

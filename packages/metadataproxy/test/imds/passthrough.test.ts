@@ -1,11 +1,11 @@
 // Passthrough to the host IMDS, against a fake fetch: the host's own IMDSv2 token, the
 // cache, the allowlist, and failures.
 import t from 'tap'
-import { passthrough, type PassthroughOptions } from '../../src/imds/passthrough.ts'
+import { MAX_BODY_BYTES, passthrough, type PassthroughOptions } from '../../src/imds/passthrough.ts'
 import { isBastionError } from '../../src/errors.ts'
 import { fakeClock } from '../fixtures/clock.ts'
 
-interface Call { url: string, method: string, headers: Record<string, string> }
+interface Call { url: string, method: string, headers: Record<string, string>, redirect: string | undefined }
 type Answer = Response | Error | 'hold'
 
 // Answers token PUTs with host-token-1, -2, ... and GETs from `answers` (in order),
@@ -19,7 +19,7 @@ function fakeFetch () {
   const impl = (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = String(input)
     const method = init?.method ?? 'GET'
-    calls.push({ url, method, headers: { ...(init?.headers as Record<string, string> | undefined) } })
+    calls.push({ url, method, headers: { ...(init?.headers as Record<string, string> | undefined) }, redirect: init?.redirect })
     const next = method === 'PUT' ? tokenAnswers.shift() : answers.shift()
     if (next instanceof Error) throw next
     if (next === 'hold') return await new Promise<Response>((resolve) => { held.push(resolve) })
@@ -194,4 +194,45 @@ t.test('a failed token request is an UPSTREAM_FAILED error, and the next fetch a
   t.ok(isBastionError(await pt.fetch('meta-data/instance-id').then(() => undefined, (e: unknown) => e), 'BASTION_METADATAPROXY_UPSTREAM_FAILED'))
   t.equal((await pt.fetch('meta-data/instance-id')).status, 200)
   t.equal(f.puts().length, 3)
+})
+
+t.test('concurrent fetches of one path make one upstream GET; other paths are not held up', async (t) => {
+  const { pt, f } = setup()
+  f.answers.push('hold')
+  const many = Array.from({ length: 10 }, () => pt.fetch('meta-data/instance-id'))
+  const other = await pt.fetch('meta-data/placement/region')
+  t.equal(other.body, 'answer:/latest/meta-data/placement/region')
+  await new Promise((r) => setImmediate(r))
+  t.equal(f.gets().filter((c) => c.url.endsWith('/instance-id')).length, 1, 'one GET in flight for ten callers')
+  f.held.shift()?.(new Response('i-0123', { status: 200 }))
+  const answers = await Promise.all(many)
+  t.same(new Set(answers.map((a) => a.body)), new Set(['i-0123']))
+  t.equal(f.gets().length, 2)
+})
+
+t.test('a failed shared fetch fails every waiter, and the next fetch asks again', async (t) => {
+  const { pt, f } = setup()
+  f.answers.push(new Error('ECONNRESET'))
+  const both = await Promise.allSettled([pt.fetch('meta-data/instance-id'), pt.fetch('meta-data/instance-id')])
+  t.same(both.map((r) => r.status), ['rejected', 'rejected'])
+  t.equal(f.gets().length, 1)
+  t.equal((await pt.fetch('meta-data/instance-id')).status, 200)
+  t.equal(f.gets().length, 2)
+})
+
+t.test('redirects are never followed, for the token or a path', async (t) => {
+  const { pt, f } = setup()
+  await pt.fetch('meta-data/instance-id')
+  t.same(f.calls.map((c) => c.redirect), ['error', 'error'])
+})
+
+t.test('an answer over MAX_BODY_BYTES is an UPSTREAM_FAILED error and is not cached', async (t) => {
+  const { pt, f } = setup()
+  f.answers.push(new Response('x'.repeat(MAX_BODY_BYTES + 1), { status: 200 }))
+  const err = await pt.fetch('meta-data/instance-id').catch((e: unknown) => e)
+  t.ok(isBastionError(err, 'BASTION_METADATAPROXY_UPSTREAM_FAILED'))
+  t.match((err as Error).message, /over 65536 bytes/)
+  t.equal((await pt.fetch('meta-data/instance-id')).body, 'answer:/latest/meta-data/instance-id', 'asked again, not served from the cache')
+  f.answers.push(new Response('y'.repeat(MAX_BODY_BYTES), { status: 200 }))
+  t.equal((await pt.fetch('meta-data/placement/region')).body.length, MAX_BODY_BYTES, 'exactly the limit is fine')
 })

@@ -3,95 +3,13 @@
 
 import t from 'tap'
 import { checkRules, execaRunner, installRules, removeRules, splitRuleLine } from '../../src/iptables/iptables.ts'
-import type { CommandResult, CommandRunner } from '../../src/iptables/iptables.ts'
+import type { CommandRunner } from '../../src/iptables/iptables.ts'
+import { dockerHost, fakeIptables } from '../fixtures/iptables.ts'
 import { buildRules } from '../../src/iptables/rules.ts'
 import type { RuleOptions } from '../../src/iptables/rules.ts'
 import { isBastionError } from '../../src/errors.ts'
 
 const opts: RuleOptions = { bridge: 'bastion0', proxyAddress: '10.250.0.1', proxyPort: 8775 }
-const builtinTargets = new Set(['ACCEPT', 'DROP', 'RETURN', 'REJECT', 'DNAT', 'MASQUERADE'])
-
-type Tables = Record<string, Map<string, string[]>>
-
-// A fake kernel: tables of chains of rules (each rule its args joined by spaces).
-function fakeIptables (setup: (tables: Tables) => void = () => {}) {
-  const tables: Tables = {
-    nat: new Map([['PREROUTING', []], ['INPUT', []], ['OUTPUT', []], ['POSTROUTING', []]]),
-    filter: new Map([['INPUT', []], ['FORWARD', []], ['OUTPUT', []]])
-  }
-  const builtins = new Set(['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING', 'FORWARD'])
-  setup(tables)
-  const calls: string[][] = []
-  const ok = (stdout = ''): CommandResult => ({ exitCode: 0, stdout, stderr: '' })
-  const fail = (exitCode: number, stderr: string): CommandResult => ({ exitCode, stdout: '', stderr })
-  const runner: CommandRunner & { calls: string[][]; tables: Tables; fault?: (args: string[]) => CommandResult | undefined } = {
-    calls,
-    tables,
-    async run (cmd, argv) {
-      calls.push([cmd, ...argv])
-      const fault = runner.fault?.(argv)
-      if (fault !== undefined) return fault
-      if (cmd !== 'iptables' || argv[0] !== '-w' || argv[2] !== '-t') return fail(2, 'fake: unexpected argv')
-      const table = tables[argv[3] as string] as Map<string, string[]>
-      const [op, chain = '', ...rest] = argv.slice(4)
-      const rules = table.get(chain)
-      const target = (args: string[]) => args[args.indexOf('-j') + 1] as string
-      const badTarget = (args: string[]) => !builtinTargets.has(target(args)) && !table.has(target(args))
-      switch (op) {
-        case '-S': {
-          const lines: string[] = []
-          for (const [name] of table) lines.push(builtins.has(name) ? `-P ${name} ACCEPT` : `-N ${name}`)
-          for (const [name, list] of table) for (const r of list) lines.push(`-A ${name} ${r}`)
-          return ok(lines.join('\n') + '\n')
-        }
-        case '-N':
-          if (rules !== undefined) return fail(1, 'iptables: Chain already exists.')
-          table.set(chain, [])
-          return ok()
-        case '-C':
-          if (badTarget(rest)) return fail(2, `iptables v1.8.9 (nf_tables): Chain '${target(rest)}' does not exist`)
-          return rules?.includes(rest.join(' ')) === true ? ok() : fail(1, 'iptables: Bad rule (does a matching rule exist in that chain?).')
-        case '-I': {
-          const [pos, ...args] = rest
-          if (rules === undefined || badTarget(args)) return fail(1, 'iptables: No chain/target/match by that name.')
-          if (Number(pos) > rules.length + 1) return fail(1, 'iptables: Index of insertion too big.')
-          rules.splice(Number(pos) - 1, 0, args.join(' '))
-          return ok()
-        }
-        case '-D': {
-          const i = rules?.indexOf(rest.join(' ')) ?? -1
-          if (rules === undefined || i === -1) return fail(1, 'iptables: Bad rule (does a matching rule exist in that chain?).')
-          rules.splice(i, 1)
-          return ok()
-        }
-        case '-F':
-          if (rules === undefined) return fail(1, 'iptables: No chain/target/match by that name.')
-          rules.length = 0
-          return ok()
-        case '-X': {
-          const referenced = [...table.values()].some((list) => list.some((r) => r.endsWith(`-j ${chain}`)))
-          if (rules === undefined) return fail(1, 'iptables: No chain/target/match by that name.')
-          if (rules.length > 0 || referenced) return fail(1, 'iptables: Directory not empty.')
-          table.delete(chain)
-          return ok()
-        }
-        default:
-          return fail(2, `fake: unsupported ${String(op)}`)
-      }
-    }
-  }
-  return runner
-}
-
-// What Docker 20.10 leaves on a host before we start.
-function dockerHost (tables: Tables): void {
-  tables.nat?.set('DOCKER', ['-i docker0 -j RETURN'])
-  tables.nat?.get('PREROUTING')?.push('-m addrtype --dst-type LOCAL -j DOCKER')
-  tables.filter?.set('DOCKER-USER', ['-j RETURN'])
-  tables.filter?.get('FORWARD')?.push('-j DOCKER-USER')
-  tables.filter?.get('INPUT')?.push('-i lo -j ACCEPT')
-}
-
 const writes = (calls: string[][]) => calls.filter((c) => !['-S', '-C'].includes(c[5] as string))
 
 async function rejection (p: Promise<unknown>): Promise<unknown> {
@@ -99,12 +17,17 @@ async function rejection (p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection')
 }
 
+// What a first install reports: our chains created, every rule added, except what exists.
+const installed = (keep: (x: { description: string }) => boolean = () => true): string[] => {
+  const { chains, rules } = buildRules(opts)
+  return [...chains.filter((c) => c.owned).filter(keep).map((c) => `added ${c.description}`), ...rules.filter(keep).map((r) => `added ${r.description}`)]
+}
+const notShared = (x: { description: string }) => !x.description.includes('(Docker\'s rule)')
+
 t.test('install on a Docker host puts our jumps first, ahead of Docker\'s own', async (t) => {
   const fake = fakeIptables(dockerHost)
   const { changed } = await installRules(fake, opts)
-  const { chains, rules } = buildRules(opts)
-  t.same(changed, [...chains.filter((c) => c.chain !== 'DOCKER-USER'), ...rules].map((x) => x.description),
-    'creates our three chains (DOCKER-USER already exists) and every rule')
+  t.same(changed, installed(notShared), 'creates our three chains (DOCKER-USER already exists) and every rule but Docker\'s FORWARD jump')
   t.same(fake.tables.nat?.get('PREROUTING'), ['-i bastion0 -j BASTION-IMDS', '-m addrtype --dst-type LOCAL -j DOCKER'])
   t.same(fake.tables.filter?.get('DOCKER-USER'), ['-i bastion0 -j BASTION-IMDS-GUARD', '-j RETURN'])
   t.same(fake.tables.filter?.get('INPUT'), ['-d 10.250.0.1/32 -p tcp -m tcp --dport 8775 -j BASTION-IMDS-INPUT', '-i lo -j ACCEPT'])
@@ -113,15 +36,16 @@ t.test('install on a Docker host puts our jumps first, ahead of Docker\'s own', 
     '-d 169.254.169.254/32 -j REJECT --reject-with icmp-port-unreachable'
   ])
   t.same(fake.tables.nat?.get('BASTION-IMDS'), ['-d 169.254.169.254/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.250.0.1:8775'])
-  t.same(fake.tables.filter?.get('FORWARD'), ['-j DOCKER-USER'], 'FORWARD itself is not touched')
+  t.same(fake.tables.filter?.get('FORWARD'), ['-j DOCKER-USER'], 'Docker\'s FORWARD jump is left as it is')
   t.ok(fake.calls.every((c) => c[1] === '-w' && c[2] === '5'), 'every call waits for the xtables lock')
 })
 
 t.test('install creates DOCKER-USER when Docker has not started yet', async (t) => {
   const fake = fakeIptables()
   const { changed } = await installRules(fake, opts)
-  t.ok(changed.includes('filter chain DOCKER-USER'))
+  t.ok(changed.includes('added filter chain DOCKER-USER'))
   t.same(fake.tables.filter?.get('DOCKER-USER'), ['-i bastion0 -j BASTION-IMDS-GUARD'])
+  t.same(fake.tables.filter?.get('FORWARD'), ['-j DOCKER-USER'], 'and the jump into it, as dockerd makes it')
 })
 
 t.test('a second install changes nothing and writes nothing', async (t) => {
@@ -130,6 +54,7 @@ t.test('a second install changes nothing and writes nothing', async (t) => {
   const before = fake.calls.length
   t.same(await installRules(fake, opts), { changed: [] })
   t.same(writes(fake.calls.slice(before)), [])
+  t.equal(fake.calls.length - before, 2, 'one -S per table, nothing else')
 })
 
 t.test('install repairs a rule deleted from the middle of the guard, keeping its order', async (t) => {
@@ -139,7 +64,7 @@ t.test('install repairs a rule deleted from the middle of the guard, keeping its
   const expected = [...guard]
   guard.splice(0, 1)
   const { changed } = await installRules(fake, opts)
-  t.same(changed, ['filter BASTION-IMDS-GUARD: reject TCP to IMDS with a reset'])
+  t.same(changed, ['added filter BASTION-IMDS-GUARD: reject TCP to IMDS with a reset'])
   t.same(guard, expected)
 })
 
@@ -148,19 +73,24 @@ t.test('check before install reports every chain and rule missing', async (t) =>
   const result = await checkRules(fake, opts)
   t.equal(result.ok, false)
   const { chains, rules } = buildRules(opts)
-  t.same(result.missing, [...chains.filter((c) => c.chain !== 'DOCKER-USER'), ...rules].map((x) => x.description))
+  t.same(result.missing, [...chains.filter((c) => c.chain !== 'DOCKER-USER'), ...rules.filter(notShared)].map((x) => x.description))
   t.same(writes(fake.calls), [], 'check never writes')
-  t.notOk(fake.calls.some((c) => c[5] === '-C' && c.at(-1)?.startsWith('BASTION-IMDS')), 'no -C into a chain that does not exist')
 })
 
-t.test('check reports exactly the one rule that was deleted by hand', async (t) => {
+const clean = { ok: true, missing: [], bypassed: [], foreign: [] }
+
+t.test('check reports exactly the one rule that was deleted by hand, and install puts back only it', async (t) => {
   for (const rule of buildRules(opts).rules) {
     const fake = fakeIptables(dockerHost)
     await installRules(fake, opts)
-    t.same(await checkRules(fake, opts), { ok: true, missing: [] })
+    t.same(await checkRules(fake, opts), clean)
     const list = fake.tables[rule.table]?.get(rule.chain) as string[]
     list.splice(list.indexOf(rule.args.join(' ')), 1)
-    t.same(await checkRules(fake, opts), { ok: false, missing: [rule.description] }, rule.description)
+    // Without Docker's jump into DOCKER-USER, our jump there is still in place but unreached.
+    const bypassed = rule.chain === 'FORWARD' ? ['filter DOCKER-USER: traffic from bastion0 jumps to BASTION-IMDS-GUARD, is bypassed by: -P FORWARD ACCEPT'] : []
+    t.same(await checkRules(fake, opts), { ...clean, ok: false, missing: [rule.description], bypassed }, rule.description)
+    t.same((await installRules(fake, opts)).changed, [`added ${rule.description}`])
+    t.same(await checkRules(fake, opts), clean)
   }
 })
 
@@ -211,13 +141,13 @@ t.test('remove leaves chains of another prefix alone', async (t) => {
   await installRules(fake, opts)
   await installRules(fake, { ...opts, bridge: 'bti0', chainPrefix: 'BTI-TEST' })
   await removeRules(fake, { ...opts, bridge: 'bti0', chainPrefix: 'BTI-TEST' })
-  t.same(await checkRules(fake, opts), { ok: true, missing: [] })
+  t.same(await checkRules(fake, opts), clean)
 })
 
-t.test('a real -C failure (exit 2) is an error, not a missing rule', async (t) => {
+t.test('a failing iptables -S is an error, not a missing rule', async (t) => {
   const fake = fakeIptables(dockerHost)
   await installRules(fake, opts)
-  fake.fault = (argv) => argv[4] === '-C' ? { exitCode: 2, stdout: '', stderr: 'iptables v1.8.9: unknown option "--dport"\n' } : undefined
+  fake.fault = (argv) => argv[4] === '-S' ? { exitCode: 2, stdout: '', stderr: 'iptables v1.8.9: unknown option "--dport"\n' } : undefined
   const err = await rejection(checkRules(fake, opts))
   t.ok(isBastionError(err, 'BASTION_METADATAPROXY_IPTABLES_FAILED'))
   t.match((err as Error).message, /exited with 2: iptables v1\.8\.9: unknown option "--dport"$/)
@@ -285,4 +215,110 @@ t.test('execaRunner rejects with the abort reason when cancelled', async (t) => 
   const reason = new Error('stop')
   controller.abort(reason)
   t.equal(await rejection(pending), reason)
+})
+
+t.test('a rule put ahead of our jump that accepts the bridge\'s IMDS traffic is found and our jump moved back first', async (t) => {
+  const cases: Array<[string, string, string]> = [
+    ['nat', 'PREROUTING', '-i bastion0 -d 169.254.169.254/32 -j ACCEPT'],
+    ['filter', 'DOCKER-USER', '-i bastion0 -d 169.254.169.254/32 -j ACCEPT'],
+    ['filter', 'DOCKER-USER', '-j RETURN'],
+    ['filter', 'INPUT', '-i lo -j ACCEPT'],
+    ['filter', 'FORWARD', '-i bastion0 -j ACCEPT']
+  ]
+  for (const [table, chain, line] of cases) {
+    const fake = fakeIptables(dockerHost)
+    await installRules(fake, opts)
+    const list = fake.tables[table]?.get(chain) as string[]
+    const ours = list[0] as string
+    list.unshift(line)
+    const check = await checkRules(fake, opts)
+    t.equal(check.ok, false, `${chain}: ${line}`)
+    t.same(check.missing, [])
+    t.match(check.bypassed[0], `is bypassed by: -A ${chain} ${line}`)
+    const { changed } = await installRules(fake, opts)
+    t.match(changed, [/^moved back to position 1: /])
+    t.same(list.slice(0, 2), [ours, line], 'ours first again, theirs kept right behind it')
+    t.same(await checkRules(fake, opts), clean)
+  }
+})
+
+t.test('rules ahead that cannot see the traffic, or can only drop it, are no drift', async (t) => {
+  const harmless: Array<[string, string, string]> = [
+    ['nat', 'PREROUTING', '-i other0 -j ACCEPT'],
+    ['nat', 'PREROUTING', '-i bastion0 -d 10.9.9.9/32 -j ACCEPT'],
+    ['nat', 'PREROUTING', '-i bastion0 -p udp -j ACCEPT'],
+    ['nat', 'PREROUTING', '-i bastion0 -p tcp -m tcp --dport 443 -j ACCEPT'],
+    ['filter', 'DOCKER-USER', '-i bastion0 -d 169.254.169.254/32 -j DROP'],
+    ['filter', 'DOCKER-USER', '-i bastion0 -j LOG'],
+    ['filter', 'INPUT', '-d 10.250.0.9/32 -j ACCEPT'],
+    ['filter', 'INPUT', '-p tcp -m tcp --dport 22 -j ACCEPT']
+  ]
+  for (const [table, chain, line] of harmless) {
+    const fake = fakeIptables(dockerHost)
+    await installRules(fake, opts)
+    fake.tables[table]?.get(chain)?.unshift(line)
+    t.same(await checkRules(fake, opts), clean, `${chain}: ${line}`)
+  }
+})
+
+t.test('a jump ahead of ours into a chain that accepts is followed into that chain', async (t) => {
+  const fake = fakeIptables(dockerHost)
+  await installRules(fake, opts)
+  fake.tables.filter?.set('SOMEONE', ['-i other0 -j RETURN', '-d 169.254.0.0/16 -j ACCEPT'])
+  fake.tables.filter?.get('DOCKER-USER')?.unshift('-j SOMEONE')
+  t.match((await checkRules(fake, opts)).bypassed, ['filter DOCKER-USER: traffic from bastion0 jumps to BASTION-IMDS-GUARD, is bypassed by: -A SOMEONE -d 169.254.0.0/16 -j ACCEPT'])
+  fake.tables.filter?.set('SOMEONE', ['-i other0 -j ACCEPT', '-j RETURN'])
+  t.same(await checkRules(fake, opts), clean, 'a chain that only returns our traffic is fine')
+})
+
+t.test('our chains flushed are refilled in order, and a foreign rule in our chain is taken out', async (t) => {
+  const fake = fakeIptables(dockerHost)
+  await installRules(fake, opts)
+  const before = structuredClone(fake.tables)
+  for (const chain of ['BASTION-IMDS-GUARD', 'BASTION-IMDS-INPUT']) (fake.tables.filter?.get(chain) as string[]).length = 0
+  fake.tables.filter?.get('BASTION-IMDS-INPUT')?.push('-j ACCEPT')
+  const check = await checkRules(fake, opts)
+  t.equal(check.missing.length, 3)
+  t.same(check.foreign, ['filter BASTION-IMDS-INPUT: holds a rule that is not ours: -A BASTION-IMDS-INPUT -j ACCEPT'])
+  const { changed } = await installRules(fake, opts)
+  t.same(changed, [
+    'removed from our chain filter BASTION-IMDS-INPUT: -j ACCEPT',
+    'added filter BASTION-IMDS-GUARD: reject TCP to IMDS with a reset',
+    'added filter BASTION-IMDS-GUARD: reject anything else to IMDS',
+    'added filter BASTION-IMDS-INPUT: reject proxy connections not from bastion0'
+  ])
+  t.same(fake.tables, before)
+})
+
+t.test('Docker\'s FORWARD jump, gone or behind an ACCEPT, is put back first and never removed', async (t) => {
+  const fake = fakeIptables(dockerHost)
+  await installRules(fake, opts)
+  const forward = fake.tables.filter?.get('FORWARD') as string[]
+  forward.length = 0
+  forward.push('-i bastion0 -j ACCEPT')
+  t.same((await installRules(fake, opts)).changed, ['added filter FORWARD: everything jumps to DOCKER-USER (Docker\'s rule)'])
+  t.same(forward, ['-j DOCKER-USER', '-i bastion0 -j ACCEPT'])
+  forward.reverse()
+  t.same((await installRules(fake, opts)).changed, [
+    'moved back to position 1: filter FORWARD: everything jumps to DOCKER-USER (Docker\'s rule)',
+    'moved back to position 1: filter DOCKER-USER: traffic from bastion0 jumps to BASTION-IMDS-GUARD'
+  ])
+  t.same(forward, ['-j DOCKER-USER', '-i bastion0 -j ACCEPT'])
+  await removeRules(fake, opts)
+  t.same(forward, ['-j DOCKER-USER', '-i bastion0 -j ACCEPT'], 'remove leaves it to Docker')
+})
+
+t.test('a rule iptables has but prints differently from rules.ts is an error, never a duplicate', async (t) => {
+  const fake = fakeIptables(dockerHost)
+  await installRules(fake, opts)
+  const guard = fake.tables.filter?.get('BASTION-IMDS-GUARD') as string[]
+  // As if iptables printed our jump with its words in another order.
+  const prerouting = fake.tables.nat?.get('PREROUTING') as string[]
+  prerouting[0] = '-j BASTION-IMDS -i bastion0'
+  fake.fault = (argv) => argv[4] === '-C' ? { exitCode: 0, stdout: '', stderr: '' } : undefined
+  const err = await rejection(installRules(fake, opts))
+  t.ok(isBastionError(err, 'BASTION_METADATAPROXY_IPTABLES_FAILED'))
+  t.match((err as Error).message, /prints it differently/)
+  t.same(prerouting, ['-j BASTION-IMDS -i bastion0', '-m addrtype --dst-type LOCAL -j DOCKER'], 'nothing was added')
+  t.equal(guard.length, 2)
 })

@@ -21,6 +21,7 @@ t.test('builds the exact chains and rules for the default prefix', async (t) => 
     ['nat', 'PREROUTING', 1, '-i bastion0 -j BASTION-IMDS'],
     ['filter', 'BASTION-IMDS-GUARD', 1, '-d 169.254.169.254/32 -p tcp -j REJECT --reject-with tcp-reset'],
     ['filter', 'BASTION-IMDS-GUARD', 2, '-d 169.254.169.254/32 -j REJECT --reject-with icmp-port-unreachable'],
+    ['filter', 'FORWARD', 1, '-j DOCKER-USER'],
     ['filter', 'DOCKER-USER', 1, '-i bastion0 -j BASTION-IMDS-GUARD'],
     ['filter', 'BASTION-IMDS-INPUT', 1, '! -i bastion0 -p tcp -j REJECT --reject-with tcp-reset'],
     ['filter', 'INPUT', 1, '-d 10.250.0.1/32 -p tcp -m tcp --dport 8775 -j BASTION-IMDS-INPUT']

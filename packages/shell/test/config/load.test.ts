@@ -56,11 +56,14 @@ async function load (t: Test, yaml: string) {
   return loadShellConfig(join(t.testdir({ 'bastion.yaml': yaml }), 'bastion.yaml'))
 }
 
+// network.egress, which the shell accepts with the rest of the network section.
+const DEFAULT_EGRESS = { default: 'accept', allow: [], deny: [], dns: [] }
+
 t.test('the test bed\'s config file parses, with its values and defaults for the rest', async (t) => {
   const yaml = bedConfig()
   t.notMatch(yaml, '$', 'every variable was filled in')
   const config = await load(t, yaml)
-  t.same(config.network, { name: 'bt-shell', bridge: 'btshell0', subnet: '10.252.0.0/24' })
+  t.same(config.network, { name: 'bt-shell', bridge: 'btshell0', subnet: '10.252.0.0/24', egress: { ...DEFAULT_EGRESS, allow: [{ to: '10.253.0.1/32', tcp: [6443] }] } })
   t.same(config.shell, {
     ...DEFAULT_SHELL,
     image: 'bastion/toolbox:test',
@@ -81,12 +84,12 @@ t.test('the test bed\'s config file parses, with its values and defaults for the
 t.test('the shipped example parses for the shell too', async (t) => {
   const config = await loadShellConfig(EXAMPLE)
   t.same(config.shell, DEFAULT_SHELL)
-  t.same(config.network, { name: 'bastion', bridge: 'bastion0', subnet: '10.250.0.0/24' })
+  t.same(config.network, { name: 'bastion', bridge: 'bastion0', subnet: '10.250.0.0/24', egress: DEFAULT_EGRESS })
 })
 
 t.test('an empty file gives the documented defaults', async (t) => {
   const config = await load(t, '')
-  t.same(config, { network: { name: 'bastion', bridge: 'bastion0', subnet: '10.250.0.0/24' }, shell: DEFAULT_SHELL })
+  t.same(config, { network: { name: 'bastion', bridge: 'bastion0', subnet: '10.250.0.0/24', egress: DEFAULT_EGRESS }, shell: DEFAULT_SHELL })
 })
 
 t.test('given values win and the rest of a section is still defaulted', async (t) => {

@@ -1,6 +1,7 @@
 // Step `iptables`: the metadata proxy's fail-closed IMDS rules, through the proxy's own
-// idempotent install (the same code as `bastion-metadataproxy iptables install` and the
-// bastion-imds-firewall unit), so there is one definition of the rules.
+// idempotent install and repair (the same code as `bastion-metadataproxy iptables install`,
+// the bastion-imds-firewall unit and the running proxy's check), so there is one definition
+// of the rules.
 import { checkRules, installRules, ruleOptions } from '@bastion/metadataproxy'
 import type { Step } from '../context.ts'
 
@@ -8,11 +9,10 @@ export const iptablesStep: Step = {
   name: 'iptables',
   summary: "the metadata proxy's fail-closed IMDS rules (DNAT to the proxy, REJECT otherwise)",
   async plan (ctx) {
-    const { missing } = await checkRules(ctx.iptables, ruleOptions(ctx.config.proxy))
-    return missing.map((m) => `add ${m}`)
+    const { missing, bypassed, foreign } = await checkRules(ctx.iptables, ruleOptions(ctx.config.proxy))
+    return [...missing.map((m) => `add ${m}`), ...bypassed.map((m) => `move back first: ${m}`), ...foreign.map((m) => `remove: ${m}`)]
   },
   async apply (ctx) {
-    const { changed } = await installRules(ctx.iptables, ruleOptions(ctx.config.proxy))
-    return changed.map((c) => `added ${c}`)
+    return (await installRules(ctx.iptables, ruleOptions(ctx.config.proxy))).changed
   }
 }
