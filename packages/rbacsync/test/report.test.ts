@@ -12,7 +12,7 @@ t.test('one diff line per action: + create, ~ update, - delete', async (t) => {
     diffLine({ op: 'createGroup', group: 'g' }),
     diffLine({ op: 'deleteGroup', group: 'g' }),
     diffLine({ op: 'createRole', role: 'r', user: 'r' }),
-    diffLine({ op: 'updateTrust', role: 'r' }),
+    diffLine({ op: 'updateTrust', role: 'r', user: 'r' }),
     diffLine({ op: 'updateMaxSession', role: 'r', seconds: 7200 }),
     diffLine({ op: 'deleteRole', role: 'r', user: 'r' }),
     diffLine({ op: 'createObject', cluster: 'h', object: binding(['a'], 'n') }),

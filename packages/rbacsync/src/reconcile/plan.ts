@@ -102,7 +102,7 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
     if (current === undefined) {
       actions.push({ op: 'createRole', role, user })
     } else {
-      if (!sameTrust(current.trustPolicy, s.trustedPrincipalArns)) actions.push({ op: 'updateTrust', role })
+      if (!sameTrust(current.trustPolicy, s.trustedPrincipalArns, user)) actions.push({ op: 'updateTrust', role, user })
       if (current.maxSessionDuration !== s.maxSessionDuration) actions.push({ op: 'updateMaxSession', role, seconds: s.maxSessionDuration })
     }
   }

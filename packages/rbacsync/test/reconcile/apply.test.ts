@@ -70,7 +70,7 @@ t.test('describeAction names every kind of action', async (t) => {
     describeAction({ op: 'createGroup', group: 'g' }),
     describeAction({ op: 'deleteGroup', group: 'g' }),
     describeAction({ op: 'createRole', role: 'r', user: 'r' }),
-    describeAction({ op: 'updateTrust', role: 'r' }),
+    describeAction({ op: 'updateTrust', role: 'r', user: 'r' }),
     describeAction({ op: 'updateMaxSession', role: 'r', seconds: 7200 }),
     describeAction({ op: 'deleteRole', role: 'r', user: 'r' }),
     describeAction({ op: 'createObject', cluster: 'c', object }),

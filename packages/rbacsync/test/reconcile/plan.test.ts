@@ -155,14 +155,19 @@ t.test('a role whose trust policy or session length drifted is put back', async 
   const w = world()
   w.iam.addGroup('k8s-user@hyades', ['alice'])
   await w.sync()
-  w.iam.roles.get('alice')!.trustPolicy = encodeURIComponent(trustPolicy(['arn:aws:iam::123456789012:role/someone-else']))
+  w.iam.roles.get('alice')!.trustPolicy = encodeURIComponent(trustPolicy(['arn:aws:iam::123456789012:role/someone-else'], 'alice'))
   w.iam.roles.get('alice')!.maxSessionDuration = 7200
   let r = await w.sync()
   t.same(ops(r), ['updateMaxSession', 'updateTrust'])
-  t.equal(w.iam.roles.get('alice')!.trustPolicy, trustPolicy(['arn:aws:iam::123456789012:role/bastion-host']))
+  t.equal(w.iam.roles.get('alice')!.trustPolicy, trustPolicy(['arn:aws:iam::123456789012:role/bastion-host'], 'alice'))
   w.iam.roles.get('alice')!.trustPolicy = encodeURIComponent(w.iam.roles.get('alice')!.trustPolicy)
   r = await w.sync()
   t.same(ops(r), [], 'IAM returns the document URL-encoded: that is no drift')
+  // A role made before the trust policy named its user gets the conditioned one.
+  w.iam.roles.get('alice')!.trustPolicy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/bastion-host' }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'] }] })
+  r = await w.sync()
+  t.same(r.actions, [{ op: 'updateTrust', role: 'alice', user: 'alice' }])
+  t.match(JSON.parse(w.iam.roles.get('alice')!.trustPolicy).Statement[0].Condition, { StringEquals: { 'sts:SourceIdentity': 'alice', 'sts:RoleSessionName': 'alice' } })
 })
 
 t.test('roles under our path that nobody needs are deleted; a frozen user keeps theirs', async (t) => {
