@@ -24,6 +24,9 @@ export interface RbacObject {
   rules?: PolicyRule[]
   roleRef?: RoleRef
   subjects?: Subject[]
+  // A ClusterRole's: the controller would fill its rules from every ClusterRole whose
+  // labels match. Ours never carry one; see rbac-objects.ts.
+  aggregationRule?: unknown
 }
 
 export interface ConfigMap {

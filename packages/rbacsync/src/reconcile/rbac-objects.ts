@@ -1,6 +1,8 @@
 // The RBAC objects a tier and scope should have, and how an existing object is brought
 // to them: only our labels, annotations, rules and subjects change; every other field
-// (other tools' labels, finalizers, owner references) is kept as it is.
+// (other tools' labels, finalizers, owner references) is kept as it is, except an
+// aggregationRule: on our ClusterRole it would let anyone who can label a ClusterRole
+// pour its rules into a tier, so it is stripped and counts as drift.
 import { groupName, type Grant } from '../model/names.ts'
 import { ownedMeta } from '../model/marks.ts'
 import type { PolicyRule } from '../model/tiers.ts'
@@ -43,6 +45,7 @@ export function merged (existing: RbacObject, desired: RbacObject): RbacObject {
   }
   if (desired.rules !== undefined) out.rules = desired.rules
   if (desired.subjects !== undefined) out.subjects = desired.subjects
+  delete out.aggregationRule
   return out
 }
 
@@ -50,7 +53,7 @@ export function merged (existing: RbacObject, desired: RbacObject): RbacObject {
 export function upToDate (existing: RbacObject, desired: RbacObject): boolean {
   const labelsOk = Object.entries(desired.metadata.labels ?? {}).every(([k, v]) => existing.metadata.labels?.[k] === v)
   const annotationsOk = Object.entries(desired.metadata.annotations ?? {}).every(([k, v]) => existing.metadata.annotations?.[k] === v)
-  if (!labelsOk || !annotationsOk) return false
+  if (!labelsOk || !annotationsOk || existing.aggregationRule != null) return false
   if (desired.rules !== undefined && JSON.stringify((existing.rules ?? []).map(normaliseRule)) !== JSON.stringify(desired.rules.map(normaliseRule))) return false
   if (desired.subjects !== undefined) {
     const a = (existing.subjects ?? []).map(subjectKey).sort()
