@@ -3,6 +3,7 @@
 import { dockerCheck } from './checks/docker.ts'
 import { iptablesCheck } from './checks/iptables.ts'
 import { proxyCheck } from './checks/proxy.ts'
+import { rolesCheck } from './checks/roles.ts'
 import { imageCheck } from './checks/image.ts'
 import { shellCheck } from './checks/shell.ts'
 import { brokerCheck } from './checks/broker.ts'
@@ -13,7 +14,7 @@ import type { Check, DoctorContext, Finding } from './check.ts'
 
 // Docker first: the image check is skipped when Docker does not answer. The shell's
 // files before its broker, whose fix points at them.
-export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, proxyCheck, imageCheck, shellCheck, brokerCheck, sshdCheck, dockerGroupCheck, clustersCheck]
+export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, proxyCheck, rolesCheck, imageCheck, shellCheck, brokerCheck, sshdCheck, dockerGroupCheck, clustersCheck]
 
 export interface Report { lines: string[], problems: number }
 
