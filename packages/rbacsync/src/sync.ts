@@ -21,8 +21,8 @@ export interface SyncDeps {
 
 export interface SyncReport {
   dryRun: boolean
-  // False when a read failed: nothing was (or would be) pruned.
-  prune: boolean
+  // What failed reads held back, one sentence each; everything else went ahead.
+  heldBack: string[]
   users: number
   actions: Action[]
   results: ActionResult[]
@@ -58,7 +58,7 @@ export async function runSync (config: Readonly<RbacsyncConfig>, deps: SyncDeps,
   const observation = await observe(deps.iam, r.iam.path, deps.sources, r.iam.concurrency)
   const plan = makePlan(observation, planSettings(config))
   for (const p of observation.failures) deps.log.error({ code: p.code, subject: p.subject }, p.message)
-  if (!plan.prune) deps.log.warn('a read failed: this run prunes nothing and takes no access away')
+  for (const line of plan.heldBack) deps.log.warn(line)
   let results: ActionResult[] = []
   const problems = [...plan.problems]
   if (!options.dryRun && plan.actions.length > 0) {
@@ -78,7 +78,7 @@ export async function runSync (config: Readonly<RbacsyncConfig>, deps: SyncDeps,
   }
   return {
     dryRun: options.dryRun,
-    prune: plan.prune,
+    heldBack: plan.heldBack,
     users: plan.users,
     actions: plan.actions,
     results,

@@ -29,6 +29,12 @@ export interface RbacObject {
   aggregationRule?: unknown
 }
 
+// A namespace by name and uid: a namespace deleted and made again has a new uid.
+export interface NamespaceInfo {
+  name: string
+  uid: string
+}
+
 export interface ConfigMap {
   metadata: ObjectMeta
   data?: Record<string, string>

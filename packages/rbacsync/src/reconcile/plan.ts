@@ -4,7 +4,10 @@
 //     cluster this configuration does not sync keeps its members' roles, no more);
 //   - every user with a grant gets a role, a mapping and a binding per grant;
 //   - a user over an IAM limit is reported and left exactly as they are;
-//   - after any failed read nothing is pruned, and IAM failing means no writes at all.
+//   - IAM failing means no writes at all; a cluster that could not be read in full is
+//     left alone (and its groups' members keep their roles), while every cluster that
+//     was read in full is brought to the desired state, removals included: revocation
+//     on one cluster never waits for another (invariant 9).
 import { TIERS, LIMITS, groupName, parseGroupName, roleNameFor, type Scope } from '../model/names.ts'
 import { sameTrust } from '../iam/trust-policy.ts'
 import type { ClusterSyncSettings } from '../config/schema.ts'
@@ -26,16 +29,21 @@ export interface PlanSettings {
 export interface Plan {
   actions: Action[]
   problems: Problem[]
-  // False when a read failed: nothing is deleted and no access is taken away.
-  prune: boolean
+  // What a failed read held back, one sentence each (empty when every read worked).
+  heldBack: string[]
   // Users with at least one grant.
   users: number
 }
 
 export function makePlan (obs: Observation, s: PlanSettings): Plan {
   const problems: Problem[] = [...obs.failures]
-  const prune = obs.failures.length === 0
-  if (obs.iam === undefined) return { actions: [], problems, prune, users: 0 }
+  if (obs.iam === undefined) return { actions: [], problems, heldBack: ['IAM could not be read in full: nothing was written anywhere and no access was taken away'], users: 0 }
+  const heldBack: string[] = []
+  for (const c of s.clusters) {
+    const state = obs.clusters.get(c.name)
+    if (state === undefined) heldBack.push(`${c.name} could not be read in full: nothing on it was changed and its groups' members keep their roles; the other clusters were synced, removals included`)
+    else if (state.discoveryMissing.length > 0) heldBack.push(`${c.name}: API discovery missed ${state.discoveryMissing.join(', ')}: the tiers' rules there were left as they are; everything else there was synced, removals included`)
+  }
 
   const scopes = new Map<string, Scope[]>()
   const validGroups = new Set<string>()
@@ -92,7 +100,7 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
   const actions: Action[] = []
   const ownedGroups = new Set(obs.iam.groups.map((g) => g.name))
   for (const group of validGroups) if (!ownedGroups.has(group)) actions.push({ op: 'createGroup', group })
-  if (prune) for (const group of staleEmpty) actions.push({ op: 'deleteGroup', group })
+  for (const group of staleEmpty) actions.push({ op: 'deleteGroup', group })
 
   const roles = new Map(obs.iam.roles.map((r) => [r.name, r]))
   for (const user of granted) {
@@ -106,9 +114,10 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
       if (current.maxSessionDuration !== s.maxSessionDuration) actions.push({ op: 'updateMaxSession', role, seconds: s.maxSessionDuration })
     }
   }
-  if (prune) {
-    for (const r of obs.iam.roles) if (!granted.has(r.name) && !kept.has(r.name) && !frozen.has(r.name)) actions.push({ op: 'deleteRole', role: r.name, user: r.name })
-  }
+  // A role nobody needs goes, even when a cluster could not be read: grants on that
+  // cluster are in `granted`, and a mapping left there points at a role that is gone
+  // until the cluster's next full read removes it.
+  for (const r of obs.iam.roles) if (!granted.has(r.name) && !kept.has(r.name) && !frozen.has(r.name)) actions.push({ op: 'deleteRole', role: r.name, user: r.name })
 
   for (const c of s.clusters) {
     const state = obs.clusters.get(c.name)
@@ -121,7 +130,6 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
       scopes: clusterScopesFound,
       membersOf: (g) => members.get(g) ?? [],
       frozen,
-      prune,
       iamPath: s.iamPath,
       partition: s.partition,
       accountId: s.accountId
@@ -129,5 +137,5 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
     actions.push(...planned.actions)
     problems.push(...planned.problems)
   }
-  return { actions: sortActions(actions), problems, prune, users: [...granted].filter((u) => !frozen.has(u)).length }
+  return { actions: sortActions(actions), problems, heldBack, users: [...granted].filter((u) => !frozen.has(u)).length }
 }
