@@ -8,6 +8,7 @@ export const codes = {
   BASTION_RBACSYNC_WRITE_FAILED: 'A write was refused or failed',
   BASTION_RBACSYNC_ROLE_NAME_TOO_LONG: 'A user\'s role name exceeds IAM\'s 64 characters',
   BASTION_RBACSYNC_GROUP_NAME_TOO_LONG: 'A scope\'s group names exceed IAM\'s 128 characters',
+  BASTION_RBACSYNC_GROUP_QUOTA: 'The plan would pass the account\'s IAM group quota; no new scope was set up',
   BASTION_RBACSYNC_TOO_MANY_GROUPS: 'A user is in more than the 10 groups IAM allows',
   BASTION_RBACSYNC_FOREIGN_CONFLICT: 'An object we need exists and is not ours',
   BASTION_RBACSYNC_AWS_AUTH_INVALID: 'kube-system/aws-auth cannot be parsed',

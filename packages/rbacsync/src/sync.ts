@@ -10,6 +10,7 @@ import type { Action } from './reconcile/actions.ts'
 import type { CallCount, Meter } from './reconcile/meter.ts'
 import { observe, type ClusterSource } from './reconcile/observe.ts'
 import { makePlan, type PlanSettings } from './reconcile/plan.ts'
+import { fitGroupQuota } from './reconcile/quota.ts'
 
 export interface SyncDeps {
   iam: IamPort
@@ -56,7 +57,9 @@ export async function runSync (config: Readonly<RbacsyncConfig>, deps: SyncDeps,
   const started = now()
   const r = config.rbacsync
   const observation = await observe(deps.iam, r.iam.path, deps.sources, r.iam.concurrency)
-  const plan = makePlan(observation, planSettings(config))
+  const planned = makePlan(observation, planSettings(config))
+  const fitted = await fitGroupQuota(planned.actions, () => deps.iam.groupQuota())
+  const plan = { ...planned, actions: fitted.actions, problems: [...planned.problems, ...fitted.problems] }
   for (const p of observation.failures) deps.log.error({ code: p.code, subject: p.subject }, p.message)
   for (const line of plan.heldBack) deps.log.warn(line)
   let results: ActionResult[] = []

@@ -72,3 +72,11 @@ t.test('iamClient builds a counted client', async (t) => {
   t.equal(await c.config.maxAttempts(), 2)
   c.destroy()
 })
+
+t.test('groupQuota reads GetAccountSummary\'s Groups and GroupsQuota, and refuses an answer without them', async (t) => {
+  const { c, sent } = client(() => ({ SummaryMap: { Groups: 12, GroupsQuota: 300, Users: 4 } }))
+  t.same(await iamApi(c, 100).groupQuota(), { groups: 12, quota: 300 })
+  t.same(sent.map((s) => s.name), ['GetAccountSummary'])
+  const { c: empty } = client(() => ({}))
+  await t.rejects(iamApi(empty, 100).groupQuota(), { message: /without Groups and GroupsQuota/ })
+})
