@@ -36,8 +36,9 @@ export function ownedGrant (meta: ObjectMeta | undefined, cluster: string): Gran
   return grant?.cluster === cluster ? grant : undefined
 }
 
-export function ownedMeta (name: string, namespace?: string): ObjectMeta {
-  const meta: ObjectMeta = { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, annotations: { [GROUP_ANNOTATION]: name } }
+// Marked ours, for the group `group` (by default the object's own name).
+export function ownedMeta (name: string, namespace?: string, group = name): ObjectMeta {
+  const meta: ObjectMeta = { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, annotations: { [GROUP_ANNOTATION]: group } }
   if (namespace !== undefined) meta.namespace = namespace
   return meta
 }

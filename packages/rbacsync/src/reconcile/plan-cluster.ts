@@ -4,17 +4,17 @@
 // scope is left alone. When API discovery missed some groups, the tiers' rules that
 // depend on it (poweruser, user) stay as they are. A namespace made again under an old
 // name grants nobody until someone decides (namespace-identity.ts).
-import { TIERS, groupName, describeScope, mapRoleArn, roleArnWithPath, roleNameFor, type Scope } from '../model/names.ts'
+import { TIERS, groupName, describeScope, mapRoleArn, roleArnWithPath, roleNameFor, type Scope, type Tier } from '../model/names.ts'
 import { NAMESPACE_UID_ANNOTATION, ownedGrant } from '../model/marks.ts'
-import { tierRules } from '../model/tiers.ts'
-import { keyOf, objectKey, type RbacObject } from '../kube/objects.ts'
+import { PROTECTED_NAMESPACE, clusterTierRules, tierRules, type PolicyRule } from '../model/tiers.ts'
+import { keyOf, objectKey, type RbacObject, type Subject } from '../kube/objects.ts'
 import { editAwsAuth } from '../mapping/aws-auth.ts'
 import type { ClusterSyncSettings } from '../config/schema.ts'
 import { problem, type Problem } from '../errors.ts'
 import type { Action } from './actions.ts'
 import type { ClusterState } from './observe.ts'
 import { namespaceIdentity } from './namespace-identity.ts'
-import { desiredBinding, desiredRole, merged, sameRoleRef, subjectKey, upToDate, userSubjects } from './rbac-objects.ts'
+import { desiredBinding, desiredRole, desiredSpreadBinding, desiredSpreadRole, merged, sameRoleRef, spreadRoleName, subjectKey, upToDate, userSubjects } from './rbac-objects.ts'
 
 export interface ClusterPlanInput {
   cluster: string
@@ -43,6 +43,32 @@ export function planCluster (input: ClusterPlanInput): { actions: Action[], prob
     else if (!upToDate(before, desired)) actions.push({ op: 'replaceObject', cluster, object: merged(before, desired), before })
   }
 
+  const upsertBinding = (before: RbacObject | undefined, desired: RbacObject): void => {
+    // roleRef is immutable: drop the binding; the next run creates it again.
+    if (before !== undefined && !sameRoleRef(before, desired)) actions.push({ op: 'deleteObject', cluster, object: before })
+    else upsert(before, desired)
+  }
+  // A cluster tier's namespaced rights: its ClusterRole ":namespaced" and a RoleBinding
+  // in every namespace but kube-system, with the ClusterRoleBinding's subjects.
+  const spread = (tier: Exclude<Tier, 'admin'>, rules: PolicyRule[], subjects: Subject[]): void => {
+    const grant = { tier, cluster }
+    const group = groupName(tier, { cluster })
+    const roleKey = objectKey('ClusterRole', undefined, spreadRoleName(group))
+    const namespaces = state.namespaces.filter((n) => n !== PROTECTED_NAMESPACE)
+    const keys = [roleKey, ...namespaces.map((n) => objectKey('RoleBinding', n, group))]
+    const foreign = keys.filter((k) => { const o = existing.get(k); return o !== undefined && ownedGrant(o.metadata, cluster) === undefined })
+    if (foreign.length > 0) {
+      for (const k of keys) untouchable.add(k)
+      problems.push(problem('BASTION_RBACSYNC_FOREIGN_CONFLICT', cluster, `${foreign.join(' and ')} exist${foreign.length === 1 ? 's' : ''} and ${foreign.length === 1 ? 'is' : 'are'} not ours: tier ${tier} of the cluster gets no rights in namespaces`))
+      return
+    }
+    for (const k of keys) wanted.add(k)
+    const before = existing.get(roleKey)
+    const wantRole = desiredSpreadRole(grant, rulesHeld && before?.rules !== undefined ? before.rules : rules)
+    upsert(before, wantRole)
+    for (const n of namespaces) upsertBinding(existing.get(objectKey('RoleBinding', n, group)), desiredSpreadBinding(grant, n, subjects))
+  }
+
   for (const scope of input.scopes) {
     const identity = namespaceIdentity(scope, state, existing, input.membersOf)
     if (identity.held) {
@@ -66,7 +92,8 @@ export function planCluster (input: ClusterPlanInput): { actions: Action[], prob
       wanted.add(roleKey).add(bindingKey)
       const users = identity.held ? [] : input.membersOf(name).filter((u) => !frozen.has(u))
       for (const u of users) mapped.add(u)
-      const wantRole = desiredRole({ tier, ...scope }, tierRules(tier, state.resources, ns !== undefined))
+      const split = ns === undefined && tier !== 'admin' ? clusterTierRules(tier, state.resources) : undefined
+      const wantRole = desiredRole({ tier, ...scope }, split?.cluster ?? tierRules(tier, state.resources, ns !== undefined))
       // Without full discovery the computed rules could lack a group's resources: keep
       // what the role has (admin's rules do not depend on discovery).
       if (rulesHeld && tier !== 'admin' && role?.rules !== undefined) wantRole.rules = role.rules
@@ -80,12 +107,8 @@ export function planCluster (input: ClusterPlanInput): { actions: Action[], prob
         for (const o of [wantRole, desired]) o.metadata.annotations = { ...o.metadata.annotations, [NAMESPACE_UID_ANNOTATION]: identity.record }
       }
       upsert(role, wantRole)
-      if (binding !== undefined && !sameRoleRef(binding, desired)) {
-        // roleRef is immutable: drop the binding; the next run creates it again.
-        actions.push({ op: 'deleteObject', cluster, object: binding })
-      } else {
-        upsert(binding, desired)
-      }
+      upsertBinding(binding, desired)
+      if (split !== undefined && tier !== 'admin') spread(tier, split.perNamespace, desired.subjects)
     }
   }
 

@@ -25,6 +25,24 @@ export function desiredBinding (grant: Grant, subjects: Subject[]): RbacObject {
   }
 }
 
+// A cluster tier's namespaced rights are not one ClusterRoleBinding but a RoleBinding
+// named like the group in every namespace but kube-system, each pointing at this
+// ClusterRole (see model/tiers.ts): RBAC has no deny, so "everywhere but kube-system"
+// must be written out.
+export function spreadRoleName (group: string): string {
+  return `${group}:namespaced`
+}
+
+export function desiredSpreadRole (grant: Grant, rules: PolicyRule[]): RbacObject {
+  const group = groupName(grant.tier, { cluster: grant.cluster })
+  return { kind: 'ClusterRole', metadata: ownedMeta(spreadRoleName(group), undefined, group), rules }
+}
+
+export function desiredSpreadBinding (grant: Grant, namespace: string, subjects: Subject[]): RbacObject {
+  const group = groupName(grant.tier, { cluster: grant.cluster })
+  return { kind: 'RoleBinding', metadata: ownedMeta(group, namespace), roleRef: { apiGroup: RBAC_API, kind: 'ClusterRole', name: spreadRoleName(group) }, subjects }
+}
+
 export function userSubjects (users: Iterable<string>): Subject[] {
   return [...new Set(users)].sort().map((name) => ({ kind: 'User', apiGroup: RBAC_API, name }))
 }
