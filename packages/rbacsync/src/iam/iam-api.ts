@@ -11,6 +11,8 @@ import { clientConfig, countCalls, type AwsClientSettings } from './aws-clients.
 export interface IamGroup {
   name: string
   path: string
+  // When it was made (ISO 8601), when IAM says.
+  created?: string
 }
 
 export interface IamRole {
@@ -62,7 +64,7 @@ export function iamApi (client: IAMClient, pageSize: number): IamPort {
     async listGroups (pathPrefix) {
       const out: IamGroup[] = []
       for await (const page of paginateListGroups(paging, { PathPrefix: pathPrefix })) {
-        for (const g of page.Groups ?? []) out.push({ name: g.GroupName ?? '', path: g.Path ?? '/' })
+        for (const g of page.Groups ?? []) out.push({ name: g.GroupName ?? '', path: g.Path ?? '/', ...(g.CreateDate instanceof Date ? { created: g.CreateDate.toISOString() } : {}) })
       }
       return out
     },

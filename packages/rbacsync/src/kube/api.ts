@@ -47,8 +47,9 @@ export function kubeApi (http: KubeTransport, pageSize: number): KubePort {
   return {
     discover: () => discover(http),
     async listNamespaces () {
-      const items = await listAll<{ metadata?: { name?: string, uid?: string }, status?: { phase?: string } }>('/api/v1/namespaces', 'list namespaces')
-      return items.filter((n) => n.status?.phase !== 'Terminating').map((n) => ({ name: n.metadata?.name ?? '', uid: n.metadata?.uid ?? '' }))
+      const items = await listAll<{ metadata?: { name?: string, uid?: string, creationTimestamp?: string }, status?: { phase?: string } }>('/api/v1/namespaces', 'list namespaces')
+      return items.filter((n) => n.status?.phase !== 'Terminating')
+        .map((n) => ({ name: n.metadata?.name ?? '', uid: n.metadata?.uid ?? '', ...(n.metadata?.creationTimestamp !== undefined ? { created: n.metadata.creationTimestamp } : {}) }))
         .filter((n) => n.name !== '').sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
     },
     async list (kind) {

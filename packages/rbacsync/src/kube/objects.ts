@@ -33,6 +33,8 @@ export interface RbacObject {
 export interface NamespaceInfo {
   name: string
   uid: string
+  // metadata.creationTimestamp (whole seconds), when the server gives it.
+  created?: string
 }
 
 export interface ConfigMap {

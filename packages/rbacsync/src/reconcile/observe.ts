@@ -26,6 +26,8 @@ export interface ClusterState {
   namespaces: string[]
   // Each namespace's uid, by name.
   namespaceUids: Map<string, string>
+  // When each namespace was made, by name (when the server says).
+  namespaceCreated?: Map<string, string>
   resources: ApiResource[]
   // Group versions API discovery could not read: the tiers' rules wait for them.
   discoveryMissing: string[]
@@ -133,6 +135,7 @@ async function readCluster (source: ClusterSource, p: ClusterPorts, fail: (what:
   const state: ClusterState = {
     namespaces: namespaces!.map((n) => n.name),
     namespaceUids: new Map(namespaces!.map((n) => [n.name, n.uid])),
+    namespaceCreated: new Map(namespaces!.flatMap((n) => n.created !== undefined ? [[n.name, n.created] as const] : [])),
     resources: resources!,
     discoveryMissing,
     objects: lists.flatMap((l) => l!)

@@ -22,6 +22,8 @@ export interface ClusterPlanInput {
   state: ClusterState
   scopes: readonly Scope[]
   membersOf: (group: string) => readonly string[]
+  // When a group was made, when IAM says.
+  groupCreated?: (group: string) => string | undefined
   // Users the run must not change (a limit was hit).
   frozen: ReadonlySet<string>
   iamPath: string
@@ -70,7 +72,7 @@ export function planCluster (input: ClusterPlanInput): { actions: Action[], prob
   }
 
   for (const scope of input.scopes) {
-    const identity = namespaceIdentity(scope, state, existing, input.membersOf)
+    const identity = namespaceIdentity(scope, state, existing, input.membersOf, input.groupCreated)
     if (identity.held) {
       problems.push(problem('BASTION_RBACSYNC_NAMESPACE_RECREATED', cluster,
         `namespace ${scope.namespace ?? ''} was deleted and made again (or our objects in it were removed) while ${identity.members.length} member(s) of its groups had access: ${identity.members.join(', ')} get nothing there until someone decides. Empty the groups k8s-*@${cluster}@${scope.namespace ?? ''} (the next run records the new namespace), then add back whoever should have access`))

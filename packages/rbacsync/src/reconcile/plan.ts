@@ -97,6 +97,7 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
     }
   }
 
+  const created = new Map(obs.iam.groups.flatMap((g) => g.created !== undefined ? [[g.name, g.created] as const] : []))
   const actions: Action[] = []
   const ownedGroups = new Set(obs.iam.groups.map((g) => g.name))
   for (const group of validGroups) if (!ownedGroups.has(group)) actions.push({ op: 'createGroup', group })
@@ -129,6 +130,7 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
       state,
       scopes: clusterScopesFound,
       membersOf: (g) => members.get(g) ?? [],
+      groupCreated: (g) => created.get(g),
       frozen,
       iamPath: s.iamPath,
       partition: s.partition,

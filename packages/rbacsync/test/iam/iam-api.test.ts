@@ -21,12 +21,12 @@ function client (answers: (s: Sent) => unknown): { c: IAMClient, sent: Sent[] } 
 t.test('listGroups, groupMembers and listRoles follow Marker to the last page', async (t) => {
   const { c, sent } = client((s) => {
     const page = s.input.Marker === undefined ? 1 : 2
-    if (s.name === 'ListGroups') return { Groups: [{ GroupName: `g${page}`, Path: '/p/' }], ...(page === 1 ? { Marker: 'm1', IsTruncated: true } : {}) }
+    if (s.name === 'ListGroups') return { Groups: [{ GroupName: `g${page}`, Path: '/p/', ...(page === 2 ? { CreateDate: new Date('2026-01-01T00:00:00Z') } : {}) }], ...(page === 1 ? { Marker: 'm1', IsTruncated: true } : {}) }
     if (s.name === 'GetGroup') return { Users: [{ UserName: `u${page}` }, {}], ...(page === 1 ? { Marker: 'm1', IsTruncated: true } : {}) }
     return { Roles: [{ RoleName: `r${page}`, Path: '/p/', Arn: `arn:r${page}`, AssumeRolePolicyDocument: '{}', MaxSessionDuration: 7200 }, {}], ...(page === 1 ? { Marker: 'm1', IsTruncated: true } : {}) }
   })
   const iam = iamApi(c, 50)
-  t.same(await iam.listGroups('/p/'), [{ name: 'g1', path: '/p/' }, { name: 'g2', path: '/p/' }])
+  t.same(await iam.listGroups('/p/'), [{ name: 'g1', path: '/p/' }, { name: 'g2', path: '/p/', created: '2026-01-01T00:00:00.000Z' }])
   t.same(await iam.groupMembers('g'), ['u1', 'u2'])
   t.same(await iam.listRoles('/p/'), [
     { name: 'r1', path: '/p/', arn: 'arn:r1', trustPolicy: '{}', maxSessionDuration: 7200 },

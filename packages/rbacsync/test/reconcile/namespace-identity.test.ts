@@ -80,3 +80,22 @@ t.test('a new namespace whose groups are empty is simply recorded', async (t) =>
   t.ok(r.ok)
   t.equal(w.kube.get('Role', 'k8s-user@hyades@orion', 'orion')?.metadata.annotations?.[NAMESPACE_UID_ANNOTATION], 'ns-uid-orion')
 })
+
+t.test('groups made, with members, after the namespace (before rbacsync first ran there) are simply granted', async (t) => {
+  const w = world()
+  w.kube.namespaces.push('vega')
+  w.kube.created.set('vega', '2026-01-01T10:00:00Z')
+  w.iam.addGroup('k8s-user@hyades@vega', ['lyra'])
+  w.iam.created.set('k8s-user@hyades@vega', '2026-01-01T10:00:01.500Z')
+  let r = await w.sync()
+  t.ok(r.ok, JSON.stringify(r.problems))
+  t.same(w.kube.get('RoleBinding', 'k8s-user@hyades@vega', 'vega')?.subjects?.map((s) => s.name), ['lyra'])
+  // The same groups, older than the namespace: it may be another namespace of that name.
+  const older = world()
+  older.kube.namespaces.push('vega')
+  older.kube.created.set('vega', '2026-01-02T10:00:00Z')
+  older.iam.addGroup('k8s-user@hyades@vega', ['lyra'])
+  older.iam.created.set('k8s-user@hyades@vega', '2026-01-01T10:00:01.500Z')
+  r = await older.sync()
+  t.match(r.problems, [{ code: 'BASTION_RBACSYNC_NAMESPACE_RECREATED', message: /lyra get nothing there/ }])
+})
