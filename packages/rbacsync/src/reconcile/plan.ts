@@ -89,7 +89,7 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
   for (const [user, n] of groupsOf) {
     if (n > LIMITS.groupsPerUser) {
       frozen.add(user)
-      problems.push(problem('BASTION_RBACSYNC_TOO_MANY_GROUPS', user, `${user} is in ${n} of our groups, IAM allows ${LIMITS.groupsPerUser} per user: nothing of theirs was changed`))
+      problems.push(problem('BASTION_RBACSYNC_TOO_MANY_GROUPS', user, `${user} is in ${n} of our groups, IAM allows ${LIMITS.groupsPerUser} per user: their access was left as it was`))
     }
     if (granted.has(user) && roleNameFor(user).length > LIMITS.roleName) {
       frozen.add(user)
@@ -114,6 +114,12 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
       if (!sameTrust(current.trustPolicy, s.trustedPrincipalArns, user)) actions.push({ op: 'updateTrust', role, user })
       if (current.maxSessionDuration !== s.maxSessionDuration) actions.push({ op: 'updateMaxSession', role, seconds: s.maxSessionDuration })
     }
+  }
+  // A frozen user's access stays as it is, but their role's trust policy is kept
+  // current: that only narrows who may assume it (as them, and nobody else).
+  for (const user of frozen) {
+    const current = roles.get(roleNameFor(user))
+    if (current !== undefined && !sameTrust(current.trustPolicy, s.trustedPrincipalArns, user)) actions.push({ op: 'updateTrust', role: roleNameFor(user), user })
   }
   // A role nobody needs goes, even when a cluster could not be read: grants on that
   // cluster are in `granted`, and a mapping left there points at a role that is gone

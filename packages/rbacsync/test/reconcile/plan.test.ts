@@ -114,6 +114,12 @@ t.test('more than 10 groups: reported, and the user is left exactly as they are'
   t.same(w.kube.get('RoleBinding', 'k8s-user@hyades@ns0', 'ns0')?.subjects?.map((s) => s.name), ['busy'], 'the old binding stays')
   t.same(w.kube.get('RoleBinding', 'k8s-user@hyades@ns1', 'ns1')?.subjects, [], 'no new binding either')
   t.match(w.kube.configMaps.get('kube-system/aws-auth')?.data?.mapRoles, /role\/busy/, 'the mapping stays')
+  // Only the trust policy is kept current: an older, unconditioned one is narrowed.
+  w.iam.roles.get('busy')!.trustPolicy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/bastion-host' }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'] }] })
+  const again = await w.sync()
+  t.same(again.actions, [{ op: 'updateTrust', role: 'busy', user: 'busy' }])
+  t.equal(w.iam.roles.get('busy')!.trustPolicy, trustPolicy(['arn:aws:iam::123456789012:role/bastion-host'], 'busy'))
+  t.same((await w.sync()).actions, [], 'and then nothing')
 })
 
 t.test('a namespace whose group names would pass 128 characters gets no tier at all, and is reported', async (t) => {
