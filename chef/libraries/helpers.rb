@@ -5,6 +5,11 @@ module Bastion
     # What useradd accepts on Debian, minus anything that could pass for an option; the
     # suite's `bastion setup` checks the same.
     USER_NAME = /\A[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}\$?\z/.freeze
+    # A pinned revision of the suite: a release tag (an optional v, two or three numbers,
+    # an optional -pre-release or +build part) or a full commit id. Anything else could
+    # be a branch, whose commit moves; a short commit id could be one too.
+    RELEASE_TAG = /\Av?\d+(\.\d+){1,2}([-+][0-9A-Za-z][0-9A-Za-z.-]*)?\z/.freeze
+    COMMIT = /\A\h{40}\z/.freeze
 
     module_function
 
@@ -47,6 +52,15 @@ module Bastion
       when Symbol then value.to_s
       else value
       end
+    end
+
+    # node['bastion']['app']['revision'], checked to be a release tag or a 40-hex commit.
+    def pinned_revision(node)
+      rev = node['bastion']['app']['revision']
+      return rev if rev.is_a?(String) && (RELEASE_TAG.match?(rev) || COMMIT.match?(rev))
+
+      raise ArgumentError, "['bastion']['app']['revision'] must pin the suite: a release tag (e.g. v1.4.0) or a 40-hex commit id, " \
+                           "never a branch, whose commit moves; got #{rev.inspect}"
     end
 
     # The `bastion` command as the recipes run it, before and after the wrapper exists.

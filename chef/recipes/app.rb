@@ -1,5 +1,6 @@
-# bastion::app: the suite itself, a git checkout built on the host (npm ci, npm run
-# build), owned by root and writable by nobody else, since root runs it. The build runs
+# bastion::app: the suite itself, a git checkout of a pinned revision (a release tag or
+# a commit, never a branch) built on the host (npm ci, npm run build), owned by root
+# and writable by nobody else, since root runs it. The build runs
 # when the checked-out commit differs from the last one built, and a new build restarts
 # the services that run the suite's code: the session broker (live sessions survive it:
 # KillMode=process) and the metadata proxy (containers get no IMDS answer for the
@@ -15,7 +16,7 @@ package %w(git build-essential python3 ca-certificates golang-go)
 
 git app do
   repository node['bastion']['app']['repository']
-  revision node['bastion']['app']['revision']
+  revision Bastion::Helpers.pinned_revision(node) # a release tag or a commit, never a branch
   user 'root'
   group 'root'
 end

@@ -4,15 +4,17 @@
 export const codes = {
   BASTION_RBACSYNC_CONFIG_INVALID: 'The configuration file is invalid',
   BASTION_RBACSYNC_CONFIG_UNREADABLE: 'The configuration file cannot be read',
-  BASTION_RBACSYNC_READ_FAILED: 'A read of IAM, EKS or a cluster failed; nothing was pruned',
+  BASTION_RBACSYNC_READ_FAILED: 'A read of IAM, EKS or a cluster failed; only what it could affect was held back',
   BASTION_RBACSYNC_WRITE_FAILED: 'A write was refused or failed',
   BASTION_RBACSYNC_ROLE_NAME_TOO_LONG: 'A user\'s role name exceeds IAM\'s 64 characters',
   BASTION_RBACSYNC_GROUP_NAME_TOO_LONG: 'A scope\'s group names exceed IAM\'s 128 characters',
+  BASTION_RBACSYNC_GROUP_QUOTA: 'The plan would pass the account\'s IAM group quota; no new scope was set up',
   BASTION_RBACSYNC_TOO_MANY_GROUPS: 'A user is in more than the 10 groups IAM allows',
   BASTION_RBACSYNC_FOREIGN_CONFLICT: 'An object we need exists and is not ours',
   BASTION_RBACSYNC_AWS_AUTH_INVALID: 'kube-system/aws-auth cannot be parsed',
   BASTION_RBACSYNC_AWS_AUTH_CONFLICT: 'aws-auth kept changing under us; retries exhausted',
   BASTION_RBACSYNC_STALE_GROUP: 'A group of a scope that no longer exists still has members',
+  BASTION_RBACSYNC_NAMESPACE_RECREATED: 'A namespace was deleted and made again while its groups had members; nobody is granted there until they are emptied',
   BASTION_RBACSYNC_CLUSTER_UNREACHABLE: 'How to reach a cluster\'s API could not be worked out; counts as a failed read'
 } as const
 

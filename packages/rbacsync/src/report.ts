@@ -46,7 +46,7 @@ export function formatReport (report: SyncReport, command: 'sync' | 'diff'): str
     lines.push(report.actions.length === 0 ? 'no changes: in sync' : `${report.actions.length - failed.length} change(s) applied, ${failed.length} failed:`)
   }
   for (const a of report.actions) lines.push(`  ${diffLine(a)}`)
-  if (!report.prune) lines.push('a read failed: nothing was pruned and no access was taken away')
+  for (const line of report.heldBack) lines.push(`held back: ${line}`)
   if (report.problems.length > 0) {
     lines.push('problems:')
     for (const p of report.problems) lines.push(`  ${p.severity} ${p.code} [${p.subject}] ${p.message}`)
@@ -61,7 +61,7 @@ export function reportJson (report: SyncReport): unknown {
   return {
     ok: report.ok,
     dryRun: report.dryRun,
-    prune: report.prune,
+    heldBack: report.heldBack,
     users: report.users,
     changes: report.actions.map(diffLine),
     failed: report.results.filter((r: ActionResult) => !r.ok).map((r) => ({ action: describeAction(r.action), error: r.error })),

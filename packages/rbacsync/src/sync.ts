@@ -10,6 +10,7 @@ import type { Action } from './reconcile/actions.ts'
 import type { CallCount, Meter } from './reconcile/meter.ts'
 import { observe, type ClusterSource } from './reconcile/observe.ts'
 import { makePlan, type PlanSettings } from './reconcile/plan.ts'
+import { fitGroupQuota } from './reconcile/quota.ts'
 
 export interface SyncDeps {
   iam: IamPort
@@ -21,8 +22,8 @@ export interface SyncDeps {
 
 export interface SyncReport {
   dryRun: boolean
-  // False when a read failed: nothing was (or would be) pruned.
-  prune: boolean
+  // What failed reads held back, one sentence each; everything else went ahead.
+  heldBack: string[]
   users: number
   actions: Action[]
   results: ActionResult[]
@@ -56,9 +57,11 @@ export async function runSync (config: Readonly<RbacsyncConfig>, deps: SyncDeps,
   const started = now()
   const r = config.rbacsync
   const observation = await observe(deps.iam, r.iam.path, deps.sources, r.iam.concurrency)
-  const plan = makePlan(observation, planSettings(config))
+  const planned = makePlan(observation, planSettings(config))
+  const fitted = await fitGroupQuota(planned.actions, () => deps.iam.groupQuota())
+  const plan = { ...planned, actions: fitted.actions, problems: [...planned.problems, ...fitted.problems] }
   for (const p of observation.failures) deps.log.error({ code: p.code, subject: p.subject }, p.message)
-  if (!plan.prune) deps.log.warn('a read failed: this run prunes nothing and takes no access away')
+  for (const line of plan.heldBack) deps.log.warn(line)
   let results: ActionResult[] = []
   const problems = [...plan.problems]
   if (!options.dryRun && plan.actions.length > 0) {
@@ -78,7 +81,7 @@ export async function runSync (config: Readonly<RbacsyncConfig>, deps: SyncDeps,
   }
   return {
     dryRun: options.dryRun,
-    prune: plan.prune,
+    heldBack: plan.heldBack,
     users: plan.users,
     actions: plan.actions,
     results,

@@ -12,7 +12,7 @@ t.test('one diff line per action: + create, ~ update, - delete', async (t) => {
     diffLine({ op: 'createGroup', group: 'g' }),
     diffLine({ op: 'deleteGroup', group: 'g' }),
     diffLine({ op: 'createRole', role: 'r', user: 'r' }),
-    diffLine({ op: 'updateTrust', role: 'r' }),
+    diffLine({ op: 'updateTrust', role: 'r', user: 'r' }),
     diffLine({ op: 'updateMaxSession', role: 'r', seconds: 7200 }),
     diffLine({ op: 'deleteRole', role: 'r', user: 'r' }),
     diffLine({ op: 'createObject', cluster: 'h', object: binding(['a'], 'n') }),
@@ -33,7 +33,7 @@ t.test('one diff line per action: + create, ~ update, - delete', async (t) => {
 })
 
 const report = (o: Partial<SyncReport>): SyncReport => ({
-  dryRun: false, prune: true, users: 2, actions: [], results: [], problems: [], calls: [{ api: 'iam:ListGroups', kind: 'read', calls: 1 }], reads: 1, writes: 0, durationMs: 1234, ok: true, ...o
+  dryRun: false, heldBack: [], users: 2, actions: [], results: [], problems: [], calls: [{ api: 'iam:ListGroups', kind: 'read', calls: 1 }], reads: 1, writes: 0, durationMs: 1234, ok: true, ...o
 })
 
 t.test('a converged run says so, with the calls it took', async (t) => {
@@ -43,8 +43,8 @@ t.test('a converged run says so, with the calls it took', async (t) => {
 t.test('applied, failed, dry run, diff, problems and a failed read all show', async (t) => {
   const a = { op: 'createGroup' as const, group: 'g' }
   const b = { op: 'deleteRole' as const, role: 'r', user: 'r' }
-  const applied = formatReport(report({ actions: [a, b], results: [{ action: a, ok: true }, { action: b, ok: false, error: 'denied' }], prune: false, ok: false, problems: [{ code: 'BASTION_RBACSYNC_READ_FAILED', severity: 'error', subject: 'hyades', message: 'could not read x' }] }), 'sync')
-  t.match(applied, /^1 change\(s\) applied, 1 failed:\n {2}\+ iam group g\n {2}- iam role r\na read failed: nothing was pruned and no access was taken away\nproblems:\n {2}error BASTION_RBACSYNC_READ_FAILED \[hyades\] could not read x\n/)
+  const applied = formatReport(report({ actions: [a, b], results: [{ action: a, ok: true }, { action: b, ok: false, error: 'denied' }], heldBack: ['hyades could not be read in full: nothing on it was changed'], ok: false, problems: [{ code: 'BASTION_RBACSYNC_READ_FAILED', severity: 'error', subject: 'hyades', message: 'could not read x' }] }), 'sync')
+  t.match(applied, /^1 change\(s\) applied, 1 failed:\n {2}\+ iam group g\n {2}- iam role r\nheld back: hyades could not be read in full: nothing on it was changed\nproblems:\n {2}error BASTION_RBACSYNC_READ_FAILED \[hyades\] could not read x\n/)
   t.match(formatReport(report({ actions: [a], dryRun: true }), 'sync'), /^1 change\(s\) to make \(dry run: nothing written\):/)
   t.match(formatReport(report({ actions: [a], dryRun: true }), 'diff'), /^1 change\(s\) to make:/)
   t.match(formatReport(report({ dryRun: true }), 'diff'), /^no changes: in sync/)
@@ -53,6 +53,6 @@ t.test('applied, failed, dry run, diff, problems and a failed read all show', as
 t.test('the JSON report has the diff lines, what failed and the counts', async (t) => {
   const b = { op: 'deleteRole' as const, role: 'r', user: 'r' }
   t.same(reportJson(report({ actions: [b], results: [{ action: b, ok: false, error: 'denied' }] })), {
-    ok: true, dryRun: false, prune: true, users: 2, changes: ['- iam role r'], failed: [{ action: 'delete IAM role r', error: 'denied' }], problems: [], calls: [{ api: 'iam:ListGroups', kind: 'read', calls: 1 }], reads: 1, writes: 0, durationMs: 1234
+    ok: true, dryRun: false, heldBack: [], users: 2, changes: ['- iam role r'], failed: [{ action: 'delete IAM role r', error: 'denied' }], problems: [], calls: [{ api: 'iam:ListGroups', kind: 'read', calls: 1 }], reads: 1, writes: 0, durationMs: 1234
   })
 })

@@ -78,6 +78,8 @@ shell:
   log:
     file: /var/log/bastion-testbed/shell.log
     level: debug
+toolbox:
+  flavor: offline   # a test bed: it cannot download the production build's releases
 YAML
   if ! $DOCKER network inspect "$SHELL_TEST_NETWORK" >/dev/null 2>&1; then
     log "creating Docker network $SHELL_TEST_NETWORK"

@@ -52,7 +52,8 @@ async function closedPort (): Promise<number> {
 t.test('a healthy host: every check ok, exit 0', async (t) => {
   const r = await doctor(config())
   t.equal(r.exitCode, 0, r.stdout + r.stderr)
-  for (const check of ['docker', 'iptables', 'network', 'proxy', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
+  for (const check of ['docker', 'iptables', 'network', 'proxy', 'roles', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
+  t.match(r.stdout, /^ok roles: the proxy assumes <\/k8s-access\/><role>, the roles rbacsync makes \(rolePrefix "k8s-access\/"\)$/m, 'a default install agrees with rbacsync')
   t.match(r.stdout, /^ok clusters: 1 cluster\(s\) answer over TLS: testbed$/m)
   t.match(r.stdout, `ok broker: the session broker answers on ${need('BASTION_TEST_SHELL_RUN_DIR')}/broker.sock`)
   t.match(r.stdout, `ok shell: ${need('BASTION_TEST_SHELL_BIN')} connects to ${need('BASTION_TEST_SHELL_RUN_DIR')}/broker.sock;`)
@@ -94,6 +95,20 @@ t.test('the proxy not answering on its admin port: one problem, with the fix', a
   t.equal(r.exitCode, 1)
   t.same(problemLines(r.stdout).length, 1, r.stdout)
   t.match(r.stdout, new RegExp(`^PROBLEM proxy: the metadata proxy does not answer on http://127\\.0\\.0\\.1:${port}/healthz \\(ECONNREFUSED\\) -- fix: systemctl start bastion-metadataproxy`, 'm'))
+})
+
+t.test("a rolePrefix that is not rbacsync's path: one problem, with the prefix to set", async (t) => {
+  const empty = await doctor(config((d) => { d.metadataproxy.credentials = { rolePrefix: '' } }))
+  t.equal(empty.exitCode, 1)
+  t.same(problemLines(empty.stdout), [
+    'PROBLEM roles: metadataproxy.credentials.rolePrefix is "", but rbacsync makes the per-user roles under the IAM path /k8s-access/ (rbacsync.iam.path), so STS refuses every credential request for a role rbacsync made -- fix: set metadataproxy.credentials.rolePrefix to "k8s-access/" (rbacsync.iam.path without its leading slash), or change rbacsync.iam.path and every rbacsync deployment with it; then systemctl restart bastion-metadataproxy'
+  ], empty.stdout)
+  const moved = await doctor(config((d) => { d.rbacsync = { iam: { path: '/people/' } } }))
+  t.equal(moved.exitCode, 1)
+  t.same(problemLines(moved.stdout).length, 1, moved.stdout)
+  t.match(moved.stdout, /^PROBLEM roles: metadataproxy\.credentials\.rolePrefix is "k8s-access\/", but .* \/people\/ .* -- fix: set metadataproxy\.credentials\.rolePrefix to "people\/"/m)
+  const both = await doctor(config((d) => { d.rbacsync = { iam: { path: '/people/' } }; d.metadataproxy.credentials = { rolePrefix: 'people/' } }))
+  t.equal(both.exitCode, 0, both.stdout)
 })
 
 t.test('a proxy that answers 503 is unhealthy', async (t) => {

@@ -50,12 +50,13 @@ export async function scratch (t: Teardown, opts: { users?: number } = {}): Prom
     metadataproxy: { iptables: { chainPrefix } },
     // A run directory of its own: setup must hand install.sh the config's, not the default.
     shell: { image: need('BASTION_TEST_SHELL_IMAGE'), allowedGroup: group, broker: { runDir: `/run/bt-setup-${tag}/shell` } },
-    // A stand-in for images/toolbox (the toolbox's own suite builds the real one): the
-    // offline build's shape, on the bed's Debian base, in seconds.
+    // A stand-in for images/toolbox (the toolbox's own suite builds the real one): both
+    // builds' shape, on the bed's toolbox image so that the smoke test passes, in
+    // seconds. No toolbox.flavor: a host that is not a test bed builds production.
     toolbox: {
       repository,
       context: join(root, 'src/toolbox'),
-      offline: { base: need('BASTION_TEST_BASE_IMAGE'), k9s: join(root, 'src/k9s') },
+      offline: { base: need('BASTION_TEST_SHELL_IMAGE'), k9s: join(root, 'src/k9s') },
       historyFile: join(root, 'var/lib/bastion/toolbox-images.json')
     },
     // The bed's kube-apiserver, listed with its endpoint and CA (no EKS call).
@@ -77,8 +78,8 @@ export async function scratch (t: Teardown, opts: { users?: number } = {}): Prom
   mkdirSync(join(root, 'etc/ssh'), { recursive: true, mode: 0o755 })
   s.write(doc)
   mkdirSync(join(root, 'src/toolbox'), { recursive: true })
-  writeFileSync(join(root, 'src/toolbox/Dockerfile.offline'), 'ARG BASE\nFROM ${BASE}\nCOPY k9s /usr/local/bin/k9s\nLABEL bastion.test=setup\n')
-  writeFileSync(join(root, 'src/toolbox/Dockerfile'), 'FROM scratch\n')
+  writeFileSync(join(root, 'src/toolbox/Dockerfile.offline'), 'ARG BASE\nFROM ${BASE}\nCOPY k9s /tmp/k9s-stand-in\nLABEL bastion.test=setup bastion.test.flavor=offline\n')
+  writeFileSync(join(root, 'src/toolbox/Dockerfile'), `FROM ${need('BASTION_TEST_SHELL_IMAGE')}\nLABEL bastion.test=setup bastion.test.flavor=production\n`)
   writeFileSync(join(root, 'src/k9s'), '#!/bin/sh\necho k9s\n', { mode: 0o755 })
   writeFileSync(join(root, 'etc/ssh/sshd_config'), [
     `Include ${root}/etc/ssh/sshd_config.d/*.conf`,

@@ -232,13 +232,22 @@ t.test('a missing toolbox image is built and tagged as shell.image, once', async
   t.match(check.stdout, `image: would build the toolbox image ${image}`)
   const build = await bastion(['setup', '--root', s.root, 'image'], { config: s.config })
   t.equal(build.exitCode, 0, build.stderr)
-  t.match(build.stdout, new RegExp(`^image: built ${image} \\(sha256:[0-9a-f]{12}\\), tagged ${s.repository}:offline-\\d{8}T\\d{6}Z, ${s.repository}:sha-[0-9a-f]{12}, ${image}$`, 'm'))
-  const inspect = await execa('/usr/bin/docker', ['image', 'inspect', '-f', '{{index .Config.Labels "bastion.test"}}', image])
-  t.equal(inspect.stdout, 'setup', 'the image was built from toolbox.context')
+  t.match(build.stdout, new RegExp(`^image: built ${image} \\(sha256:[0-9a-f]{12}\\), tagged ${s.repository}:production-\\d{8}T\\d{6}Z, ${s.repository}:sha-[0-9a-f]{12}, ${image}$`, 'm'))
+  const inspect = await execa('/usr/bin/docker', ['image', 'inspect', '-f', '{{index .Config.Labels "bastion.test"}} {{index .Config.Labels "bastion.test.flavor"}}', image])
+  t.equal(inspect.stdout, 'setup production', 'the image was built from toolbox.context, production flavor: this host is no test bed')
+  t.match(build.stderr, /smoke test: kubectl version --client: ok/, 'and smoke-tested before it got the name')
   const configText = readFileSync(s.config, 'utf8')
   const again = await bastion(['setup', '--root', s.root, 'image'], { config: s.config })
   t.equal(again.stdout, 'setup: no changes')
   t.equal(readFileSync(s.config, 'utf8'), configText, 'the config file is not rewritten: no rollout')
+
+  // A host whose config says it is a test bed builds the offline flavor.
+  const bedImage = `${s.repository}:test-bed`
+  s.write({ ...s.doc, shell: { ...s.doc.shell, image: bedImage }, toolbox: { ...s.doc.toolbox, flavor: 'offline' } })
+  const offline = await bastion(['setup', '--root', s.root, 'image'], { config: s.config })
+  t.equal(offline.exitCode, 0, offline.exitCode === 0 ? 'built' : offline.stderr)
+  t.match(offline.stdout, new RegExp(`tagged ${s.repository}:offline-\\d{8}T\\d{6}Z, `))
+  t.equal((await execa('/usr/bin/docker', ['image', 'inspect', '-f', '{{index .Config.Labels "bastion.test.flavor"}}', bedImage])).stdout, 'offline')
 
   s.write({ ...s.doc, shell: { ...s.doc.shell, image: `${s.repository}@sha256:${'0'.repeat(64)}` } })
   const digest = await bastion(['setup', '--root', s.root, 'image'], { config: s.config })

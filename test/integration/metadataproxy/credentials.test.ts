@@ -70,7 +70,7 @@ t.test('each issuance leaves one audit line naming user, container, role, key su
   const lines = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>)
   const mine = lines.filter((l) => l.user === 'alice' && l.accessKeyIdSuffix === first.body?.AccessKeyId?.slice(-4))
   t.equal(mine.length, 1, 'one line per key issued to a container, not one per request')
-  t.match(mine[0], { audit: 'credential-issued', user: 'alice', container: alice.name, role: 'arn:aws:iam::123456789012:role/alice', expiration: first.body?.Expiration })
+  t.match(mine[0], { audit: 'credential-issued', user: 'alice', container: alice.name, role: 'arn:aws:iam::123456789012:role/k8s-access/alice', expiration: first.body?.Expiration })
   const everything = readFileSync(auditFile, 'utf8') + proxy.rawOutput()
   t.notOk(everything.includes(first.body?.SecretAccessKey ?? '<none>'), 'no secret key in any log')
   t.notOk(everything.includes(first.body?.Token ?? '<none>'), 'no session token in any log')

@@ -27,7 +27,12 @@ t.test('the command line', async (t) => {
   await t.test('diff exits 1 with changes pending; sync --dry-run prints them and writes nothing', async (t) => {
     const d = await cli(config, 'diff')
     t.equal(d.exitCode, 1, d.stderr)
-    t.match(d.stdout, /^9 change\(s\) to make:\n {2}\+ iam group k8s-admin@auriga\n/)
+    // Three groups, three ClusterRoles and bindings, and the cluster tiers' namespaced
+    // rights (a ClusterRole each, a RoleBinding in each namespace but kube-system).
+    t.match(d.stdout, /^\d+ change\(s\) to make:\n {2}\+ iam group k8s-admin@auriga\n/)
+    t.match(d.stdout, /\+ auriga: ClusterRole k8s-poweruser@auriga:namespaced\n/)
+    t.match(d.stdout, /\+ auriga: RoleBinding default\/k8s-user@auriga\n/)
+    t.notMatch(d.stdout, /RoleBinding kube-system\//)
     s.aws.calls.length = 0
     const dry = await cli(config, 'sync', '--dry-run')
     t.equal(dry.exitCode, 0)

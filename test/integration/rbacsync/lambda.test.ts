@@ -1,5 +1,5 @@
-// Packaging for AWS: the template passes cfn-lint (offline) and asks for least
-// privilege; the bundled zip's handler, loaded from the zip's own files, runs a sync
+// Packaging for AWS: the template passes cfn-lint (offline), asks for least privilege,
+// runs on IAM group-membership events beside the schedule and never retries a run; the bundled zip's handler, loaded from the zip's own files, runs a sync
 // against the sandbox and moto, plans only on {"dryRun": true}, and fails the
 // invocation when the run reports a problem.
 import t from 'tap'
@@ -37,7 +37,7 @@ t.test('the template grants least privilege: our path, our tag, our clusters, on
   t.notOk(actions.some((a) => a === '*' || a.endsWith(':*')), 'no wildcard actions')
   t.notOk(actions.some((a) => /^iam:(Attach|Put|PassRole|CreatePolicy|AddUserToGroup)/.test(a)), 'cannot give the roles permissions or people groups')
   for (const s of statements) {
-    if (s.Resource === '*') t.ok(s.Action.every((a) => /^iam:List/.test(a)), `only IAM list calls on *: ${s.Action.join()}`)
+    if (s.Resource === '*') t.ok(s.Action.every((a) => /^iam:(List|GetAccountSummary$)/.test(a)), `only IAM list calls and the account summary on *: ${s.Action.join()}`)
     if (s.Action.some((a) => /^iam:(Create|Delete|Update|Tag)Role/.test(a))) {
       t.match(s.Resource, /role\$\{IamPath\}\*$/)
       t.ok(s.Condition, 'role writes are conditioned on our tag')
@@ -49,6 +49,37 @@ t.test('the template grants least privilege: our path, our tag, our clusters, on
   t.equal(fn.Runtime, 'nodejs24.x')
   t.equal(fn.Handler, 'index.handler')
   t.match(fn.Events, { Every: { Type: 'Schedule' } })
+})
+
+t.test('a run starts on IAM group-membership changes, beside the schedule, and a failed run is never retried', async (t) => {
+  const doc = parse(readFileSync(TEMPLATE, 'utf8'), { logLevel: 'silent' }) as { Resources: Record<string, { Properties: Record<string, unknown> }> }
+  const fn = doc.Resources.Function!.Properties as { EventInvokeConfig: unknown, Events: Record<string, unknown> }
+  t.same(fn.EventInvokeConfig, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 900 })
+  t.same(fn.Events.MembershipChanged, {
+    Type: 'EventBridgeRule',
+    Properties: {
+      Pattern: {
+        source: ['aws.iam'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['iam.amazonaws.com'],
+          $or: [
+            { eventName: ['AddUserToGroup', 'RemoveUserFromGroup', 'DeleteGroup'], requestParameters: { groupName: [{ prefix: 'k8s-' }] } },
+            { eventName: ['DeleteUser'] }
+          ]
+        }
+      },
+      RetryPolicy: { MaximumRetryAttempts: 0 },
+      Input: '{}'
+    }
+  })
+  // cfn-lint holds the event to SAM's schema: a misspelt property is refused.
+  const lint = bedFacts()('BASTION_TEST_CFN_LINT')
+  const broken = join(t.testdir({}), 'broken.yaml')
+  writeFileSync(broken, readFileSync(TEMPLATE, 'utf8').replace('            RetryPolicy:\n              MaximumRetryAttempts: 0', '            RetryPolcy:\n              MaximumRetryAttempts: 0'))
+  const bad = await execa(lint, [broken], { reject: false })
+  t.not(bad.exitCode, 0)
+  t.match(String(bad.stdout), /'RetryPolcy' was unexpected/)
 })
 
 t.test('the bundled handler, from its zip, syncs on the real components', async (t) => {

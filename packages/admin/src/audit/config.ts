@@ -26,7 +26,7 @@ export const AuditConfigSchema = Type.Object({
     }, open)
   }, open),
   metadataproxy: Type.Object({
-    credentials: Type.Object({ rolePrefix: Type.String({ default: '' }) }, open),
+    credentials: Type.Object({ rolePrefix: Type.String({ default: 'k8s-access/' }) }, open),
     log: Type.Object({ auditFile: Type.Optional(Type.String()) }, open)
   }, open)
 }, { additionalProperties: true })

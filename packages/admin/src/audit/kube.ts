@@ -1,13 +1,17 @@
 // The user's Kubernetes API calls from kube-apiserver audit logs (audit.k8s.io/v1 Event
-// JSON lines, as --audit-log-format=json writes them and as EKS exports them). A call
-// is his when user.username is his name AND user.extra.arn, which aws-iam-authenticator
-// fills with the caller's assumed-role ARN, names one of his roles. Calls under his
-// name from any other principal are left out of his timeline and reported, because
-// they mean someone else is mapped to his Kubernetes user.
+// JSON lines, as --audit-log-format=json writes them and as EKS exports them). In
+// Kubernetes he is not his login name but the username rbacsync maps his role to:
+// rbacsync names each per-user role like its IAM user and maps it to that same name
+// (aws-auth or access entry), so a role's Kubernetes username is the role's name. A call
+// is his when user.username is the username of one of his roles AND user.extra.arn,
+// which aws-iam-authenticator fills with the caller's assumed-role ARN, names one of his
+// roles with his login as the session name (the proxy's RoleSessionName). Calls under
+// those usernames from any other principal or session are left out of his timeline and
+// reported: someone else is using, or is mapped to, his Kubernetes user.
 import { type KubeEntry, isoTime, num, obj, str } from './entries.ts'
 import { jsonLines, skippedRecords, type Warnings } from './log-files.ts'
 
-const ASSUMED_ROLE = /^arn:[a-z-]+:sts::\d{12}:assumed-role\/([^/]+)\/.+$/
+const ASSUMED_ROLE = /^arn:[a-z-]+:sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/
 const STAGES = ['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic']
 
 // The role name in an assumed-role ARN, or undefined for any other kind of ARN.
@@ -15,23 +19,34 @@ export function assumedRoleName (arn: string): string | undefined {
   return ASSUMED_ROLE.exec(arn)?.[1]
 }
 
-export interface KubeResult {
-  entries: KubeEntry[]
-  // Calls under the user's name by another principal: ARN (or "no ARN") -> count.
-  foreign: Map<string, number>
+// The Kubernetes username rbacsync maps a per-user role to: the role's own name
+// (packages/rbacsync: roleNameFor, and the mapping plan-cluster.ts writes).
+export function mappedUsername (role: string): string {
+  return role
 }
 
-// roles: the names of the IAM roles the user assumes (the ARN's path is not part of an
-// assumed-role ARN, so names, not ARNs).
+export interface Foreign { username: string, principal: string, count: number }
+
+export interface KubeResult {
+  entries: KubeEntry[]
+  // Calls under one of his usernames by another principal or session: per username and
+  // ARN (or "no extra.arn"), how many.
+  foreign: Foreign[]
+}
+
+// user: the login name (the session name the proxy gives STS); roles: the names of the
+// IAM roles he assumes (the ARN's path is not part of an assumed-role ARN, so names).
 export async function kubeEntries (cluster: string, file: string, user: string, roles: ReadonlySet<string>, warnings: Warnings): Promise<KubeResult> {
   const byAuditId = new Map<string, { stage: number, entry: KubeEntry }>()
-  const foreign = new Map<string, number>()
+  const usernames = new Set([...roles].map(mappedUsername))
+  const foreign = new Map<string, Foreign>()
   const foreignIds = new Set<string>()
   const malformed = skippedRecords(warnings, `kubernetes (${cluster})`, user, 'an audit event')
-  for await (const { file: f, line, value } of jsonLines(file, user, warnings, `kubernetes (${cluster})`)) {
+  for await (const { file: f, line, value } of jsonLines(file, [...usernames], warnings, `kubernetes (${cluster})`)) {
     const v = obj(value)
     const u = obj(v?.user)
-    if (v === undefined || u === undefined || u.username !== user) continue
+    const username = str(u?.username)
+    if (v === undefined || username === undefined || !usernames.has(username)) continue
     const auditId = str(v.auditID)
     const time = isoTime(v.requestReceivedTimestamp ?? v.stageTimestamp)
     const verb = str(v.verb)
@@ -39,14 +54,17 @@ export async function kubeEntries (cluster: string, file: string, user: string, 
       malformed.add(f, line)
       continue
     }
-    const extra = obj(u.extra)
+    const extra = obj(u?.extra)
     const arn = Array.isArray(extra?.arn) ? str(extra.arn[0]) : undefined
-    const role = arn === undefined ? undefined : assumedRoleName(arn)
-    if (arn === undefined || role === undefined || !roles.has(role)) {
+    const assumed = arn === undefined ? null : ASSUMED_ROLE.exec(arn)
+    if (arn === undefined || assumed === null || !roles.has(assumed[1] as string) || assumed[2] !== user) {
       if (!foreignIds.has(auditId)) {
         foreignIds.add(auditId)
-        const who = arn ?? 'no extra.arn'
-        foreign.set(who, (foreign.get(who) ?? 0) + 1)
+        const principal = arn ?? 'no extra.arn'
+        const key = `${username}\n${principal}`
+        const f = foreign.get(key) ?? { username, principal, count: 0 }
+        f.count++
+        foreign.set(key, f)
       }
       continue
     }
@@ -83,5 +101,5 @@ export async function kubeEntries (cluster: string, file: string, user: string, 
     })
   }
   malformed.report()
-  return { entries: [...byAuditId.values()].map((e) => e.entry), foreign }
+  return { entries: [...byAuditId.values()].map((e) => e.entry), foreign: [...foreign.values()] }
 }

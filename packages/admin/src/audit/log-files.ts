@@ -40,9 +40,10 @@ export async function rotatedSet (path: string): Promise<{ files: string[], miss
   return names.includes(name) ? { files: [path, ...siblings], missing: false } : { files: siblings, missing: siblings.length === 0 }
 }
 
-// Every JSON line of the file set that contains `needle` (a cheap filter: the lines of
+// Every JSON line of the file set that contains `needle`, or one of them (a cheap filter: the lines of
 // other users are not parsed). Bad lines are counted per file and reported once.
-export async function * jsonLines (path: string, needle: string, warnings: Warnings, what: string): AsyncGenerator<JsonLine> {
+export async function * jsonLines (path: string, needle: string | readonly string[], warnings: Warnings, what: string): AsyncGenerator<JsonLine> {
+  const needles = typeof needle === 'string' ? [needle] : needle
   const { files, missing } = await rotatedSet(path)
   if (missing) {
     warnings.add(`${what}: ${path} does not exist (nor any rotated copy): nothing from there`)
@@ -65,7 +66,7 @@ export async function * jsonLines (path: string, needle: string, warnings: Warni
         const next = await Promise.race([iterator.next(), failed])
         if (next.done === true) break
         lineNo++
-        if (!next.value.includes(needle)) continue
+        if (!needles.some((n) => next.value.includes(n))) continue
         let value: unknown
         try {
           value = JSON.parse(next.value)

@@ -19,7 +19,7 @@ export interface TimelineRequest {
 export interface Timeline {
   user: string
   range: TimeRange
-  roles: string[] // role names whose assumed-role ARN counts as his in the Kubernetes logs
+  roles: string[] // role names whose assumed-role ARN (with his login as session) counts as his in the Kubernetes logs
   entries: Entry[]
   warnings: string[]
   readable: number // how many of the trails exist at all
@@ -54,8 +54,8 @@ export async function buildTimeline (req: TimelineRequest): Promise<Timeline> {
     await exists(file)
     const result = await kubeEntries(cluster, file, user, roles, sink)
     kube.push(...result.entries)
-    for (const [arn, count] of result.foreign) {
-      warnings.push(`kubernetes (${cluster}): ${count} call${count === 1 ? '' : 's'} as Kubernetes user ${user} by another principal (${arn}), left out: check the identity mapping`)
+    for (const { username, principal, count } of result.foreign) {
+      warnings.push(`kubernetes (${cluster}): ${count} call${count === 1 ? '' : 's'} as Kubernetes user ${username} by another principal (${principal}), left out: check the identity mapping`)
     }
   }
 

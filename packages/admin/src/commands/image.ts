@@ -35,9 +35,9 @@ export function register (program: Command): void {
   const image = program.command('image').description('build, roll out and roll back the toolbox image of the personal containers')
 
   image.command('build')
-    .description('build the toolbox image, tag it <repository>:<version> and :sha-<id>, and make it shell.image')
-    .addOption(new Option('--offline', 'the offline build: Debian packages and a local k9s binary (default unless toolbox.flavor says otherwise)').conflicts('production'))
-    .addOption(new Option('--production', 'the production build: pinned upstream releases checked against their sha256 (needs internet)').conflicts('offline'))
+    .description('build the toolbox image, smoke-test it, tag it <repository>:<version> and :sha-<id>, and make it shell.image')
+    .addOption(new Option('--offline', 'the offline build: Debian packages and a local k9s binary (a test bed\'s; default when toolbox.flavor says offline)').conflicts('production'))
+    .addOption(new Option('--production', 'the production build: pinned upstream releases checked against their sha256 (needs internet; the default)').conflicts('offline'))
     .option('--no-rollout', 'only build and tag; leave shell.image as it is')
     .option('--tag <name:tag>', 'also tag the image with this name (repeat for more)', (v: string, all: string[]) => [...all, v], [])
     .option('--force', 'build even when the image it would replace was built from the same inputs')
@@ -57,7 +57,7 @@ export function register (program: Command): void {
     })
 
   image.command('rollout')
-    .description('make an image that is already in Docker the configured one (shell.image)')
+    .description('smoke-test an image that is already in Docker and make it the configured one (shell.image)')
     .argument('<ref>', 'image name:tag or id')
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
       process.stdout.write(said(await rolloutImage(await deps(cmd), ref)))

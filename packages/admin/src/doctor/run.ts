@@ -5,6 +5,7 @@ import { iptablesCheck } from './checks/iptables.ts'
 import { networkCheck } from './checks/network.ts'
 import { proxyCheck } from './checks/proxy.ts'
 import { instanceCheck } from './checks/instance.ts'
+import { rolesCheck } from './checks/roles.ts'
 import { imageCheck } from './checks/image.ts'
 import { shellCheck } from './checks/shell.ts'
 import { brokerCheck } from './checks/broker.ts'
@@ -15,7 +16,7 @@ import type { Check, DoctorContext, Finding } from './check.ts'
 
 // Docker first: the image check is skipped when Docker does not answer. The shell's
 // files before its broker, whose fix points at them.
-export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, networkCheck, proxyCheck, instanceCheck, imageCheck, shellCheck, brokerCheck, sshdCheck, dockerGroupCheck, clustersCheck]
+export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, networkCheck, proxyCheck, rolesCheck, instanceCheck, imageCheck, shellCheck, brokerCheck, sshdCheck, dockerGroupCheck, clustersCheck]
 
 export interface Report { lines: string[], problems: number }
 

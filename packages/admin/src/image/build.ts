@@ -1,12 +1,14 @@
 // `bastion image build` without the command line: build the toolbox image (offline or
-// production), tag it <repository>:<version> and <repository>:sha-<12 hex of its id>,
-// and make it the configured image. A build whose inputs match the image it would
-// replace is skipped: running it again changes nothing.
+// production), smoke-test it, tag it <repository>:<version> and <repository>:sha-<12 hex
+// of its id>, and make it the configured image. An image that fails the smoke test gets
+// no name at all. A build whose inputs match the image it would replace is skipped:
+// running it again changes nothing.
 import type { Writable } from 'node:stream'
 import type { ImageInfo } from './docker.ts'
 import { imageError } from './errors.ts'
 import { buildInputs, stageContext, type Flavor } from './inputs.ts'
 import { checkRef, inspect, rolloutImage, type ImageDeps, type RolloutResult } from './rollout.ts'
+import { smokeTest } from './smoke.ts'
 
 export const LABEL_INPUTS = 'bastion.toolbox.inputs'
 export const LABEL_VERSION = 'org.opencontainers.image.version'
@@ -87,6 +89,8 @@ export async function buildToolbox (deps: ImageDeps, opts: BuildOptions): Promis
   } finally {
     await staged.cleanup()
   }
+
+  await smokeTest(deps.engine, id, { agentPath: config.shell.agent.path, timeoutMs: toolbox.dockerTimeoutMs, output: opts.output })
 
   const names = [
     { repository: toolbox.repository, tag: version },

@@ -13,7 +13,7 @@ const section = { additionalProperties: false, default: {} } as const
 
 export const ToolboxSection = Type.Object({
   repository: Type.String({ default: 'bastion/toolbox', pattern: '^[a-z0-9]+([._/-][a-z0-9]+)*$', description: 'Image repository the builds are tagged in: <repository>:<version> and <repository>:sha-<12 hex of the id>' }),
-  flavor: Type.Union([Type.Literal('offline'), Type.Literal('production')], { default: 'offline', description: 'Which build `bastion image build` makes without --offline or --production' }),
+  flavor: Type.Union([Type.Literal('offline'), Type.Literal('production')], { default: 'production', description: 'Which build `bastion image build` and `bastion setup image` make without --offline or --production; only a test bed (or an air-gapped host with its own Debian mirror) says offline here' }),
   context: Type.Optional(Type.String({ pattern: '^/', description: "Directory with the toolbox's Dockerfiles; default: images/toolbox of the installed suite" })),
   offline: Type.Object({
     base: Type.String({ default: 'bastion/debian:bookworm', minLength: 1, description: 'Base image of the offline build (a debootstrapped Debian 12)' }),

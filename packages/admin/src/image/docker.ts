@@ -36,12 +36,21 @@ export interface BuildSpec {
   output: NodeJS.WritableStream // where the build's progress goes
 }
 
+// One command in a throwaway container of the image: no network, no capabilities.
+export interface RunSpec {
+  image: string
+  argv: string[] // argv[0] becomes the entrypoint
+  binds: string[] // host:container[:ro]
+  timeoutMs: number
+}
+
 export interface ImageEngine {
   ping (): Promise<void>
   inspectImage (ref: string): Promise<ImageInfo | undefined>
   tag (id: string, repository: string, tag: string): Promise<void>
   userContainers (): Promise<UserContainer[]>
   build (spec: BuildSpec): Promise<string> // the new image's id
+  run (spec: RunSpec): Promise<{ exitCode: number, output: string }>
 }
 
 // Refs travel unencoded in the Engine's /images/{name} routes, so only sane ones pass.
@@ -122,6 +131,14 @@ export function dockerImageEngine (socketPath: string, opts: { timeoutMs: number
       } finally {
         await rm(dir, { recursive: true, force: true })
       }
+    },
+    async run (spec) {
+      const [entrypoint, ...args] = spec.argv
+      const binds = spec.binds.flatMap((b) => ['-v', b])
+      const r = await execa(opts.dockerCli ?? 'docker', ['-H', `unix://${socketPath}`, 'run', '--rm', '--network', 'none', '--cap-drop', 'ALL',
+        '--security-opt', 'no-new-privileges', ...binds, '--entrypoint', entrypoint ?? 'true', spec.image, ...args], { reject: false, all: true, timeout: spec.timeoutMs, stdin: 'ignore' })
+      if (r.timedOut) throw new Error(`took longer than ${spec.timeoutMs} ms`)
+      return { exitCode: r.exitCode ?? -1, output: String(r.all ?? '') }
     }
   }
 }

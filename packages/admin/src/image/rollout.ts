@@ -1,5 +1,7 @@
 // Making an image the configured one (shell.image) and going back: the history records
-// each change, so that `bastion image rollback` is one step. New logins use the new image
+// each change, so that `bastion image rollback` is one step. An image rolled out by
+// hand passes the same smoke test as a build first (a build has passed it already); a
+// rollback goes back to an image that passed it when it was configured. New logins use the new image
 // at once; the login shell recreates an existing container at the next login that finds
 // no live session in it (its image label differs), and never kills a session.
 import type { ImageEngine } from './docker.ts'
@@ -9,6 +11,7 @@ import { imageError } from './errors.ts'
 import { readHistory, writeHistory, type HistoryEntry } from './history.ts'
 import { withLock } from './lock.ts'
 import { IMAGE_REF } from './docker.ts'
+import { smokeTest } from './smoke.ts'
 
 export interface ImageDeps {
   loaded: LoadedConfig
@@ -29,11 +32,15 @@ export function checkRef (ref: string): void {
   if (!IMAGE_REF.test(ref)) throw imageError('BASTION_ADMIN_IMAGE_USAGE', `${JSON.stringify(ref)} is not an image reference (name[:tag] or an image id)`)
 }
 
-export async function rolloutImage (deps: ImageDeps, ref: string, how: 'build' | 'rollout' = 'rollout'): Promise<RolloutResult> {
+// output: where the smoke test's lines go (a rollout by hand only).
+export async function rolloutImage (deps: ImageDeps, ref: string, how: 'build' | 'rollout' = 'rollout', output: NodeJS.WritableStream = process.stderr): Promise<RolloutResult> {
   checkRef(ref)
   const info = await inspect(deps, ref)
   if (info === undefined) throw imageError('BASTION_ADMIN_IMAGE_NOT_FOUND', `image ${ref} is not in Docker on this host; build it (bastion image build) or load it (docker load) first`)
   const { config } = deps.loaded
+  if (how === 'rollout' && config.shell.image !== ref) {
+    await smokeTest(deps.engine, info.id, { agentPath: config.shell.agent.path, timeoutMs: config.toolbox.dockerTimeoutMs, output })
+  }
   const historyFile = config.toolbox.historyFile
   return withLock(`${historyFile}.lock`, LOCK_WAIT_MS, async () => {
     const from = config.shell.image

@@ -66,13 +66,14 @@ export interface KubeEventOptions {
   code?: number
   decision?: string
   role?: string
+  session?: string // the assumed role's session name; default: the username
   arn?: string | null
   accessKeyId?: string
   requestObject?: unknown
 }
 
 export function kubeEvent (user: string, auditId: string, time: string, o: KubeEventOptions = {}): object {
-  const arn = o.arn === undefined ? `arn:aws:sts::${ACCOUNT}:assumed-role/${o.role ?? user}/${user}` : o.arn
+  const arn = o.arn === undefined ? `arn:aws:sts::${ACCOUNT}:assumed-role/${o.role ?? user}/${o.session ?? user}` : o.arn
   return {
     kind: 'Event',
     apiVersion: 'audit.k8s.io/v1',
@@ -88,7 +89,7 @@ export function kubeEvent (user: string, auditId: string, time: string, o: KubeE
       extra: {
         ...(arn !== null ? { arn: [arn] } : {}),
         accessKeyId: [o.accessKeyId ?? 'ASIAEXAMPLEKEY0WFQW'],
-        sessionName: [user]
+        sessionName: [o.session ?? user]
       }
     },
     sourceIPs: ['10.250.0.2'],

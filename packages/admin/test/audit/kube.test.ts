@@ -1,6 +1,6 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { assumedRoleName, kubeEntries } from '../../src/audit/kube.ts'
+import { assumedRoleName, kubeEntries, mappedUsername } from '../../src/audit/kube.ts'
 import { ACCOUNT, collect, kubeEvent, tempDir, writeLines } from './fixtures.ts'
 
 const ROLES = new Set(['johnsmith'])
@@ -15,7 +15,7 @@ t.test('a call is his when the username is his and extra.arn names his assumed r
   const w = collect()
   const { entries, foreign } = await kubeEntries('hyades', file, 'johnsmith', ROLES, w)
   t.same(w.all, [])
-  t.equal(foreign.size, 0)
+  t.same(foreign, [])
   t.same(entries.map((e) => [e.auditId, e.verb, e.resource, e.code, e.decision]), [['a1', 'list', 'pods', 200, 'allow'], ['a2', 'create', 'clusterrolebindings', 403, 'forbid']])
   t.match(entries[0], {
     kind: 'kubernetes', cluster: 'hyades', time: '2026-11-26T20:00:00.123Z', namespace: null, name: null,
@@ -34,11 +34,30 @@ t.test('calls under his name from another principal are left out and reported', 
   ])
   const { entries, foreign } = await kubeEntries('hyades', file, 'johnsmith', ROLES, collect())
   t.same(entries, [])
-  t.same([...foreign], [
-    [`arn:aws:sts::${ACCOUNT}:assumed-role/intruder/johnsmith`, 2],
-    ['no extra.arn', 1],
-    [`arn:aws:iam::${ACCOUNT}:user/johnsmith`, 1]
+  t.same(foreign, [
+    { username: 'johnsmith', principal: `arn:aws:sts::${ACCOUNT}:assumed-role/intruder/johnsmith`, count: 2 },
+    { username: 'johnsmith', principal: 'no extra.arn', count: 1 },
+    { username: 'johnsmith', principal: `arn:aws:iam::${ACCOUNT}:user/johnsmith`, count: 1 }
   ])
+})
+
+t.test('a login whose role is named otherwise is, in Kubernetes, the username rbacsync maps that role to', async (t) => {
+  // shell.roles gives bt-carol the role carol-admin; rbacsync maps role/carol-admin to the
+  // Kubernetes user carol-admin, and the proxy assumes it with session name bt-carol.
+  const dir = tempDir(t)
+  const file = writeLines(join(dir, 'audit.log'), [
+    kubeEvent('carol-admin', 'c1', '2026-11-26T20:00:00Z', { session: 'bt-carol', verb: 'get' }),
+    kubeEvent('bt-carol', 'c2', '2026-11-26T20:00:01Z', { role: 'carol-admin', session: 'bt-carol' }),
+    kubeEvent('carol-admin', 'c3', '2026-11-26T20:00:02Z', { session: 'mallory' }),
+    kubeEvent('carol-admin', 'c4', '2026-11-26T20:00:03Z', { role: 'intruder', session: 'bt-carol' })
+  ])
+  const { entries, foreign } = await kubeEntries('hyades', file, 'bt-carol', new Set(['carol-admin']), collect())
+  t.same(entries.map((e) => [e.auditId, e.verb, e.arn]), [['c1', 'get', `arn:aws:sts::${ACCOUNT}:assumed-role/carol-admin/bt-carol`]], 'his call, under the role\'s username')
+  t.same(foreign, [
+    { username: 'carol-admin', principal: `arn:aws:sts::${ACCOUNT}:assumed-role/carol-admin/mallory`, count: 1 },
+    { username: 'carol-admin', principal: `arn:aws:sts::${ACCOUNT}:assumed-role/intruder/bt-carol`, count: 1 }
+  ], 'his role in another session, and another role under his username, are reported; a user named like his login is not his')
+  t.equal(mappedUsername('carol-admin'), 'carol-admin')
 })
 
 t.test('one request logged at several stages is one entry, from its most complete stage', async (t) => {

@@ -37,6 +37,8 @@ t.test('jsonLines reads plain and gzipped files, only lines that mention the nee
   t.same(got.map((l) => l.value), [{ user: 'alice', n: 1 }, { user: 'alice', n: 0 }])
   t.same(got.map((l) => [l.file.slice(dir.length + 1), l.line]), [['a.jsonl', 1], ['a.jsonl.1.gz', 1]])
   t.same(w.all, [])
+  const either = await all(jsonLines(join(dir, 'a.jsonl'), ['bob', 'carol'], w, 'test'))
+  t.same(either.map((l) => l.value), [{ user: 'bob', n: 2 }], 'several needles: a line with any of them')
 })
 
 t.test('a line that is not JSON is skipped and counted in one warning, the rest is read', async (t) => {

@@ -59,6 +59,30 @@ t.test('prints the timeline from the configured trails, warnings on stderr', asy
   t.match(r.stderr, /^bastion audit: warning: ssh sessions: .*sessions\.jsonl: line 3 skipped, not valid JSON\n$/)
 })
 
+t.test('a login whose shell.roles role is named otherwise: his Kubernetes calls are found under that role\'s username', async (t) => {
+  // The bed's pairing: login bt-carol gets role carol-admin (shell.roles), which rbacsync
+  // maps to the Kubernetes user carol-admin; the proxy's session name is the login.
+  const dir = tempDir(t)
+  writeLines(join(dir, 'sessions.jsonl'), [sessionStart('bt-carol', 's1', '2026-11-26T20:00:00.000Z'), sessionEnd('bt-carol', 's1', '2026-11-26T20:00:09.000Z')])
+  writeLines(join(dir, 'credentials.jsonl'), [issued('bt-carol', '2026-11-26T20:00:01.000Z', 'WFQW', 'carol-admin')])
+  writeLines(join(dir, 'audit.log'), [
+    kubeEvent('carol-admin', 'k1', '2026-11-26T20:00:02Z', { session: 'bt-carol', verb: 'get', resource: 'secrets', namespace: 'taurus' }),
+    kubeEvent('bt-carol', 'k2', '2026-11-26T20:00:03Z', { role: 'carol-admin', session: 'bt-carol' })
+  ])
+  const config = join(dir, 'bastion.yaml')
+  writeFileSync(config, [
+    `shell: { audit: { file: ${dir}/sessions.jsonl }, roles: { bt-carol: carol-admin } }`,
+    `metadataproxy: { log: { auditFile: ${dir}/credentials.jsonl } }`,
+    `audit: { kubeAuditLogs: { hyades: [${dir}/audit.log] } }`
+  ].join('\n'))
+  const r = await run(['-c', config, 'audit', '--user', 'bt-carol', '--json'])
+  t.equal(r.error, undefined)
+  const doc = JSON.parse(r.stdout)
+  t.same(doc.roles, ['carol-admin'])
+  t.same(doc.entries.filter((e: { kind: string }) => e.kind === 'kubernetes').map((e: { auditId: string }) => e.auditId), ['k1'], 'the call as carol-admin, not one as a user named like the login')
+  t.same(doc.warnings, [])
+})
+
 t.test('--json, --since and --until, and paths from the command line', async (t) => {
   const { dir } = bed(t)
   const r = await run(['audit', '-u', 'johnsmith', '--json', '--since', '2026-11-26T20:00:01Z', '--until', '2026-11-26T20:00:02Z',

@@ -102,6 +102,33 @@ t.test('Docker down, a failed build and a timeout are clear errors, and nothing 
   t.equal(configured(dir), 'bastion/toolbox:one')
 })
 
+t.test('without toolbox.flavor or a flag, the production build is made: a host is a test bed only when its config says offline', async (t) => {
+  const dir = suite(t)
+  const docker = new FakeDocker()
+  docker.add('bastion/toolbox:one')
+  await buildToolbox(await depsIn(dir, docker, configText(dir).replace('  flavor: offline\n', '')), opts())
+  t.equal(docker.builds[0]?.dockerfile, 'Dockerfile')
+  t.match(configured(dir), /^bastion\/toolbox:production-/)
+})
+
+t.test('every build is smoke-tested before it gets a name; one that fails is neither tagged nor configured', async (t) => {
+  const dir = suite(t)
+  const docker = new FakeDocker()
+  docker.add('bastion/toolbox:one')
+  const out = sink()
+  const ok = await buildToolbox(await depsIn(dir, docker), opts({ output: out }))
+  t.same(docker.runs.map((r) => [r.image, r.argv[0]]), [[ok.id, 'kubectl'], [ok.id, 'aws'], [ok.id, 'k9s']], 'the built image, by id, before any tag (no agent in this test dir)')
+  t.match(out.text, /smoke test: kubectl version --client: ok/)
+  docker.runs = []
+  docker.answer = (s) => s.argv[0] === 'aws' ? { exitCode: 127, output: 'exec: "aws": executable file not found in $PATH' } : { exitCode: 0, output: '' }
+  const text = readFileSync(join(dir, 'bastion.yaml'), 'utf8')
+  const tagsBefore = [...docker.refs.keys()]
+  await t.rejects(buildToolbox(await depsIn(dir, docker, text), opts({ force: true, tags: ['bastion/toolbox:extra'] })), { code: 'BASTION_ADMIN_IMAGE_SMOKE_FAILED', message: /aws \(`aws --version`\) exited 127/ })
+  t.equal(readFileSync(join(dir, 'bastion.yaml'), 'utf8'), text, 'shell.image is unchanged')
+  t.same([...docker.refs.keys()], tagsBefore, 'the failed image has no name, not even --tag')
+  t.equal(docker.images.size, 3, 'it exists only as an untagged id')
+})
+
 t.test('a failed tag is a Docker error', async (t) => {
   const dir = suite(t)
   const docker = new FakeDocker()

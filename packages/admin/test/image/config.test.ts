@@ -12,7 +12,7 @@ t.test('an empty file gives the documented defaults', async (t) => {
   const c = parseToolboxConfig('')
   t.same(c.toolbox, {
     repository: 'bastion/toolbox',
-    flavor: 'offline',
+    flavor: 'production',
     offline: { base: 'bastion/debian:bookworm', k9s: '/opt/bastion/bin/k9s', kubectl: '/opt/bastion/bin/kubectl' },
     production: {},
     historyFile: '/var/lib/bastion/toolbox-images.json',

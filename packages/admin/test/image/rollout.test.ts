@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import { readHistory } from '../../src/image/history.ts'
 import { rollbackImage, rolloutImage } from '../../src/image/rollout.ts'
-import { FakeDocker, configText, depsIn } from '../fixtures/toolbox.ts'
+import { FakeDocker, configText, depsIn, sink } from '../fixtures/toolbox.ts'
 
 const configured = (dir: string): string => parse(readFileSync(join(dir, 'bastion.yaml'), 'utf8')).shell.image
 
@@ -22,6 +22,21 @@ t.test('rollout sets shell.image, keeps the comments, and records the old and th
     ['bastion/toolbox:one', one, 'found'],
     ['bastion/toolbox:two', two, 'rollout']
   ])
+})
+
+t.test('an image rolled out by hand is smoke-tested first; one that fails is never configured', async (t) => {
+  const dir = t.testdir({ 'bastion-agent': '' })
+  const docker = new FakeDocker()
+  docker.add('bastion/toolbox:one')
+  const broken = docker.add('bastion/toolbox:broken')
+  docker.answer = (s) => s.argv[0] === 'k9s' ? { exitCode: 127, output: 'k9s: not found' } : { exitCode: 0, output: '' }
+  const before = readFileSync(join((await depsIn(dir, docker)) && dir, 'bastion.yaml'), 'utf8')
+  const out = sink()
+  await t.rejects(rolloutImage(await depsIn(dir, docker), 'bastion/toolbox:broken', 'rollout', out), { code: 'BASTION_ADMIN_IMAGE_SMOKE_FAILED', message: /k9s \(`k9s version`\) exited 127: k9s: not found/ })
+  t.same(docker.runs.map((r) => r.image), [broken, broken, broken, broken], 'its kubectl, aws, k9s and the agent (which this dir has) ran in it')
+  t.equal(readFileSync(join(dir, 'bastion.yaml'), 'utf8'), before, 'shell.image is unchanged')
+  t.same(await readHistory(join(dir, 'state', 'history.json')), [], 'and so is the history')
+  t.match(out.text, /smoke test: k9s version: FAILED/)
 })
 
 t.test('rolling out the configured image changes nothing', async (t) => {

@@ -30,9 +30,19 @@ function wrapSync<T> (fn: () => T): T {
   }
 }
 
+// Why an upper bound is what it is, for the keys whose limit the number alone does not explain.
+const WHY: Record<string, string> = {
+  'metadataproxy.credentials.durationSeconds': 'the proxy assumes each user role with the instance role\'s own session credentials, which is role chaining, and AWS caps a chained session at one hour (3600 seconds)'
+}
+
 function toBastionError (err: unknown): unknown {
   if (!(err instanceof ConfigProblem)) return err
-  return new BastionError(err.unreadable ? 'BASTION_METADATAPROXY_CONFIG_UNREADABLE' : 'BASTION_METADATAPROXY_CONFIG_INVALID', err.message, { cause: err.unreadable ? err.cause : err })
+  let message = err.message
+  for (const p of err.problems) {
+    const why = WHY[p.slice(0, p.indexOf(':'))]
+    if (why !== undefined && p.includes('less or equal')) message = message.replace(`- ${p}`, `- ${p}: ${why}`)
+  }
+  return new BastionError(err.unreadable ? 'BASTION_METADATAPROXY_CONFIG_UNREADABLE' : 'BASTION_METADATAPROXY_CONFIG_INVALID', message, { cause: err.unreadable ? err.cause : err })
 }
 
 function crossChecks (config: Config): string[] {

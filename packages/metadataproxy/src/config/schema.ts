@@ -34,8 +34,8 @@ const Admin = Type.Object({
 }, strict)
 
 const Credentials = Type.Object({
-  rolePrefix: Type.String({ default: '', pattern: '^([\\w+=,.@-]+/)*[\\w+=,.@-]*$', description: 'Prepended to IAM_ROLE to form the role name, may include an IAM path, e.g. "k8s-access/"' }),
-  durationSeconds: Type.Integer({ minimum: 900, maximum: 43200, default: 3600, description: 'Lifetime asked of STS AssumeRole' }),
+  rolePrefix: Type.String({ default: 'k8s-access/', pattern: '^([\\w+=,.@-]+/)*[\\w+=,.@-]*$', description: "Prepended to IAM_ROLE to form the role name, may include an IAM path; rbacsync's path (rbacsync.iam.path) without its leading slash" }),
+  durationSeconds: Type.Integer({ minimum: 900, maximum: 3600, default: 3600, description: 'Lifetime asked of STS AssumeRole; at most 3600, since assuming a user role with the instance role is role chaining, which AWS caps at one hour' }),
   minRemainingSeconds: Type.Integer({ minimum: 60, default: 900, description: 'A served credential normally has at least this much life left' }),
   refreshBeforeSeconds: Type.Integer({ minimum: 61, default: 1200, description: 'Background refresh starts when life left drops below this' }),
   accessDeniedCacheSeconds: Type.Integer({ minimum: 0, maximum: 3600, default: 30, description: 'How long an AccessDenied from STS is remembered before trying again' }),

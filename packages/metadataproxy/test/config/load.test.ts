@@ -29,7 +29,7 @@ const DEFAULT_METADATAPROXY = {
   imds: { port: 8775, allowV1: false, maxHeaderBytes: 8192, maxConnectionsPerSource: 32, maxConnections: 4096, headersTimeoutMs: 5000, requestTimeoutMs: 10000, idleTimeoutMs: 5000 },
   admin: { host: '127.0.0.1', port: 8776 },
   credentials: {
-    rolePrefix: '',
+    rolePrefix: 'k8s-access/',
     durationSeconds: 3600,
     minRemainingSeconds: 900,
     refreshBeforeSeconds: 1200,
@@ -132,6 +132,21 @@ t.test('wrong types and out-of-range values are named with their key path', asyn
   t.match(problems(withProxy('log:\n  level: loud')), /^ {2}- metadataproxy\.log\.level: /m)
   t.match(problems(withProxy('imds: 8775')), /^ {2}- metadataproxy\.imds: Expected object$/m)
   t.match(problems('- aws\n'), /^ {2}- \(top level\): Expected object$/m)
+})
+
+t.test('durationSeconds is capped at 3600, and the error says why: role chaining lasts at most an hour', async (t) => {
+  t.equal(parseConfig(withProxy('credentials:\n  durationSeconds: 3600')).metadataproxy.credentials.durationSeconds, 3600)
+  for (const d of [3601, 7200, 43200]) {
+    t.match(problems(withProxy(`credentials:\n  durationSeconds: ${d}`)),
+      /^ {2}- metadataproxy\.credentials\.durationSeconds: Expected integer to be less or equal to 3600: .*role chaining.*one hour \(3600 seconds\)$/m, `${d} is refused`)
+  }
+  const other = problems(withProxy('credentials:\n  durationSeconds: 7200\nimds:\n  port: 70000'))
+  t.match(other, /^ {2}- metadataproxy\.imds\.port: Expected integer to be less or equal to 65535$/m, 'other problems get no such note')
+})
+
+t.test('rolePrefix defaults to rbacsync\'s IAM path, so the proxy asks for the roles rbacsync makes', async (t) => {
+  t.equal(parseConfig(ACCOUNT).metadataproxy.credentials.rolePrefix, 'k8s-access/')
+  t.equal(parseConfig(withProxy('credentials:\n  rolePrefix: ""')).metadataproxy.credentials.rolePrefix, '', 'an explicit empty prefix is kept')
 })
 
 t.test('a YAML syntax error is reported as such', async (t) => {

@@ -175,7 +175,7 @@ t.test('an expired token is 401', async (t) => {
   t.equal((await get(CREDS + 'dev', tok)).statusCode, 401)
 })
 
-t.test('credentials come back in the IMDS JSON shape, without milliseconds', async (t) => {
+t.test('credentials come back in the IMDS JSON shape, without milliseconds, for the role under the default prefix (rbacsync\'s path)', async (t) => {
   const { get, token, brokerCalls, audited, creds } = setup(t)
   const res = await get(CREDS + 'dev', await token())
   t.equal(res.statusCode, 200)
@@ -188,8 +188,8 @@ t.test('credentials come back in the IMDS JSON shape, without milliseconds', asy
     Token: 'session-token-of-alice',
     Expiration: '2030-01-01T13:00:00Z'
   })
-  t.same(brokerCalls, [{ roleArn: 'arn:aws:iam::123456789012:role/dev', sessionName: 'alice', sourceIdentity: 'alice' }])
-  t.same(audited, [{ container: alice, roleArn: 'arn:aws:iam::123456789012:role/dev', creds }])
+  t.same(brokerCalls, [{ roleArn: 'arn:aws:iam::123456789012:role/k8s-access/dev', sessionName: 'alice', sourceIdentity: 'alice' }])
+  t.same(audited, [{ container: alice, roleArn: 'arn:aws:iam::123456789012:role/k8s-access/dev', creds }])
 })
 
 t.test('credential paths work with a dated version, duplicate slashes and a trailing slash', async (t) => {

@@ -22,9 +22,19 @@ export function parseConfig (text: string, source = 'config'): Readonly<Rbacsync
   }
 }
 
+// Why a bound is what it is, for the keys whose limit is not obvious from the number.
+const WHY: Record<string, string> = {
+  'rbacsync.iam.maxSessionDurationSeconds': 'the bastion assumes the per-user role with its own (instance role) credentials, which is role chaining, and AWS caps a chained session at one hour (3600 seconds)'
+}
+
 function toRbacsyncError (err: unknown): unknown {
   if (!(err instanceof ConfigProblem)) return err
-  return new RbacsyncError(err.unreadable ? 'BASTION_RBACSYNC_CONFIG_UNREADABLE' : 'BASTION_RBACSYNC_CONFIG_INVALID', err.message, { cause: err.unreadable ? err.cause : err })
+  let message = err.message
+  for (const p of err.problems) {
+    const why = WHY[p.slice(0, p.indexOf(':'))]
+    if (why !== undefined) message = message.replace(`- ${p}`, `- ${p}: ${why}`)
+  }
+  return new RbacsyncError(err.unreadable ? 'BASTION_RBACSYNC_CONFIG_UNREADABLE' : 'BASTION_RBACSYNC_CONFIG_INVALID', message, { cause: err.unreadable ? err.cause : err })
 }
 
 function crossChecks (config: RbacsyncConfig): string[] {

@@ -13,7 +13,7 @@ const NAMESPACE_GLOB = Type.String({ pattern: '^[a-z0-9*]([-a-z0-9*]{0,61}[a-z0-
 const Iam = section({
   path: Type.String({ default: '/k8s-access/', pattern: '^/([\\x21-\\x7E]+/)?$', maxLength: 512, description: 'IAM path of the groups and per-user roles rbacsync owns; put nothing else there' }),
   trustedPrincipalArns: Type.Array(Type.String({ pattern: '^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:' }), { minItems: 1, uniqueItems: true, description: 'Principals the per-user roles trust (the bastion\'s instance role)' }),
-  maxSessionDurationSeconds: Type.Integer({ minimum: 3600, maximum: 43200, default: 3600, description: 'MaxSessionDuration of each per-user role; at least metadataproxy.credentials.durationSeconds' }),
+  maxSessionDurationSeconds: Type.Integer({ minimum: 3600, maximum: 3600, default: 3600, description: 'MaxSessionDuration of each per-user role: 3600, since the bastion reaches the role by role chaining, which AWS caps at one hour' }),
   pageSize: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Items per IAM list page (MaxItems)' }),
   maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 8, description: 'Attempts per AWS call, with adaptive backoff on throttling' }),
   timeoutMs: Type.Integer({ minimum: 500, maximum: 120000, default: 15000, description: 'Timeout of one AWS request' }),

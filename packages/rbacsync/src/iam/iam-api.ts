@@ -3,7 +3,7 @@
 import {
   IAMClient, paginateGetGroup, paginateListGroups, paginateListRoles,
   CreateGroupCommand, DeleteGroupCommand, CreateRoleCommand, DeleteRoleCommand,
-  UpdateAssumeRolePolicyCommand, UpdateRoleCommand
+  UpdateAssumeRolePolicyCommand, UpdateRoleCommand, GetAccountSummaryCommand
 } from '@aws-sdk/client-iam'
 import type { Meter } from '../reconcile/meter.ts'
 import { clientConfig, countCalls, type AwsClientSettings } from './aws-clients.ts'
@@ -11,6 +11,8 @@ import { clientConfig, countCalls, type AwsClientSettings } from './aws-clients.
 export interface IamGroup {
   name: string
   path: string
+  // When it was made (ISO 8601), when IAM says.
+  created?: string
 }
 
 export interface IamRole {
@@ -31,8 +33,15 @@ export interface NewRole {
   tags: Array<{ Key: string, Value: string }>
 }
 
+// The account's IAM groups, on every path, and how many it may have.
+export interface GroupQuota {
+  groups: number
+  quota: number
+}
+
 export interface IamPort {
   listGroups (pathPrefix: string): Promise<IamGroup[]>
+  groupQuota (): Promise<GroupQuota>
   groupMembers (group: string): Promise<string[]>
   listRoles (pathPrefix: string): Promise<IamRole[]>
   createGroup (name: string, path: string): Promise<void>
@@ -55,7 +64,7 @@ export function iamApi (client: IAMClient, pageSize: number): IamPort {
     async listGroups (pathPrefix) {
       const out: IamGroup[] = []
       for await (const page of paginateListGroups(paging, { PathPrefix: pathPrefix })) {
-        for (const g of page.Groups ?? []) out.push({ name: g.GroupName ?? '', path: g.Path ?? '/' })
+        for (const g of page.Groups ?? []) out.push({ name: g.GroupName ?? '', path: g.Path ?? '/', ...(g.CreateDate instanceof Date ? { created: g.CreateDate.toISOString() } : {}) })
       }
       return out
     },
@@ -74,6 +83,11 @@ export function iamApi (client: IAMClient, pageSize: number): IamPort {
         }
       }
       return out
+    },
+    async groupQuota () {
+      const m = (await client.send(new GetAccountSummaryCommand({}))).SummaryMap ?? {}
+      if (m.Groups === undefined || m.GroupsQuota === undefined) throw new Error('GetAccountSummary answered without Groups and GroupsQuota')
+      return { groups: m.Groups, quota: m.GroupsQuota }
     },
     async createGroup (name, path) {
       await client.send(new CreateGroupCommand({ GroupName: name, Path: path }))

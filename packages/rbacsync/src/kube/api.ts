@@ -6,12 +6,12 @@
 import { discover } from './discovery.ts'
 import { check, KubeApiError, type KubeRequest, type KubeTransport } from './http.ts'
 import type { ApiResource } from '../model/tiers.ts'
-import type { ConfigMap, RbacKind, RbacObject } from './objects.ts'
+import type { ConfigMap, NamespaceInfo, RbacKind, RbacObject } from './objects.ts'
 
 export interface KubePort {
   discover (): Promise<ApiResource[]>
-  // Namespaces that are not being deleted.
-  listNamespaces (): Promise<string[]>
+  // Namespaces that are not being deleted, sorted by name.
+  listNamespaces (): Promise<NamespaceInfo[]>
   list (kind: RbacKind): Promise<RbacObject[]>
   create (obj: RbacObject): Promise<void>
   replace (obj: RbacObject): Promise<void>
@@ -47,8 +47,10 @@ export function kubeApi (http: KubeTransport, pageSize: number): KubePort {
   return {
     discover: () => discover(http),
     async listNamespaces () {
-      const items = await listAll<{ metadata?: { name?: string }, status?: { phase?: string } }>('/api/v1/namespaces', 'list namespaces')
-      return items.filter((n) => n.status?.phase !== 'Terminating').map((n) => n.metadata?.name ?? '').filter((n) => n !== '').sort()
+      const items = await listAll<{ metadata?: { name?: string, uid?: string, creationTimestamp?: string }, status?: { phase?: string } }>('/api/v1/namespaces', 'list namespaces')
+      return items.filter((n) => n.status?.phase !== 'Terminating')
+        .map((n) => ({ name: n.metadata?.name ?? '', uid: n.metadata?.uid ?? '', ...(n.metadata?.creationTimestamp !== undefined ? { created: n.metadata.creationTimestamp } : {}) }))
+        .filter((n) => n.name !== '').sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
     },
     async list (kind) {
       const items = await listAll<RbacObject>(collection(kind), `list ${PLURAL[kind]}`)

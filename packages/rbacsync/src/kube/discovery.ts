@@ -1,8 +1,9 @@
 // API discovery: every resource the cluster serves, with its verbs, CRDs included. Two
 // calls with aggregated discovery (Kubernetes 1.27+); the per-group-version walk of
 // older servers otherwise. A group version the server reports as stale (its
-// aggregated API server is down) is a failed read: its resources would silently drop
-// out of the poweruser and user rules.
+// aggregated API server is down), or whose list fails in the walk, makes discovery
+// incomplete: DiscoveryIncomplete carries what was found and what was not, so that the
+// run can hold back only what depends on it (the tiers' rules), not everything else.
 import type { ApiResource } from '../model/tiers.ts'
 import { check, type KubeRequest, type KubeTransport } from './http.ts'
 
@@ -24,20 +25,45 @@ interface ResourceList {
   resources?: Array<{ name?: string, namespaced?: boolean, verbs?: string[] }>
 }
 
+// Thrown when some group versions could not be discovered; `resources` is the rest.
+export class DiscoveryIncomplete extends Error {
+  readonly resources: ApiResource[]
+  readonly missing: string[]
+  constructor (resources: ApiResource[], missing: string[], reasons: string[]) {
+    super(reasons.join('; '))
+    this.name = 'DiscoveryIncomplete'
+    this.resources = resources
+    this.missing = missing
+  }
+}
+
 export async function discover (http: KubeTransport): Promise<ApiResource[]> {
   const core = await get(http, '/api', 'discover /api', AGGREGATED)
   if ((core as AggregatedList | undefined)?.kind !== 'APIGroupDiscoveryList') return legacy(http, core)
   const groups = await get(http, '/apis', 'discover /apis', AGGREGATED) as AggregatedList
   if (groups?.kind !== 'APIGroupDiscoveryList') throw new Error('GET /apis: the server answered /api with aggregated discovery but not /apis')
-  return dedupe([...fromAggregated(core as AggregatedList), ...fromAggregated(groups)])
+  const gaps: Gaps = { missing: [], reasons: [] }
+  return complete(dedupe([...fromAggregated(core as AggregatedList, gaps), ...fromAggregated(groups, gaps)]), gaps)
 }
 
-function fromAggregated (list: AggregatedList): ApiResource[] {
+interface Gaps { missing: string[], reasons: string[] }
+
+function complete (resources: ApiResource[], gaps: Gaps): ApiResource[] {
+  if (gaps.missing.length > 0) throw new DiscoveryIncomplete(resources, gaps.missing, gaps.reasons)
+  return resources
+}
+
+function fromAggregated (list: AggregatedList, gaps: Gaps): ApiResource[] {
   const out: ApiResource[] = []
   for (const item of list.items ?? []) {
     const group = item.metadata?.name ?? ''
     for (const v of item.versions ?? []) {
-      if (v.freshness === 'Stale') throw new Error(`discovery of ${group === '' ? 'core' : group}/${v.version ?? '?'} is stale: its API service is unavailable`)
+      if (v.freshness === 'Stale') {
+        const gv = `${group === '' ? 'core' : group}/${v.version ?? '?'}`
+        gaps.missing.push(gv)
+        gaps.reasons.push(`discovery of ${gv} is stale: its API service is unavailable`)
+        continue
+      }
       for (const r of v.resources ?? []) {
         if (r.resource === undefined) continue
         const namespaced = r.scope === 'Namespaced'
@@ -59,13 +85,21 @@ async function legacy (http: KubeTransport, core: unknown): Promise<ApiResource[
   for (const g of apis?.groups ?? []) {
     for (const v of g.versions ?? []) if (v.groupVersion !== undefined) groupVersions.push([g.name ?? '', `/apis/${v.groupVersion}`])
   }
+  const gaps: Gaps = { missing: [], reasons: [] }
   for (const [group, path] of groupVersions) {
-    const list = await get(http, path, 'discover group version') as ResourceList
+    let list: ResourceList
+    try {
+      list = await get(http, path, 'discover group version') as ResourceList
+    } catch (err) {
+      gaps.missing.push(group === '' ? `core/${path.slice('/api/'.length)}` : path.slice('/apis/'.length))
+      gaps.reasons.push((err as Error).message)
+      continue
+    }
     for (const r of list?.resources ?? []) {
       if (r.name !== undefined) out.push({ group, resource: r.name, namespaced: r.namespaced === true, verbs: r.verbs ?? [] })
     }
   }
-  return dedupe(out)
+  return complete(dedupe(out), gaps)
 }
 
 // A resource served in several versions is one resource; its verbs are the union.

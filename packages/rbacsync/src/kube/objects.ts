@@ -24,6 +24,17 @@ export interface RbacObject {
   rules?: PolicyRule[]
   roleRef?: RoleRef
   subjects?: Subject[]
+  // A ClusterRole's: the controller would fill its rules from every ClusterRole whose
+  // labels match. Ours never carry one; see rbac-objects.ts.
+  aggregationRule?: unknown
+}
+
+// A namespace by name and uid: a namespace deleted and made again has a new uid.
+export interface NamespaceInfo {
+  name: string
+  uid: string
+  // metadata.creationTimestamp (whole seconds), when the server gives it.
+  created?: string
 }
 
 export interface ConfigMap {

@@ -7,6 +7,9 @@ import { parseGroupName, type Grant } from './names.ts'
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 export const MANAGED_BY = 'bastion-rbacsync'
 export const GROUP_ANNOTATION = 'bastion/iam-group'
+// On a namespace's Role and RoleBinding: the uid of the namespace its grants were made
+// for ("unknown" when rbacsync first saw the namespace while its groups had members).
+export const NAMESPACE_UID_ANNOTATION = 'bastion/namespace-uid'
 export const AWS_AUTH_OWNED_ANNOTATION = 'bastion/rbacsync-roles'
 export const OWNER_TAG = { Key: 'managed-by', Value: MANAGED_BY } as const
 export const USER_TAG_KEY = 'bastion:user'
@@ -33,8 +36,9 @@ export function ownedGrant (meta: ObjectMeta | undefined, cluster: string): Gran
   return grant?.cluster === cluster ? grant : undefined
 }
 
-export function ownedMeta (name: string, namespace?: string): ObjectMeta {
-  const meta: ObjectMeta = { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, annotations: { [GROUP_ANNOTATION]: name } }
+// Marked ours, for the group `group` (by default the object's own name).
+export function ownedMeta (name: string, namespace?: string, group = name): ObjectMeta {
+  const meta: ObjectMeta = { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, annotations: { [GROUP_ANNOTATION]: group } }
   if (namespace !== undefined) meta.namespace = namespace
   return meta
 }

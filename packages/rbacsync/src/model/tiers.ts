@@ -53,6 +53,39 @@ export function tierRules (tier: Tier, resources: readonly ApiResource[], namesp
   return compact([...readable.map((r) => ({ ...r, verbs: r.verbs.filter((v) => READ.includes(v)) })), ...(hasPods ? [EXEC] : [])])
 }
 
+// Where the cluster tiers' rights may not reach: RBAC has no deny, so a ClusterRole
+// cannot say "everywhere but kube-system".
+export const PROTECTED_NAMESPACE = 'kube-system'
+// API groups whose objects grant identity or rights, or see and change every request:
+// read-only below admin.
+export const IDENTITY_GROUPS = new Set([RBAC_GROUP, 'admissionregistration.k8s.io', 'apiregistration.k8s.io'])
+
+// A cluster tier below admin, split so that it cannot climb (aws-auth, the service
+// accounts and pods of kube-system, webhooks, APIServices, RBAC):
+//   cluster       the ClusterRole: cluster-scoped resources (poweruser: every verb but
+//                 writes in IDENTITY_GROUPS; user: read), plus reading every namespaced
+//                 resource the user tier may read (never secrets), in every namespace;
+//   perNamespace  a ClusterRole bound by a RoleBinding in each namespace but
+//                 kube-system: the tier's namespaced rights (poweruser: all of them;
+//                 user: exec into pods).
+export function clusterTierRules (tier: Exclude<Tier, 'admin'>, resources: readonly ApiResource[]): { cluster: PolicyRule[], perNamespace: PolicyRule[] } {
+  const clusterScoped = resources.filter((r) => !r.namespaced)
+  const namespacedReads = tierRules('user', resources.filter((r) => r.namespaced), true).filter((r) => !r.resources?.includes('pods/exec'))
+  if (tier === 'user') {
+    return { cluster: merge([...tierRules('user', clusterScoped, false), ...namespacedReads]), perNamespace: tierRules('user', resources, true).filter((r) => r.resources?.includes('pods/exec')) }
+  }
+  const cluster = compact(clusterScoped.map((r) => ({ ...r, verbs: IDENTITY_GROUPS.has(r.group) ? r.verbs.filter((v) => READ.includes(v)) : r.verbs })))
+  return { cluster: merge([...cluster, ...namespacedReads, { nonResourceURLs: ['*'], verbs: ['get'] }]), perNamespace: tierRules('poweruser', resources, true) }
+}
+
+// Rules of two compacted lists as one stable list: resource rules first, sorted by
+// group and verbs, then the non-resource rules.
+function merge (rules: PolicyRule[]): PolicyRule[] {
+  const resourceRules = rules.filter((r) => r.nonResourceURLs === undefined)
+  const entries = resourceRules.flatMap((r) => (r.resources ?? []).map((resource) => ({ group: r.apiGroups?.[0] ?? '', resource, verbs: r.verbs })))
+  return [...compact(entries), ...rules.filter((r) => r.nonResourceURLs !== undefined)]
+}
+
 // One rule per (group, verb set), resources and verbs sorted: a stable shape, so that
 // an unchanged cluster yields byte-identical rules and a converged run writes nothing.
 function compact (entries: ReadonlyArray<Pick<ApiResource, 'group' | 'resource' | 'verbs'>>): PolicyRule[] {

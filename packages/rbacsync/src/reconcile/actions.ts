@@ -8,7 +8,7 @@ import type { AwsAuthIntent } from '../mapping/aws-auth.ts'
 export type Action =
   | { op: 'createGroup', group: string }
   | { op: 'createRole', role: string, user: string }
-  | { op: 'updateTrust', role: string }
+  | { op: 'updateTrust', role: string, user: string }
   | { op: 'updateMaxSession', role: string, seconds: number }
   | { op: 'createObject', cluster: string, object: RbacObject }
   | { op: 'replaceObject', cluster: string, object: RbacObject, before: RbacObject }

@@ -48,12 +48,12 @@ export async function applyPlan (actions: readonly Action[], iam: IamPort, obs: 
       case 'createRole': return iam.createRole({
         name: a.role,
         path: s.iamPath,
-        trustPolicy: trustPolicy(s.trustedPrincipalArns),
+        trustPolicy: trustPolicy(s.trustedPrincipalArns, a.user),
         maxSessionDuration: s.maxSessionDuration,
         description: `Kubernetes access of ${a.user}, managed by bastion-rbacsync`,
         tags: [{ ...OWNER_TAG }, { Key: USER_TAG_KEY, Value: a.user }]
       })
-      case 'updateTrust': return iam.updateTrustPolicy(a.role, trustPolicy(s.trustedPrincipalArns))
+      case 'updateTrust': return iam.updateTrustPolicy(a.role, trustPolicy(s.trustedPrincipalArns, a.user))
       case 'updateMaxSession': return iam.updateMaxSessionDuration(a.role, a.seconds)
       case 'deleteRole': return iam.deleteRole(a.role)
       case 'createObject': return ports(a.cluster).kube.create(withoutUsers(a.object, noRole))

@@ -1,10 +1,13 @@
 // The read half of a run: everything the plan needs, from IAM and from every cluster,
-// with each failed read recorded (a failure on any page fails that whole read). The
-// plan prunes nothing unless this found no failure at all.
+// with each failed read recorded (a failure on any page fails that whole read). A
+// cluster with a failed read has no state, and the plan leaves it alone; discovery that
+// missed some API groups is the one partial read: the cluster keeps its state, marked
+// with what discovery missed, so that only the tiers' rules wait for it.
 import type { IamGroup, IamPort, IamRole } from '../iam/iam-api.ts'
 import type { KubePort } from '../kube/api.ts'
 import type { ConfigMap, RbacObject } from '../kube/objects.ts'
 import { RBAC_KINDS } from '../kube/objects.ts'
+import { DiscoveryIncomplete } from '../kube/discovery.ts'
 import { AWS_AUTH, AwsAuthInvalid, editAwsAuth } from '../mapping/aws-auth.ts'
 import type { AccessEntriesPort } from '../mapping/access-entries.ts'
 import type { ClusterSyncSettings } from '../config/schema.ts'
@@ -21,7 +24,13 @@ export interface IamState {
 
 export interface ClusterState {
   namespaces: string[]
+  // Each namespace's uid, by name.
+  namespaceUids: Map<string, string>
+  // When each namespace was made, by name (when the server says).
+  namespaceCreated?: Map<string, string>
   resources: ApiResource[]
+  // Group versions API discovery could not read: the tiers' rules wait for them.
+  discoveryMissing: string[]
   objects: RbacObject[]
   // aws-auth mode: the ConfigMap (undefined when it does not exist).
   awsAuth?: ConfigMap | undefined
@@ -98,9 +107,15 @@ async function readCluster (source: ClusterSource, p: ClusterPorts, fail: (what:
     try { return await fn() } catch (err) { ok = false; return fail(what, err) }
   }
   const mapping = source.settings.identityMapping
+  let discoveryMissing: string[] = []
   const [namespaces, resources, lists, awsAuth, accessEntries] = await Promise.all([
     read('namespaces', () => p.kube.listNamespaces()),
-    read('API discovery', () => p.kube.discover()),
+    read('API discovery', () => p.kube.discover().catch((err: unknown) => {
+      if (!(err instanceof DiscoveryIncomplete)) throw err
+      discoveryMissing = err.missing
+      fail('API discovery in full (the tiers\' rules there are left as they are; everything else is synced)', err)
+      return err.resources
+    })),
     Promise.all(RBAC_KINDS.map((k) => read(`${k} objects`, () => p.kube.list(k)))),
     mapping === 'aws-auth'
       ? read('kube-system/aws-auth', async () => {
@@ -117,7 +132,14 @@ async function readCluster (source: ClusterSource, p: ClusterPorts, fail: (what:
       : undefined
   ])
   if (!ok) return undefined
-  const state: ClusterState = { namespaces: namespaces!, resources: resources!, objects: lists.flatMap((l) => l!) }
+  const state: ClusterState = {
+    namespaces: namespaces!.map((n) => n.name),
+    namespaceUids: new Map(namespaces!.map((n) => [n.name, n.uid])),
+    namespaceCreated: new Map(namespaces!.flatMap((n) => n.created !== undefined ? [[n.name, n.created] as const] : [])),
+    resources: resources!,
+    discoveryMissing,
+    objects: lists.flatMap((l) => l!)
+  }
   if (mapping === 'aws-auth') state.awsAuth = awsAuth
   else state.accessEntries = accessEntries ?? []
   return state

@@ -4,7 +4,10 @@
 //     cluster this configuration does not sync keeps its members' roles, no more);
 //   - every user with a grant gets a role, a mapping and a binding per grant;
 //   - a user over an IAM limit is reported and left exactly as they are;
-//   - after any failed read nothing is pruned, and IAM failing means no writes at all.
+//   - IAM failing means no writes at all; a cluster that could not be read in full is
+//     left alone (and its groups' members keep their roles), while every cluster that
+//     was read in full is brought to the desired state, removals included: revocation
+//     on one cluster never waits for another (invariant 9).
 import { TIERS, LIMITS, groupName, parseGroupName, roleNameFor, type Scope } from '../model/names.ts'
 import { sameTrust } from '../iam/trust-policy.ts'
 import type { ClusterSyncSettings } from '../config/schema.ts'
@@ -26,16 +29,21 @@ export interface PlanSettings {
 export interface Plan {
   actions: Action[]
   problems: Problem[]
-  // False when a read failed: nothing is deleted and no access is taken away.
-  prune: boolean
+  // What a failed read held back, one sentence each (empty when every read worked).
+  heldBack: string[]
   // Users with at least one grant.
   users: number
 }
 
 export function makePlan (obs: Observation, s: PlanSettings): Plan {
   const problems: Problem[] = [...obs.failures]
-  const prune = obs.failures.length === 0
-  if (obs.iam === undefined) return { actions: [], problems, prune, users: 0 }
+  if (obs.iam === undefined) return { actions: [], problems, heldBack: ['IAM could not be read in full: nothing was written anywhere and no access was taken away'], users: 0 }
+  const heldBack: string[] = []
+  for (const c of s.clusters) {
+    const state = obs.clusters.get(c.name)
+    if (state === undefined) heldBack.push(`${c.name} could not be read in full: nothing on it was changed and its groups' members keep their roles; the other clusters were synced, removals included`)
+    else if (state.discoveryMissing.length > 0) heldBack.push(`${c.name}: API discovery missed ${state.discoveryMissing.join(', ')}: the tiers' rules there were left as they are; everything else there was synced, removals included`)
+  }
 
   const scopes = new Map<string, Scope[]>()
   const validGroups = new Set<string>()
@@ -81,7 +89,7 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
   for (const [user, n] of groupsOf) {
     if (n > LIMITS.groupsPerUser) {
       frozen.add(user)
-      problems.push(problem('BASTION_RBACSYNC_TOO_MANY_GROUPS', user, `${user} is in ${n} of our groups, IAM allows ${LIMITS.groupsPerUser} per user: nothing of theirs was changed`))
+      problems.push(problem('BASTION_RBACSYNC_TOO_MANY_GROUPS', user, `${user} is in ${n} of our groups, IAM allows ${LIMITS.groupsPerUser} per user: their access was left as it was`))
     }
     if (granted.has(user) && roleNameFor(user).length > LIMITS.roleName) {
       frozen.add(user)
@@ -89,10 +97,11 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
     }
   }
 
+  const created = new Map(obs.iam.groups.flatMap((g) => g.created !== undefined ? [[g.name, g.created] as const] : []))
   const actions: Action[] = []
   const ownedGroups = new Set(obs.iam.groups.map((g) => g.name))
   for (const group of validGroups) if (!ownedGroups.has(group)) actions.push({ op: 'createGroup', group })
-  if (prune) for (const group of staleEmpty) actions.push({ op: 'deleteGroup', group })
+  for (const group of staleEmpty) actions.push({ op: 'deleteGroup', group })
 
   const roles = new Map(obs.iam.roles.map((r) => [r.name, r]))
   for (const user of granted) {
@@ -102,13 +111,20 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
     if (current === undefined) {
       actions.push({ op: 'createRole', role, user })
     } else {
-      if (!sameTrust(current.trustPolicy, s.trustedPrincipalArns)) actions.push({ op: 'updateTrust', role })
+      if (!sameTrust(current.trustPolicy, s.trustedPrincipalArns, user)) actions.push({ op: 'updateTrust', role, user })
       if (current.maxSessionDuration !== s.maxSessionDuration) actions.push({ op: 'updateMaxSession', role, seconds: s.maxSessionDuration })
     }
   }
-  if (prune) {
-    for (const r of obs.iam.roles) if (!granted.has(r.name) && !kept.has(r.name) && !frozen.has(r.name)) actions.push({ op: 'deleteRole', role: r.name, user: r.name })
+  // A frozen user's access stays as it is, but their role's trust policy is kept
+  // current: that only narrows who may assume it (as them, and nobody else).
+  for (const user of frozen) {
+    const current = roles.get(roleNameFor(user))
+    if (current !== undefined && !sameTrust(current.trustPolicy, s.trustedPrincipalArns, user)) actions.push({ op: 'updateTrust', role: roleNameFor(user), user })
   }
+  // A role nobody needs goes, even when a cluster could not be read: grants on that
+  // cluster are in `granted`, and a mapping left there points at a role that is gone
+  // until the cluster's next full read removes it.
+  for (const r of obs.iam.roles) if (!granted.has(r.name) && !kept.has(r.name) && !frozen.has(r.name)) actions.push({ op: 'deleteRole', role: r.name, user: r.name })
 
   for (const c of s.clusters) {
     const state = obs.clusters.get(c.name)
@@ -120,8 +136,8 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
       state,
       scopes: clusterScopesFound,
       membersOf: (g) => members.get(g) ?? [],
+      groupCreated: (g) => created.get(g),
       frozen,
-      prune,
       iamPath: s.iamPath,
       partition: s.partition,
       accountId: s.accountId
@@ -129,5 +145,5 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
     actions.push(...planned.actions)
     problems.push(...planned.problems)
   }
-  return { actions: sortActions(actions), problems, prune, users: [...granted].filter((u) => !frozen.has(u)).length }
+  return { actions: sortActions(actions), problems, heldBack, users: [...granted].filter((u) => !frozen.has(u)).length }
 }

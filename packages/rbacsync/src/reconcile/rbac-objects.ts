@@ -1,6 +1,8 @@
 // The RBAC objects a tier and scope should have, and how an existing object is brought
 // to them: only our labels, annotations, rules and subjects change; every other field
-// (other tools' labels, finalizers, owner references) is kept as it is.
+// (other tools' labels, finalizers, owner references) is kept as it is, except an
+// aggregationRule: on our ClusterRole it would let anyone who can label a ClusterRole
+// pour its rules into a tier, so it is stripped and counts as drift.
 import { groupName, type Grant } from '../model/names.ts'
 import { ownedMeta } from '../model/marks.ts'
 import type { PolicyRule } from '../model/tiers.ts'
@@ -23,6 +25,24 @@ export function desiredBinding (grant: Grant, subjects: Subject[]): RbacObject {
   }
 }
 
+// A cluster tier's namespaced rights are not one ClusterRoleBinding but a RoleBinding
+// named like the group in every namespace but kube-system, each pointing at this
+// ClusterRole (see model/tiers.ts): RBAC has no deny, so "everywhere but kube-system"
+// must be written out.
+export function spreadRoleName (group: string): string {
+  return `${group}:namespaced`
+}
+
+export function desiredSpreadRole (grant: Grant, rules: PolicyRule[]): RbacObject {
+  const group = groupName(grant.tier, { cluster: grant.cluster })
+  return { kind: 'ClusterRole', metadata: ownedMeta(spreadRoleName(group), undefined, group), rules }
+}
+
+export function desiredSpreadBinding (grant: Grant, namespace: string, subjects: Subject[]): RbacObject {
+  const group = groupName(grant.tier, { cluster: grant.cluster })
+  return { kind: 'RoleBinding', metadata: ownedMeta(group, namespace), roleRef: { apiGroup: RBAC_API, kind: 'ClusterRole', name: spreadRoleName(group) }, subjects }
+}
+
 export function userSubjects (users: Iterable<string>): Subject[] {
   return [...new Set(users)].sort().map((name) => ({ kind: 'User', apiGroup: RBAC_API, name }))
 }
@@ -43,6 +63,7 @@ export function merged (existing: RbacObject, desired: RbacObject): RbacObject {
   }
   if (desired.rules !== undefined) out.rules = desired.rules
   if (desired.subjects !== undefined) out.subjects = desired.subjects
+  delete out.aggregationRule
   return out
 }
 
@@ -50,7 +71,7 @@ export function merged (existing: RbacObject, desired: RbacObject): RbacObject {
 export function upToDate (existing: RbacObject, desired: RbacObject): boolean {
   const labelsOk = Object.entries(desired.metadata.labels ?? {}).every(([k, v]) => existing.metadata.labels?.[k] === v)
   const annotationsOk = Object.entries(desired.metadata.annotations ?? {}).every(([k, v]) => existing.metadata.annotations?.[k] === v)
-  if (!labelsOk || !annotationsOk) return false
+  if (!labelsOk || !annotationsOk || existing.aggregationRule != null) return false
   if (desired.rules !== undefined && JSON.stringify((existing.rules ?? []).map(normaliseRule)) !== JSON.stringify(desired.rules.map(normaliseRule))) return false
   if (desired.subjects !== undefined) {
     const a = (existing.subjects ?? []).map(subjectKey).sort()

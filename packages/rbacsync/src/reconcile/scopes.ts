@@ -3,14 +3,17 @@
 import { TIERS, LIMITS, groupName, describeScope, type Scope } from '../model/names.ts'
 import type { ClusterSyncSettings } from '../config/schema.ts'
 import { problem, type Problem } from '../errors.ts'
+import { PROTECTED_NAMESPACE } from '../model/tiers.ts'
 
 export function globMatch (pattern: string, name: string): boolean {
   const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`)
   return re.test(name)
 }
 
+// kube-system is never a namespace scope, whatever the globs say: its poweruser or
+// user could take the identity of its service accounts or edit aws-auth.
 export function selectedNamespaces (settings: Pick<ClusterSyncSettings, 'includeNamespaces' | 'excludeNamespaces'>, namespaces: readonly string[]): string[] {
-  return namespaces.filter((n) => settings.includeNamespaces.some((p) => globMatch(p, n)) && !settings.excludeNamespaces.some((p) => globMatch(p, n)))
+  return namespaces.filter((n) => n !== PROTECTED_NAMESPACE && settings.includeNamespaces.some((p) => globMatch(p, n)) && !settings.excludeNamespaces.some((p) => globMatch(p, n)))
 }
 
 // The scopes to sync, and a problem for each scope none of whose tiers can be applied

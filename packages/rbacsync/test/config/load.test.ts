@@ -57,3 +57,9 @@ t.test('etc/bastion.example.yaml, given a cluster, parses to the defaults it doc
   t.equal(c.rbacsync.log.level, 'info')
   t.same(problems(readFileSync(EXAMPLE, 'utf8')), ['clusters: rbacsync needs at least one cluster to sync'], 'as shipped, with no cluster, rbacsync refuses to run')
 })
+
+t.test('maxSessionDurationSeconds above 3600 is refused, and the error says why (role chaining)', async (t) => {
+  const r = 'rbacsync: {iam: {trustedPrincipalArns: ["arn:aws:iam::123456789012:role/b"], maxSessionDurationSeconds: 7200}}\n'
+  t.match(problems(base + r), [/^rbacsync\.iam\.maxSessionDurationSeconds: /])
+  t.throws(() => parseConfig(base + r), { code: 'BASTION_RBACSYNC_CONFIG_INVALID', message: /rbacsync\.iam\.maxSessionDurationSeconds: .*3600.*role chaining.*one hour/ })
+})

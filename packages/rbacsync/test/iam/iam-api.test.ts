@@ -21,12 +21,12 @@ function client (answers: (s: Sent) => unknown): { c: IAMClient, sent: Sent[] } 
 t.test('listGroups, groupMembers and listRoles follow Marker to the last page', async (t) => {
   const { c, sent } = client((s) => {
     const page = s.input.Marker === undefined ? 1 : 2
-    if (s.name === 'ListGroups') return { Groups: [{ GroupName: `g${page}`, Path: '/p/' }], ...(page === 1 ? { Marker: 'm1', IsTruncated: true } : {}) }
+    if (s.name === 'ListGroups') return { Groups: [{ GroupName: `g${page}`, Path: '/p/', ...(page === 2 ? { CreateDate: new Date('2026-01-01T00:00:00Z') } : {}) }], ...(page === 1 ? { Marker: 'm1', IsTruncated: true } : {}) }
     if (s.name === 'GetGroup') return { Users: [{ UserName: `u${page}` }, {}], ...(page === 1 ? { Marker: 'm1', IsTruncated: true } : {}) }
     return { Roles: [{ RoleName: `r${page}`, Path: '/p/', Arn: `arn:r${page}`, AssumeRolePolicyDocument: '{}', MaxSessionDuration: 7200 }, {}], ...(page === 1 ? { Marker: 'm1', IsTruncated: true } : {}) }
   })
   const iam = iamApi(c, 50)
-  t.same(await iam.listGroups('/p/'), [{ name: 'g1', path: '/p/' }, { name: 'g2', path: '/p/' }])
+  t.same(await iam.listGroups('/p/'), [{ name: 'g1', path: '/p/' }, { name: 'g2', path: '/p/', created: '2026-01-01T00:00:00.000Z' }])
   t.same(await iam.groupMembers('g'), ['u1', 'u2'])
   t.same(await iam.listRoles('/p/'), [
     { name: 'r1', path: '/p/', arn: 'arn:r1', trustPolicy: '{}', maxSessionDuration: 7200 },
@@ -71,4 +71,12 @@ t.test('iamClient builds a counted client', async (t) => {
   const c = iamClient({ region: 'us-east-1', maxAttempts: 2, timeoutMs: 1000, endpoint: 'http://127.0.0.1:1' }, createMeter())
   t.equal(await c.config.maxAttempts(), 2)
   c.destroy()
+})
+
+t.test('groupQuota reads GetAccountSummary\'s Groups and GroupsQuota, and refuses an answer without them', async (t) => {
+  const { c, sent } = client(() => ({ SummaryMap: { Groups: 12, GroupsQuota: 300, Users: 4 } }))
+  t.same(await iamApi(c, 100).groupQuota(), { groups: 12, quota: 300 })
+  t.same(sent.map((s) => s.name), ['GetAccountSummary'])
+  const { c: empty } = client(() => ({}))
+  await t.rejects(iamApi(empty, 100).groupQuota(), { message: /without Groups and GroupsQuota/ })
 })

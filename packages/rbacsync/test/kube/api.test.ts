@@ -23,9 +23,9 @@ t.test('a page that fails (an expired continue token) fails the whole list', asy
 
 t.test('namespaces being deleted are not listed', async (t) => {
   const { http } = scripted({
-    'GET /api/v1/namespaces?limit=500': { status: 200, body: { items: [{ metadata: { name: 'b' } }, { metadata: { name: 'a' }, status: { phase: 'Active' } }, { metadata: { name: 'c' }, status: { phase: 'Terminating' } }, {}] } }
+    'GET /api/v1/namespaces?limit=500': { status: 200, body: { items: [{ metadata: { name: 'b', uid: 'u-b', creationTimestamp: '2026-01-01T00:00:00Z' } }, { metadata: { name: 'a', uid: 'u-a' }, status: { phase: 'Active' } }, { metadata: { name: 'c' }, status: { phase: 'Terminating' } }, { metadata: { name: 'a0' } }, {}] } }
   })
-  t.same(await kubeApi(http, 500).listNamespaces(), ['a', 'b'])
+  t.same(await kubeApi(http, 500).listNamespaces(), [{ name: 'a', uid: 'u-a' }, { name: 'a0', uid: '' }, { name: 'b', uid: 'u-b', created: '2026-01-01T00:00:00Z' }], 'sorted by name, each with its uid (and when it was made)')
 })
 
 t.test('writes: create to the collection, update and delete by name with resourceVersion and uid preconditions', async (t) => {

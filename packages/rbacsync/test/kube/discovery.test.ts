@@ -1,7 +1,7 @@
 // API discovery: aggregated (two calls), the legacy walk, and stale group versions.
 import t from 'tap'
 import { scripted } from '../fixtures/transport.ts'
-import { discover } from '../../src/kube/discovery.ts'
+import { discover, DiscoveryIncomplete } from '../../src/kube/discovery.ts'
 
 const aggregated = (items: unknown[]) => ({ status: 200, body: { kind: 'APIGroupDiscoveryList', items } })
 
@@ -57,4 +57,23 @@ t.test('a failed discovery call fails discovery', async (t) => {
   await t.rejects(discover(http), { message: 'GET /apis: 503 service unavailable' })
   const odd = scripted({ 'GET /api': aggregated([]), 'GET /apis': { status: 200, body: { groups: [] } } })
   await t.rejects(discover(odd.http), { message: /aggregated discovery but not \/apis/ })
+})
+
+t.test('discovery that misses some groups says which, and carries what it did find', async (t) => {
+  const { http } = scripted({
+    'GET /api': aggregated([{ metadata: {}, versions: [{ version: 'v1', resources: [{ resource: 'pods', scope: 'Namespaced', verbs: ['get'] }] }] }]),
+    'GET /apis': aggregated([{ metadata: { name: 'metrics.k8s.io' }, versions: [{ version: 'v1beta1', freshness: 'Stale' }] }])
+  })
+  const err = await discover(http).catch((e: unknown) => e)
+  t.type(err, DiscoveryIncomplete)
+  t.match(err, { missing: ['metrics.k8s.io/v1beta1'], resources: [{ group: '', resource: 'pods', namespaced: true, verbs: ['get'] }] })
+  const walk = scripted({
+    'GET /api': { status: 200, body: { kind: 'APIVersions', versions: ['v1'] } },
+    'GET /api/v1': { status: 503, body: { message: 'down' } },
+    'GET /apis': { status: 200, body: { groups: [{ name: 'apps', versions: [{ groupVersion: 'apps/v1' }] }, { name: 'x.io', versions: [{ groupVersion: 'x.io/v1' }] }] } },
+    'GET /apis/apps/v1': { status: 200, body: { resources: [{ name: 'deployments', namespaced: true, verbs: ['list'] }] } },
+    'GET /apis/x.io/v1': { status: 503, body: { message: 'service unavailable' } }
+  })
+  const legacyErr = await discover(walk.http).catch((e: unknown) => e)
+  t.match(legacyErr, { name: 'DiscoveryIncomplete', missing: ['core/v1', 'x.io/v1'], resources: [{ group: 'apps', resource: 'deployments' }], message: /GET \/apis\/x\.io\/v1: 503 service unavailable/ })
 })

@@ -2,7 +2,7 @@
 // and the escalation verbs; user read-only without secrets or proxies, plus exec.
 import t from 'tap'
 import { RESOURCES } from '../fixtures/fakes.ts'
-import { tierRules, type PolicyRule } from '../../src/model/tiers.ts'
+import { RBAC_GROUP, clusterTierRules, tierRules, type ApiResource, type PolicyRule } from '../../src/model/tiers.ts'
 
 const allows = (rules: PolicyRule[], group: string, resource: string, verb: string): boolean =>
   rules.some((r) => (r.apiGroups ?? []).some((g) => g === '*' || g === group) && (r.resources ?? []).some((x) => x === '*' || x === resource) && (r.verbs.includes('*') || r.verbs.includes(verb)))
@@ -53,4 +53,37 @@ t.test('rules are compact and stable: one rule per group and verb set, sorted', 
   t.same(a, b)
   t.same(a.find((r) => r.apiGroups?.[0] === '' && r.verbs.join() === 'get,list,watch'), { apiGroups: [''], resources: ['pods', 'secrets'].filter((x) => x !== 'secrets'), verbs: ['get', 'list', 'watch'] })
   t.same(tierRules('user', [{ group: 'x', resource: 'only-create', namespaced: true, verbs: ['create'] }], true), [], 'a resource with no read verb gives no rule')
+})
+
+const IDENTITY: ApiResource[] = [
+  ...RESOURCES,
+  { group: '', resource: 'configmaps', namespaced: true, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+  { group: '', resource: 'serviceaccounts/token', namespaced: true, verbs: ['create'] },
+  { group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', namespaced: false, verbs: ['create', 'delete', 'get', 'list', 'update', 'watch'] },
+  { group: 'apiregistration.k8s.io', resource: 'apiservices', namespaced: false, verbs: ['create', 'get', 'list', 'update'] },
+  { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespaced: false, verbs: ['create', 'get'] }
+]
+
+t.test('cluster poweruser: no namespaced write in its ClusterRole, webhooks and APIServices read-only; namespaced rights apart', async (t) => {
+  const { cluster, perNamespace } = clusterTierRules('poweruser', IDENTITY)
+  for (const [group, resource] of [['', 'configmaps'], ['', 'pods'], ['', 'serviceaccounts/token'], ['admissionregistration.k8s.io', 'mutatingwebhookconfigurations'], ['apiregistration.k8s.io', 'apiservices'], [RBAC_GROUP, 'clusterroles']] as const) {
+    for (const verb of ['create', 'update', 'delete']) t.notOk(allows(cluster, group, resource, verb), `no ${verb} on ${group}/${resource} cluster-wide`)
+  }
+  t.notOk(allows(cluster, '', 'secrets', 'get'), 'no secret is read cluster-wide (kube-system holds service-account tokens)')
+  t.notOk(allows(cluster, '', 'pods/exec', 'create'))
+  t.ok(allows(cluster, '', 'configmaps', 'get'), 'reading stays cluster-wide')
+  t.ok(allows(cluster, 'admissionregistration.k8s.io', 'mutatingwebhookconfigurations', 'list'))
+  t.ok(allows(cluster, '', 'nodes', 'delete'), 'cluster-scoped resources keep their verbs')
+  t.ok(allows(cluster, 'apiextensions.k8s.io', 'customresourcedefinitions', 'create'))
+  t.same(perNamespace, tierRules('poweruser', IDENTITY, true), 'in each namespace: the namespaced poweruser rules')
+})
+
+t.test('cluster user: reads in its ClusterRole, exec apart', async (t) => {
+  const { cluster, perNamespace } = clusterTierRules('user', IDENTITY)
+  t.notOk(allows(cluster, '', 'pods/exec', 'create'))
+  t.ok(allows(cluster, '', 'pods', 'list'))
+  t.ok(allows(cluster, '', 'nodes', 'get'))
+  t.notOk(allows(cluster, '', 'secrets', 'get'))
+  t.same(perNamespace, [{ apiGroups: [''], resources: ['pods/exec'], verbs: ['create', 'get'] }])
+  t.same(clusterTierRules('user', IDENTITY), clusterTierRules('user', [...IDENTITY].reverse()), 'stable whatever the order of discovery')
 })

@@ -9,7 +9,7 @@ const intent = { desired: new Map(), keep: new Set<string>(), prune: true }
 
 t.test('phases: IAM, roles, bindings, role deletions, mapping, role deletion in IAM, groups', async (t) => {
   const cases: Array<[Action, number]> = [
-    [{ op: 'createGroup', group: 'g' }, 1], [{ op: 'createRole', role: 'r', user: 'r' }, 1], [{ op: 'updateTrust', role: 'r' }, 1], [{ op: 'updateMaxSession', role: 'r', seconds: 1 }, 1],
+    [{ op: 'createGroup', group: 'g' }, 1], [{ op: 'createRole', role: 'r', user: 'r' }, 1], [{ op: 'updateTrust', role: 'r', user: 'r' }, 1], [{ op: 'updateMaxSession', role: 'r', seconds: 1 }, 1],
     [{ op: 'createObject', cluster: 'c', object: role }, 2], [{ op: 'replaceObject', cluster: 'c', object: role, before: role }, 2],
     [{ op: 'createObject', cluster: 'c', object: binding([]) }, 3], [{ op: 'deleteObject', cluster: 'c', object: binding([]) }, 3],
     [{ op: 'deleteObject', cluster: 'c', object: role }, 4],

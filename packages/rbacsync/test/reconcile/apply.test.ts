@@ -44,7 +44,7 @@ t.test('a write refused by the API server is reported with its message; other wr
   w.kube.failures.set('create ClusterRole', new KubeApiError({ method: 'POST', path: '/apis/rbac.authorization.k8s.io/v1/clusterroles', api: 'create clusterroles' }, 403, 'Forbidden', 'attempt to grant extra privileges'))
   const r = await w.sync()
   t.notOk(r.ok)
-  t.equal(r.problems.length, 3)
+  t.equal(r.problems.length, 5, 'each tier\'s ClusterRole, and the namespaced ClusterRoles of poweruser and user')
   t.match(r.problems[0], { code: 'BASTION_RBACSYNC_WRITE_FAILED', subject: 'hyades', message: /create ClusterRole k8s-admin@hyades on hyades: .*403 attempt to grant extra privileges/ })
   t.ok(w.kube.get('ClusterRoleBinding', 'k8s-admin@hyades'), 'bindings are still written')
 })
@@ -70,7 +70,7 @@ t.test('describeAction names every kind of action', async (t) => {
     describeAction({ op: 'createGroup', group: 'g' }),
     describeAction({ op: 'deleteGroup', group: 'g' }),
     describeAction({ op: 'createRole', role: 'r', user: 'r' }),
-    describeAction({ op: 'updateTrust', role: 'r' }),
+    describeAction({ op: 'updateTrust', role: 'r', user: 'r' }),
     describeAction({ op: 'updateMaxSession', role: 'r', seconds: 7200 }),
     describeAction({ op: 'deleteRole', role: 'r', user: 'r' }),
     describeAction({ op: 'createObject', cluster: 'c', object }),

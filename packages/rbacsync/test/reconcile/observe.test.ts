@@ -3,6 +3,7 @@ import t from 'tap'
 import { FakeIam, FakeKube } from '../fixtures/fakes.ts'
 import { observe, type ClusterSource } from '../../src/reconcile/observe.ts'
 import { defaultClusterSettings } from '../../src/config/schema.ts'
+import { DiscoveryIncomplete } from '../../src/kube/discovery.ts'
 
 const source = (kube: FakeKube, mapping: 'aws-auth' | 'access-entries' = 'aws-auth'): ClusterSource => ({
   name: 'hyades',
@@ -47,4 +48,14 @@ t.test('a failed IAM list names what could not be read', async (t) => {
   const obs = await observe(iam, '/k8s-access/', [], 4)
   t.equal(obs.iam, undefined)
   t.match(obs.failures, [{ subject: 'iam', message: 'could not read IAM roles under /k8s-access/: AccessDenied: denied' }])
+})
+
+t.test('discovery missing some groups is a failed read that still yields the cluster, marked', async (t) => {
+  const kube = new FakeKube()
+  kube.namespaces.push('taurus')
+  kube.failures.set('discover', new DiscoveryIncomplete([{ group: '', resource: 'pods', namespaced: true, verbs: ['get'] }], ['metrics.k8s.io/v1beta1'], ['discovery of metrics.k8s.io/v1beta1 is stale: its API service is unavailable']))
+  const obs = await observe(new FakeIam(), '/k8s-access/', [source(kube)], 4)
+  t.match(obs.clusters.get('hyades'), { discoveryMissing: ['metrics.k8s.io/v1beta1'], resources: [{ resource: 'pods' }], namespaces: ['taurus'] })
+  t.same([...obs.clusters.get('hyades')!.namespaceUids], [['taurus', 'ns-uid-taurus']])
+  t.match(obs.failures, [{ code: 'BASTION_RBACSYNC_READ_FAILED', subject: 'hyades', message: /could not read API discovery in full .*: discovery of metrics\.k8s\.io\/v1beta1 is stale/ }])
 })

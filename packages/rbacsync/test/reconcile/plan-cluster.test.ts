@@ -108,3 +108,36 @@ t.test('access entries: a failed delete keeps the role', async (t) => {
   t.ok(w.iam.roles.has('johnsmith'))
   t.match(r.results.find((x) => x.action.op === 'deleteRole'), { ok: false, error: /not attempted: the mapping of johnsmith could not be removed/ })
 })
+
+t.test('a cluster tier\'s namespaced rights: a RoleBinding in every namespace but kube-system, with the same subjects', async (t) => {
+  const w = world()
+  w.kube.namespaces.push('default', 'kube-system', 'taurus')
+  await w.sync()
+  w.iam.groups.get('k8s-poweruser@hyades')!.members.add('johnsmith')
+  w.iam.groups.get('k8s-user@hyades')!.members.add('carol')
+  const r = await w.sync()
+  t.ok(r.ok, JSON.stringify(r.problems))
+  for (const [tier, user] of [['poweruser', 'johnsmith'], ['user', 'carol']] as const) {
+    t.match(w.kube.get('ClusterRole', `k8s-${tier}@hyades:namespaced`), { metadata: { annotations: { 'bastion/iam-group': `k8s-${tier}@hyades` } } })
+    for (const ns of ['default', 'taurus']) {
+      t.match(w.kube.get('RoleBinding', `k8s-${tier}@hyades`, ns), { roleRef: { kind: 'ClusterRole', name: `k8s-${tier}@hyades:namespaced` }, subjects: [{ name: user }] }, `${tier} in ${ns}`)
+    }
+    t.notOk(w.kube.get('RoleBinding', `k8s-${tier}@hyades`, 'kube-system'), `none for ${tier} in kube-system`)
+  }
+  t.notOk(w.kube.get('RoleBinding', 'k8s-admin@hyades', 'taurus'), 'admin needs none: its ClusterRoleBinding is everything')
+  t.notOk(w.kube.get('Role', 'k8s-user@hyades@kube-system', 'kube-system'), 'and kube-system is no namespace scope')
+  w.iam.groups.get('k8s-poweruser@hyades')!.members.delete('johnsmith')
+  await w.sync()
+  t.same(w.kube.get('RoleBinding', 'k8s-poweruser@hyades', 'taurus')?.subjects, [], 'a leaver leaves every namespace')
+  t.same((await w.sync()).actions, [], 'converged')
+})
+
+t.test('a foreign object in the way of a cluster tier\'s namespaced rights is reported and left alone', async (t) => {
+  const w = world()
+  w.kube.namespaces.push('taurus')
+  w.kube.put({ kind: 'RoleBinding', metadata: { name: 'k8s-user@hyades', namespace: 'taurus' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [] })
+  const r = await w.sync()
+  t.match(r.problems, [{ code: 'BASTION_RBACSYNC_FOREIGN_CONFLICT', message: /RoleBinding\/taurus\/k8s-user@hyades exists and is not ours: tier user of the cluster gets no rights in namespaces/ }])
+  t.notOk(w.kube.get('ClusterRole', 'k8s-user@hyades:namespaced'))
+  t.equal(w.kube.get('RoleBinding', 'k8s-user@hyades', 'taurus')?.roleRef?.name, 'view')
+})

@@ -41,3 +41,13 @@ t.test('roleRef equality', async (t) => {
   t.notOk(sameRoleRef({ ...b, roleRef: { ...b.roleRef!, name: 'view' } }, b))
   t.notOk(sameRoleRef({ ...b, roleRef: undefined as never }, b))
 })
+
+t.test('an aggregationRule on our ClusterRole is drift, and merging strips it', async (t) => {
+  const want = desiredRole({ tier: 'user', cluster: 'h' }, rules)
+  const aggregated = { ...want, aggregationRule: { clusterRoleSelectors: [{ matchLabels: { grab: 'me' } }] } }
+  t.notOk(upToDate(aggregated, want))
+  t.ok(upToDate({ ...want, aggregationRule: null }, want), 'the API server\'s null is none')
+  const m = merged(aggregated, want)
+  t.notOk('aggregationRule' in m)
+  t.same(m.rules, rules)
+})

@@ -15,6 +15,10 @@ t.test('included minus excluded', async (t) => {
   t.same(selectedNamespaces({ includeNamespaces: ['t*', 'default'], excludeNamespaces: ['tx'] }, ['default', 'taurus', 'tx', 'other']), ['default', 'taurus'])
 })
 
+t.test('kube-system is never a namespace scope, even when included and not excluded', async (t) => {
+  t.same(selectedNamespaces({ includeNamespaces: ['*', 'kube-system'], excludeNamespaces: [] }, ['default', 'kube-system', 'kube-public']), ['default', 'kube-public'])
+})
+
 t.test('the cluster scope first, then each namespace; too-long names reported per scope', async (t) => {
   t.same(clusterScopes('h', ['a', 'b']), { scopes: [{ cluster: 'h' }, { cluster: 'h', namespace: 'a' }, { cluster: 'h', namespace: 'b' }], problems: [] })
   const long = 'c'.repeat(114) // k8s-poweruser@ + 114 = 128: fits; any namespace makes it longer
