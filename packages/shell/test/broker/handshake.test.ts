@@ -3,13 +3,13 @@
 // and no proof socket outlives its login. Real sockets, real uids (nobody and daemon).
 import t, { type Test } from 'tap'
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { createServer, type Socket } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { handshake, parseRequest, type Handshake } from '../../src/broker/handshake.ts'
-import { ProtocolError } from '../../src/protocol/frame.ts'
+import { handshake, parseRequest, proveUid, type Handshake } from '../../src/broker/handshake.ts'
+import { encodeJson, ProtocolError } from '../../src/protocol/frame.ts'
 import { claimClientCopy } from '../fixtures/claim-client-copy.ts'
 
 const run = promisify(execFile)
@@ -116,4 +116,29 @@ t.test('a request must say command and tty; a bad size becomes 80x24, a bad env 
   t.throws(() => parseRequest({ command: 5, tty: false }), ProtocolError)
   t.throws(() => parseRequest({ command: 'ls' }), ProtocolError)
   t.throws(() => parseRequest({ command: 'ls', tty: 'yes' }), ProtocolError)
+})
+
+t.test('a connection the broker closed to make room gets no proof, whatever it says after', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bt-handshake-evict-'))
+  chmodSync(dir, 0o755)
+  mkdirSync(join(dir, 'private'), { mode: 0o700 })
+  mkdirSync(join(dir, 'auth'), { mode: 0o711 })
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  for (const when of ['before the hello', 'while the proof is offered'] as const) {
+    const ac = new AbortController()
+    if (when === 'before the hello') ac.abort()
+    const result = new Promise<unknown>((resolve) => {
+      const server = createServer({ pauseOnConnect: true }, (s: Socket) => {
+        proveUid(s, { privateDir: join(dir, 'private'), authDir: join(dir, 'auth'), timeoutMs: 2000, signal: ac.signal, onClaim: () => { if (when !== 'before the hello') setImmediate(() => ac.abort()) } })
+          .then(resolve, resolve).finally(() => server.close())
+      })
+      server.listen(join(dir, `broker-${when.length}.sock`), () => {
+        const c = connect(join(dir, `broker-${when.length}.sock`))
+        c.on('error', () => {})
+        c.write(encodeJson('H', { v: 1, uid: NOBODY }))
+      })
+    })
+    t.match(await result, { message: /closed to make room for newer ones/ }, when)
+  }
+  t.same(readdirSync(join(dir, 'auth')), [], 'no proof socket is left')
 })
