@@ -68,7 +68,9 @@ t.test("the toolbox image's kubectl reads it: one context per cluster, the exec 
     args: ['--region', 'eu-west-1', 'eks', 'get-token', '--cluster-name', 'hyades', '--output', 'json'],
     env: null,
     apiVersion: 'client.authentication.k8s.io/v1beta1',
-    provideClusterInfo: false
+    provideClusterInfo: false,
+    // The file names no interactiveMode (v1beta1 has it optional); kubectl 1.33 shows its default.
+    interactiveMode: 'IfAvailable'
   })
   t.equal(view['current-context'], 'hyades')
 })

@@ -20,7 +20,7 @@ const repository = `bt-smoke/toolbox-${process.pid}`
 const dir = t.testdir({
   good: { 'Dockerfile.offline': `ARG BASE\nFROM ${base}\nLABEL bastion.test.variant="good"\n` },
   // kubectl gone, everything else as in the bed's image.
-  'no-kubectl': { 'Dockerfile.offline': `ARG BASE\nFROM ${base}\nUSER root\nRUN rm /usr/bin/kubectl\nUSER toolbox\nLABEL bastion.test.variant="no-kubectl"\n` },
+  'no-kubectl': { 'Dockerfile.offline': `ARG BASE\nFROM ${base}\nUSER root\nRUN rm /usr/local/bin/kubectl && ! command -v kubectl\nUSER toolbox\nLABEL bastion.test.variant="no-kubectl"\n` },
   flavors: {
     Dockerfile: `FROM ${base}\nLABEL bastion.test.flavor="production"\n`,
     'Dockerfile.offline': `ARG BASE\nFROM ${base}\nLABEL bastion.test.flavor="offline"\n`

@@ -25,7 +25,7 @@ export interface NamespaceIdentity {
   members: string[]
 }
 
-export function namespaceIdentity (scope: Scope, state: ClusterState, existing: ReadonlyMap<string, RbacObject>, membersOf: (group: string) => readonly string[], groupCreated: (group: string) => string | undefined = () => undefined): NamespaceIdentity {
+export function namespaceIdentity (scope: Scope, state: ClusterState, existing: ReadonlyMap<string, RbacObject>, membersOf: (group: string) => readonly string[], groupCreated?: (group: string) => string | undefined): NamespaceIdentity {
   const ns = scope.namespace
   if (ns === undefined) return { held: false, members: [] }
   const current = state.namespaceUids.get(ns) ?? ''
@@ -34,7 +34,7 @@ export function namespaceIdentity (scope: Scope, state: ClusterState, existing: 
     .filter((o): o is RbacObject => o !== undefined && ownedGrant(o.metadata, scope.cluster) !== undefined)
   // Objects of an rbacsync that recorded no uid are adopted: their grants stand.
   const nsCreated = Date.parse(state.namespaceCreated?.get(ns) ?? '')
-  const madeForIt = TIERS.some((t) => Date.parse(groupCreated(groupName(t, scope)) ?? '') > nsCreated)
+  const madeForIt = TIERS.some((t) => Date.parse(groupCreated?.(groupName(t, scope)) ?? '') > nsCreated)
   const previous = ours.map((o) => o.metadata.annotations?.[NAMESPACE_UID_ANNOTATION]).find((u) => u !== undefined && u !== current) ??
     (ours.length === 0 && members.length > 0 && !madeForIt ? UNKNOWN_NAMESPACE : undefined)
   if (previous === undefined || members.length === 0) return { record: current, held: false, members }

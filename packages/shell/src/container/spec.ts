@@ -10,7 +10,7 @@ import type { ShellConfig } from '../config/schema.ts'
 import type { Caller } from '../identity.ts'
 
 // Bump when the shape below changes, so existing containers are recreated.
-const SPEC_VERSION = 2
+const SPEC_VERSION = 3
 
 export const LABEL_USER = 'bastion.user'
 export const LABEL_IMAGE = 'bastion.image-digest'
@@ -43,8 +43,12 @@ export const KUBE_DIR = '/etc/bastion/kube'
 // (kubectx, kubens) fail. KUBECONFIG names this symlink in the container's own /tmp
 // instead, made when the container starts. The user's own file comes first: kubectl
 // writes their choices (current context, namespaces) there and merges the two.
+// The command runs as the agent (root, without CAP_CHOWN), so the directory is sticky
+// and open to all, like /tmp itself: the user can take kubectl's lock there but cannot
+// move or replace the link. /tmp is a fresh tmpfs at every start, so nothing of the
+// user's is there for the command to meet.
 export const KUBE_LINK = '/tmp/.bastion-kube/config'
-const KUBE_LINK_CMD = `mkdir -p ${KUBE_LINK.slice(0, KUBE_LINK.lastIndexOf('/'))}; ln -sfn ${KUBE_DIR}/config ${KUBE_LINK}`
+const KUBE_LINK_CMD = `mkdir -p -m 1777 ${KUBE_LINK.slice(0, KUBE_LINK.lastIndexOf('/'))}; ln -sfn ${KUBE_DIR}/config ${KUBE_LINK}`
 
 // The host directory to mount, or undefined while it holds no kubeconfig yet.
 export interface KubeMount { source: string }

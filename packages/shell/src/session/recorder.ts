@@ -63,12 +63,19 @@ export function startRecording (path: string, header: { cols: number, rows: numb
     put(JSON.stringify([at(), 'o', `\r\n[${note}]\r\n`]) + '\n')
     cap?.onCut({ bytes, maxBytes: max, scope: cap.scope })
   }
-  // Writes one event, unless the recording has stopped, or stops it at the cap.
+  // Writes one event, unless the recording has stopped, or stops it at the cap. Text
+  // that does not fit whole is kept up to the cap (one big first chunk must not leave
+  // a recording without the start of its session).
   const event = (kind: string, data: string): void => {
     if (failed || cut) return
-    const line = JSON.stringify([at(), kind, data]) + '\n'
-    if (cap !== undefined && bytes + Buffer.byteLength(line) > cap.maxBytes - CUT_RESERVE) { stop(); return }
-    put(line)
+    const time = at()
+    const line = JSON.stringify([time, kind, data]) + '\n'
+    if (cap === undefined || bytes + Buffer.byteLength(line) <= cap.maxBytes - CUT_RESERVE) { put(line); return }
+    if (kind !== 'r') {
+      const head = fittingPrefix(data, (d) => JSON.stringify([time, kind, d]) + '\n', cap.maxBytes - CUT_RESERVE - bytes)
+      if (head !== '') put(JSON.stringify([time, kind, head]) + '\n')
+    }
+    stop()
   }
   put(JSON.stringify({
     version: 2,
@@ -101,4 +108,20 @@ export function startRecording (path: string, header: { cols: number, rows: numb
       return new Promise((resolve) => file.end(() => resolve(summary())))
     }
   }
+}
+
+// The longest start of text whose line fits in room bytes, cut between characters
+// (never between the halves of a surrogate pair). The line grows with every character,
+// so a binary search over the characters finds it.
+export function fittingPrefix (text: string, lineOf: (data: string) => string, room: number): string {
+  const ends: number[] = [0]
+  for (const ch of text) ends.push((ends.at(-1) as number) + ch.length)
+  let lo = 0
+  let hi = ends.length - 1
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2)
+    if (Buffer.byteLength(lineOf(text.slice(0, ends[mid]))) <= room) lo = mid
+    else hi = mid - 1
+  }
+  return text.slice(0, ends[lo])
 }

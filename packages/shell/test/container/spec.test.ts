@@ -186,7 +186,7 @@ t.test('KUBECONFIG reaches the read-only file through a link in /tmp, made at st
   const o = options(limited, alice, KUBE)
   t.match(KUBE_LINK, /^\/tmp\/[^/]+\/config$/)
   t.ok(Object.hasOwn(host(o).Tmpfs ?? {}, '/tmp'), '/tmp is a writable tmpfs')
-  t.same(o.Cmd, ['sh', '-c', 'mkdir -p /tmp/.bastion-kube; ln -sfn /etc/bastion/kube/config /tmp/.bastion-kube/config; exec sleep infinity'])
+  t.same(o.Cmd, ['sh', '-c', 'mkdir -p -m 1777 /tmp/.bastion-kube; ln -sfn /etc/bastion/kube/config /tmp/.bastion-kube/config; exec sleep infinity'])
 })
 
 t.test('the configuration hash changes when the kubeconfig mount appears or moves, and not otherwise', async (t) => {
@@ -197,7 +197,7 @@ t.test('the configuration hash changes when the kubeconfig mount appears or move
   t.equal(options(limited, alice, KUBE).Labels?.[LABEL_CONFIG], mounted, 'the label carries it')
   // A container without a kubeconfig (or an agent) hashes only what shapes it.
   const s = limited.shell
-  const before = createHash('sha256').update(JSON.stringify({ v: 2, network: 'bt-net', limits: [s.limits.pids, s.limits.memoryMb, s.limits.cpus, s.limits.tmpfsMb], role: 'alice-admin', uid: alice.uid, gid: alice.gid })).digest('hex').slice(0, 16)
+  const before = createHash('sha256').update(JSON.stringify({ v: 3, network: 'bt-net', limits: [s.limits.pids, s.limits.memoryMb, s.limits.cpus, s.limits.tmpfsMb], role: 'alice-admin', uid: alice.uid, gid: alice.gid })).digest('hex').slice(0, 16)
   t.equal(none, before)
 })
 
@@ -230,7 +230,7 @@ t.test('with an agent, the binary and the session directory are mounted read-onl
 })
 
 t.test('the agent starts after the kubeconfig link when there is one', async (t) => {
-  t.same(mainCommand(KUBE, AGENT), ['sh', '-c', `mkdir -p /tmp/.bastion-kube; ln -sfn /etc/bastion/kube/config /tmp/.bastion-kube/config; exec ${AGENT_BIN} --as-requested-user`])
+  t.same(mainCommand(KUBE, AGENT), ['sh', '-c', `mkdir -p -m 1777 /tmp/.bastion-kube; ln -sfn /etc/bastion/kube/config /tmp/.bastion-kube/config; exec ${AGENT_BIN} --as-requested-user`])
   t.same(mainCommand(null, AGENT), [AGENT_BIN, '--as-requested-user'])
   t.same(mainCommand(null, null), ['sleep', 'infinity'])
 })

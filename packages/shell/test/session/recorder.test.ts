@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { startRecording } from '../../src/session/recorder.ts'
+import { fittingPrefix, startRecording } from '../../src/session/recorder.ts'
 
 const RECORD_ONCE = fileURLToPath(new URL('../fixtures/record-once.ts', import.meta.url))
 const header = { cols: 132, rows: 43, term: 'xterm-256color', title: 'alice@bastion', startMs: Date.UTC(2030, 0, 1, 12, 0, 0, 750) }
@@ -157,6 +157,34 @@ t.test('at its cap a recording stops, says it was cut and why, and reports it on
   t.notOk(evs.some(([k]) => k === 'r'), 'nothing after the cut')
   t.equal(cuts.length, 1)
   t.match(cuts[0], { maxBytes: 4096, scope: 'session' })
+})
+
+t.test('one chunk bigger than the cap is kept up to the cap: the recording still holds the start of the session', async (t) => {
+  const path = join(t.testdir(), 'a.cast')
+  const rec = startRecording(path, { ...header, startMs: Date.now() }, () => {}, { maxBytes: 4096, scope: 'session', onCut: () => {} })
+  const big = Array.from({ length: 3000 }, (_, i) => `line ${i + 1} of the output\r\n`).join('')
+  rec.output(Buffer.from(big))
+  rec.output(Buffer.from('after-the-cap'))
+  const summary = await rec.close()
+  t.ok(summary.bytes <= 4096, `under the cap (${summary.bytes} bytes)`)
+  t.equal(summary.bytes, statSync(path).size)
+  const evs = events(path)
+  t.same(evs.map(([k]) => k), ['o', 'm', 'o'])
+  t.ok(big.startsWith(evs[0]?.[1] ?? 'x'), 'the start of the chunk, as it came')
+  t.match(evs[0]?.[1], /^line 1 of the output\r\nline 2 of the output/)
+  t.ok((evs[0]?.[1].length ?? 0) > 2000, 'as much of it as fits')
+  t.notMatch(readFileSync(path, 'utf8'), 'after-the-cap')
+})
+
+t.test('the part of a chunk that fits never ends inside a character', async (t) => {
+  const line = (d: string): string => JSON.stringify([1.5, 'o', d]) + '\n'
+  const text = 'ab😀cd'
+  // Room for three bytes more than 'ab' takes: not enough for the emoji (four), and never half of it.
+  const room = Buffer.byteLength(line('ab')) + 3
+  t.equal(fittingPrefix(text, line, room), 'ab')
+  t.equal(fittingPrefix(text, line, Buffer.byteLength(line('ab😀'))), 'ab😀')
+  t.equal(fittingPrefix(text, line, Buffer.byteLength(line(text)) + 10), text, 'all of it when it fits')
+  t.equal(fittingPrefix(text, line, 3), '', 'nothing when not even an empty line fits')
 })
 
 t.test('a recording with no room left under the user\'s cap says so at once', async (t) => {
