@@ -5,7 +5,7 @@
 // name from any other principal are left out of his timeline and reported, because
 // they mean someone else is mapped to his Kubernetes user.
 import { type KubeEntry, isoTime, num, obj, str } from './entries.ts'
-import { jsonLines, skippedRecords, type Warnings } from './log-files.ts'
+import { jsonLines, skippedRecords, type JsonLine, type Warnings } from './log-files.ts'
 
 const ASSUMED_ROLE = /^arn:[a-z-]+:sts::\d{12}:assumed-role\/([^/]+)\/.+$/
 const STAGES = ['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic']
@@ -23,12 +23,12 @@ export interface KubeResult {
 
 // roles: the names of the IAM roles the user assumes (the ARN's path is not part of an
 // assumed-role ARN, so names, not ARNs).
-export async function kubeEntries (cluster: string, file: string, user: string, roles: ReadonlySet<string>, warnings: Warnings): Promise<KubeResult> {
+export async function kubeEntries (cluster: string, file: string | AsyncIterable<JsonLine>, user: string, roles: ReadonlySet<string>, warnings: Warnings): Promise<KubeResult> {
   const byAuditId = new Map<string, { stage: number, entry: KubeEntry }>()
   const foreign = new Map<string, number>()
   const foreignIds = new Set<string>()
   const malformed = skippedRecords(warnings, `kubernetes (${cluster})`, user, 'an audit event')
-  for await (const { file: f, line, value } of jsonLines(file, user, warnings, `kubernetes (${cluster})`)) {
+  for await (const { file: f, line, value } of typeof file === 'string' ? jsonLines(file, user, warnings, `kubernetes (${cluster})`) : file) {
     const v = obj(value)
     const u = obj(v?.user)
     if (v === undefined || u === undefined || u.username !== user) continue
