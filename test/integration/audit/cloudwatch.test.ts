@@ -77,7 +77,7 @@ for (const path of ['/api/v1/namespaces/default/pods', '/api/v1/namespaces/defau
 }
 // The audit log is written asynchronously (batched): wait for all three calls.
 let real: Array<Record<string, any>> = [] // eslint-disable-line @typescript-eslint/no-explicit-any
-for (let i = 0; i < 100; i++) {
+for (let i = 0; i < 300; i++) {
   real = readFileSync(AUDIT_LOG, 'utf8').split('\n').filter((l) => l.includes(`"username":"${user}"`)).map((l) => JSON.parse(l))
   if (new Set(real.filter((e) => e.objectRef !== undefined).map((e) => e.auditID)).size >= 3) break
   await sleep(200)
