@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ConfigProblem, parseConfigText, readConfigFile } from '@bastion/config'
 import { AdminError } from '../cli-errors.ts'
+import { CloudWatchSection, HostDirs } from './aws-config.ts'
 
 const open = { additionalProperties: true, default: {} } as const
 
@@ -13,11 +14,16 @@ export const AuditSection = Type.Object({
   kubeAuditLogs: Type.Record(
     Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$' }),
     Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    { default: {}, additionalProperties: false, description: 'kube-apiserver audit logs (JSON lines) of each cluster, by cluster name; rotated copies next to each are read too' })
+    { default: {}, additionalProperties: false, description: 'kube-apiserver audit logs (JSON lines) of each cluster, by cluster name; rotated copies next to each are read too' }),
+  cloudwatch: CloudWatchSection,
+  hostDirs: HostDirs
 }, { additionalProperties: false, default: {} })
 
 export const AuditConfigSchema = Type.Object({
   audit: AuditSection,
+  aws: Type.Object({ region: Type.String({ default: 'us-east-1' }) }, open),
+  clusters: Type.Array(Type.Object({ name: Type.String(), region: Type.String() }, { additionalProperties: true }), { default: [] }),
+  toolbox: Type.Object({ kubeconfig: Type.Object({ discover: Type.Object({ regions: Type.Array(Type.String(), { default: [] }) }, open), eksEndpoint: Type.Optional(Type.String()) }, open) }, open),
   shell: Type.Object({
     roles: Type.Record(Type.String(), Type.String(), { default: {} }),
     audit: Type.Object({

@@ -1,14 +1,16 @@
 // Credentials the metadata proxy issued to the user's containers, from its audit file
 // (metadataproxy.log.auditFile: pino JSON lines with audit "credential-issued"). The
 // proxy writes only the access key id's last four characters, never a secret.
+import { hostname } from 'node:os'
 import { type CredentialEntry, isoTime, obj, str } from './entries.ts'
-import { jsonLines, skippedRecords, type Warnings } from './log-files.ts'
+import { jsonLines, skippedRecords, type JsonLine, type Warnings } from './log-files.ts'
 
-export async function credentialEntries (file: string, user: string, warnings: Warnings): Promise<CredentialEntry[]> {
+// file and host as for sessionEntries.
+export async function credentialEntries (file: string | AsyncIterable<JsonLine>, user: string, warnings: Warnings, host = hostname()): Promise<CredentialEntry[]> {
   const entries: CredentialEntry[] = []
   const seen = new Set<string>()
   const malformed = skippedRecords(warnings, 'credentials', user, 'a credential-issued record')
-  for await (const { file: f, line, value } of jsonLines(file, user, warnings, 'credentials')) {
+  for await (const { file: f, line, value, stream } of typeof file === 'string' ? jsonLines(file, user, warnings, 'credentials') : file) {
     const v = obj(value)
     if (v === undefined || v.audit !== 'credential-issued' || v.user !== user) continue
     const time = isoTime(v.time)
@@ -19,13 +21,15 @@ export async function credentialEntries (file: string, user: string, warnings: W
       malformed.add(f, line)
       continue
     }
-    const key = `${time}/${container}/${suffix}`
+    const from = stream ?? host
+    const key = `${from}/${time}/${container}/${suffix}`
     if (seen.has(key)) continue
     seen.add(key)
     entries.push({
       kind: 'credentials',
       time,
       origin: { file: f, line },
+      host: from,
       role,
       container,
       containerId: str(v.containerId) ?? '',

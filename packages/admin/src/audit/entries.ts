@@ -1,6 +1,8 @@
-// The three kinds of event a user's timeline holds, as `bastion audit` prints them
-// (text) and emits them (--json). Each carries the time, the source file and line it
-// came from, and nothing secret: access keys appear as their last four characters.
+// The kinds of event a user's timeline holds, as `bastion audit` prints them (text) and
+// emits them (--json). Each carries the time, the source file and line it came from
+// (for a CloudWatch Logs event, cloudwatch:<region>:<group>:<stream> and its place
+// among the events read from that stream), and nothing secret: access keys appear as
+// their last four characters.
 
 export interface Origin {
   file: string
@@ -12,6 +14,7 @@ export interface SshEntry {
   kind: 'ssh'
   time: string
   origin: Origin
+  host: string // the bastion host whose log it is
   event: 'start' | 'end'
   session: string
   source: string | null // "ip:port" the ssh client came from
@@ -29,6 +32,7 @@ export interface CredentialEntry {
   kind: 'credentials'
   time: string
   origin: Origin
+  host: string
   role: string
   container: string
   containerId: string
@@ -57,7 +61,23 @@ export interface KubeEntry {
   userAgent: string | null
 }
 
-export type Entry = SshEntry | CredentialEntry | KubeEntry
+// One AWS API call made with one of the user's role sessions, from CloudTrail.
+export interface AwsEntry {
+  kind: 'aws'
+  time: string
+  origin: Origin
+  eventId: string
+  eventName: string
+  service: string // eventSource: s3.amazonaws.com
+  region: string
+  errorCode: string | null
+  arn: string // userIdentity.arn: the assumed-role session
+  sourceIdentity: string | null
+  accessKeyIdSuffix: string | null
+  sourceIp: string | null
+}
+
+export type Entry = SshEntry | CredentialEntry | KubeEntry | AwsEntry
 
 export const byTime = (a: Entry, b: Entry): number => a.time < b.time ? -1 : a.time > b.time ? 1 : 0
 

@@ -4,4 +4,4 @@ export { AuditConfigSchema, AuditSection, configuredRole, loadAuditConfig, parse
 export { buildTimeline, type Timeline, type TimelineRequest } from './timeline.ts'
 export { renderJson, renderText, safe } from './render.ts'
 export { parseTimeArg, type TimeRange } from './time-range.ts'
-export type { CredentialEntry, Entry, KubeEntry, SshEntry } from './entries.ts'
+export type { AwsEntry, CredentialEntry, Entry, KubeEntry, SshEntry } from './entries.ts'

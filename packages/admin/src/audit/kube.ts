@@ -9,7 +9,7 @@
 // those usernames from any other principal or session are left out of his timeline and
 // reported: someone else is using, or is mapped to, his Kubernetes user.
 import { type KubeEntry, isoTime, num, obj, str } from './entries.ts'
-import { jsonLines, skippedRecords, type Warnings } from './log-files.ts'
+import { jsonLines, skippedRecords, type JsonLine, type Warnings } from './log-files.ts'
 
 const ASSUMED_ROLE = /^arn:[a-z-]+:sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/
 const STAGES = ['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic']
@@ -27,6 +27,11 @@ export function mappedUsername (role: string): string {
 
 export interface Foreign { username: string, principal: string, count: number }
 
+// The warning for calls under his Kubernetes username by someone else.
+export function foreignKubeCalls (what: string, username: string, principal: string, count: number): string {
+  return `${what}: ${count} call${count === 1 ? '' : 's'} as Kubernetes user ${username} by another principal (${principal}), left out: check the identity mapping`
+}
+
 export interface KubeResult {
   entries: KubeEntry[]
   // Calls under one of his usernames by another principal or session: per username and
@@ -36,13 +41,15 @@ export interface KubeResult {
 
 // user: the login name (the session name the proxy gives STS); roles: the names of the
 // IAM roles he assumes (the ARN's path is not part of an assumed-role ARN, so names).
-export async function kubeEntries (cluster: string, file: string, user: string, roles: ReadonlySet<string>, warnings: Warnings): Promise<KubeResult> {
+// file: a kube-apiserver audit log on this host, or the lines read from elsewhere
+// (CloudWatch Logs).
+export async function kubeEntries (cluster: string, file: string | AsyncIterable<JsonLine>, user: string, roles: ReadonlySet<string>, warnings: Warnings): Promise<KubeResult> {
   const byAuditId = new Map<string, { stage: number, entry: KubeEntry }>()
   const usernames = new Set([...roles].map(mappedUsername))
   const foreign = new Map<string, Foreign>()
   const foreignIds = new Set<string>()
   const malformed = skippedRecords(warnings, `kubernetes (${cluster})`, user, 'an audit event')
-  for await (const { file: f, line, value } of jsonLines(file, [...usernames], warnings, `kubernetes (${cluster})`)) {
+  for await (const { file: f, line, value } of typeof file === 'string' ? jsonLines(file, [...usernames], warnings, `kubernetes (${cluster})`) : file) {
     const v = obj(value)
     const u = obj(v?.user)
     const username = str(u?.username)

@@ -13,6 +13,7 @@ export interface JsonLine {
   file: string
   line: number
   value: unknown
+  stream?: string // a CloudWatch Logs stream's name; for the hosts' groups, the host
 }
 
 // Problems met while reading, for the caller to print as warnings.

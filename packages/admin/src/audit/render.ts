@@ -1,7 +1,7 @@
 // The timeline for a person (aligned text) or a program (--json). Every string from a
 // log is shown with control characters escaped: a user's own command line must not be
 // able to drive the auditor's terminal.
-import type { CredentialEntry, Entry, KubeEntry, SshEntry } from './entries.ts'
+import type { AwsEntry, CredentialEntry, Entry, KubeEntry, SshEntry } from './entries.ts'
 import type { Timeline } from './timeline.ts'
 
 // eslint-disable-next-line no-control-regex
@@ -37,18 +37,26 @@ function kubernetes (e: KubeEntry): string[] {
   return [`${safe(e.cluster)}: ${safe(what)} -> ${safe(outcome)}${e.accessKeyIdSuffix !== null ? `, access key ...${safe(e.accessKeyIdSuffix)}` : ''}`]
 }
 
-const describe = (e: Entry): string[] => e.kind === 'ssh' ? ssh(e) : e.kind === 'credentials' ? credentials(e) : kubernetes(e)
+function aws (e: AwsEntry): string[] {
+  return [`${safe(e.service)} ${safe(e.eventName)} in ${safe(e.region)} -> ${e.errorCode !== null ? safe(e.errorCode) : 'ok'}${e.accessKeyIdSuffix !== null ? `, access key ...${safe(e.accessKeyIdSuffix)}` : ''}`]
+}
+
+const describe = (e: Entry): string[] => e.kind === 'ssh' ? ssh(e) : e.kind === 'credentials' ? credentials(e) : e.kind === 'aws' ? aws(e) : kubernetes(e)
 
 export function renderText (t: Timeline): string {
   const count = (kind: Entry['kind']): number => t.entries.filter((e) => e.kind === kind).length
-  const sessions = new Set(t.entries.filter((e): e is SshEntry => e.kind === 'ssh').map((e) => e.session)).size
+  const sessions = new Set(t.entries.filter((e): e is SshEntry => e.kind === 'ssh').map((e) => `${e.host}/${e.session}`)).size
   const range = `${t.range.since ?? 'the beginning'} to ${t.range.until ?? 'now'}`
-  const out = [`Audit trail of ${t.user} from ${range}: ${sessions} ssh session${sessions === 1 ? '' : 's'}, ${count('credentials')} credential issue${count('credentials') === 1 ? '' : 's'}, ${count('kubernetes')} Kubernetes call${count('kubernetes') === 1 ? '' : 's'}`]
+  const awsCalls = count('aws') > 0 ? `, ${count('aws')} AWS call${count('aws') === 1 ? '' : 's'}` : ''
+  // With trails from several hosts, each ssh and credentials line names its host.
+  const hosts = new Set(t.entries.flatMap((e) => e.kind === 'ssh' || e.kind === 'credentials' ? [e.host] : []))
+  const out = [`Audit trail of ${t.user} from ${range}: ${sessions} ssh session${sessions === 1 ? '' : 's'}, ${count('credentials')} credential issue${count('credentials') === 1 ? '' : 's'}, ${count('kubernetes')} Kubernetes call${count('kubernetes') === 1 ? '' : 's'}${awsCalls}${hosts.size > 1 ? `, on ${hosts.size} hosts` : ''}`]
   if (t.entries.length > 0) out.push('')
   const indent = ' '.repeat(24 + 2 + KIND_WIDTH + 2)
   for (const e of t.entries) {
     const [first, ...rest] = describe(e)
-    out.push(`${e.time}  ${e.kind.padEnd(KIND_WIDTH)}  ${first}`)
+    const on = hosts.size > 1 && (e.kind === 'ssh' || e.kind === 'credentials') ? `${safe(e.host)}: ` : ''
+    out.push(`${e.time}  ${e.kind.padEnd(KIND_WIDTH)}  ${on}${first}`)
     for (const r of rest) out.push(`${indent}${r}`)
   }
   return out.join('\n') + '\n'

@@ -1,13 +1,16 @@
 // The user's ssh sessions from the login shell's session log (packages/shell/src/audit.ts
 // writes one JSON line at each session's start and end).
+import { hostname } from 'node:os'
 import { type SshEntry, isoTime, num, obj, str } from './entries.ts'
-import { jsonLines, skippedRecords, type Warnings } from './log-files.ts'
+import { jsonLines, skippedRecords, type JsonLine, type Warnings } from './log-files.ts'
 
-export async function sessionEntries (file: string, user: string, warnings: Warnings): Promise<SshEntry[]> {
+// file: a log file (with its rotated copies), or lines already read (from a log group);
+// host: whose log it is, unless a line names its own (a log group's stream).
+export async function sessionEntries (file: string | AsyncIterable<JsonLine>, user: string, warnings: Warnings, host = hostname()): Promise<SshEntry[]> {
   const entries: SshEntry[] = []
   const seen = new Set<string>()
   const malformed = skippedRecords(warnings, 'ssh sessions', user, 'a session record')
-  for await (const { file: f, line, value } of jsonLines(file, user, warnings, 'ssh sessions')) {
+  for await (const { file: f, line, value, stream } of typeof file === 'string' ? jsonLines(file, user, warnings, 'ssh sessions') : file) {
     const v = obj(value)
     if (v === undefined || v.user !== user) continue
     const event = v.event === 'session-start' ? 'start' : v.event === 'session-end' ? 'end' : undefined
@@ -19,7 +22,8 @@ export async function sessionEntries (file: string, user: string, warnings: Warn
       continue
     }
     // A line seen twice (a copytruncate rotation repeats the tail) counts once.
-    const key = `${session}/${event}`
+    const from = stream ?? host
+    const key = `${from}/${session}/${event}`
     if (seen.has(key)) continue
     seen.add(key)
     const src = obj(v.source)
@@ -27,6 +31,7 @@ export async function sessionEntries (file: string, user: string, warnings: Warn
       kind: 'ssh',
       time,
       origin: { file: f, line },
+      host: from,
       event,
       session,
       source: src !== undefined && str(src.ip) !== undefined ? `${str(src.ip)}:${num(src.port) ?? '?'}` : null,

@@ -4,8 +4,9 @@
 import { type Sources } from './config.ts'
 import { credentialEntries } from './credentials.ts'
 import { byTime, type Entry } from './entries.ts'
-import { kubeEntries } from './kube.ts'
+import { foreignKubeCalls, kubeEntries } from './kube.ts'
 import { rotatedSet } from './log-files.ts'
+import { awsTrails, distinct, otherHosts, type RemoteSources } from './remote.ts'
 import { sessionEntries } from './sessions.ts'
 import { inRange, type TimeRange } from './time-range.ts'
 
@@ -14,6 +15,7 @@ export interface TimelineRequest {
   sources: Sources
   role: string // the role name the configuration gives the user
   range: TimeRange
+  remote?: RemoteSources // other hosts' trails and the trails on AWS
 }
 
 export interface Timeline {
@@ -44,10 +46,16 @@ export async function buildTimeline (req: TimelineRequest): Promise<Timeline> {
     warnings.push('credentials: metadataproxy.log.auditFile is not set, so issuance is only in the proxy\'s journal; set it, or pass --credentials FILE')
   }
 
+  const hosts = req.remote === undefined ? undefined : await otherHosts(req.remote, sources, user, req.range, sink)
+  readable += hosts?.readable ?? 0
+  creds.push(...hosts?.credentials ?? [])
+
   // His roles: the configured one and any the proxy actually issued to him.
   const roles = new Set([req.role, ...creds.map((c) => c.role.slice(c.role.lastIndexOf('/') + 1))])
   const kube: Entry[] = []
-  if (sources.kube.length === 0) {
+  const aws = req.remote === undefined ? undefined : await awsTrails(req.remote, user, roles, req.range, sink)
+  readable += aws?.readable ?? 0
+  if (sources.kube.length === 0 && (req.remote?.groups.kube.length ?? 0) === 0) {
     warnings.push('kubernetes: no kube-apiserver audit log is configured (audit.kubeAuditLogs), so no Kubernetes calls; or pass --kube-audit CLUSTER=FILE')
   }
   for (const { cluster, file } of sources.kube) {
@@ -55,10 +63,10 @@ export async function buildTimeline (req: TimelineRequest): Promise<Timeline> {
     const result = await kubeEntries(cluster, file, user, roles, sink)
     kube.push(...result.entries)
     for (const { username, principal, count } of result.foreign) {
-      warnings.push(`kubernetes (${cluster}): ${count} call${count === 1 ? '' : 's'} as Kubernetes user ${username} by another principal (${principal}), left out: check the identity mapping`)
+      warnings.push(foreignKubeCalls(`kubernetes (${cluster})`, username, principal, count))
     }
   }
 
-  const entries = [...ssh, ...creds, ...kube].filter((e) => inRange(e.time, req.range)).sort(byTime)
+  const entries = distinct([...ssh, ...hosts?.ssh ?? [], ...creds, ...kube, ...aws?.kube ?? [], ...aws?.aws ?? []]).filter((e) => inRange(e.time, req.range)).sort(byTime)
   return { user, range: req.range, roles: [...roles].sort(), entries, warnings, readable }
 }

@@ -6,6 +6,8 @@ import { configuredRole, readAuditConfig, sources, type AuditConfig } from '../a
 import { buildTimeline } from '../audit/timeline.ts'
 import { renderJson, renderText, safe } from '../audit/render.ts'
 import { parseTimeArg, type TimeRange } from '../audit/time-range.ts'
+import { remoteSources } from '../audit/remote-sources.ts'
+import { progressLine } from '../audit/progress.ts'
 
 export interface AuditOptions {
   user: string
@@ -15,6 +17,7 @@ export interface AuditOptions {
   sessions?: string
   credentials?: string
   kubeAudit?: string[]
+  hostDir?: string[]
 }
 
 const LOGIN_NAME = /^[a-z_][a-z0-9_.-]{0,31}$/
@@ -28,8 +31,9 @@ export function register (program: Command): void {
     .option('--json', 'print JSON (entries and warnings) instead of text')
     .option('--sessions <file>', 'the shell\'s session log (default: shell.audit.file)')
     .option('--credentials <file>', 'the metadata proxy\'s audit file (default: metadataproxy.log.auditFile)')
-    .option('--kube-audit <cluster=file...>', 'kube-apiserver audit logs (default: audit.kubeAuditLogs)')
-    .addHelpText('after', '\nRotated copies next to each file (name.1, name.2.gz, name-20261126, kube-apiserver\'s name-<time>.log) are read too.\nWarnings (missing files, corrupt lines) go to stderr; the exit status is 0 unless no trail could be read at all.')
+    .option('--kube-audit <cluster=file...>', 'kube-apiserver audit logs (default: audit.kubeAuditLogs, and the clusters\' CloudWatch log groups)')
+    .option('--host-dir <host=dir...>', 'other bastion hosts\' trails, a directory per host (default: audit.hostDirs)')
+    .addHelpText('after', '\nRotated copies next to each file (name.1, name.2.gz, name-20261126, kube-apiserver\'s name-<time>.log) are read too.\nWarnings (missing files, corrupt lines) go to stderr; the exit status is 0 unless no trail could be read at all, or CloudWatch Logs denied access to a log group.\nOn AWS, each cluster\'s EKS audit log group, CloudTrail\'s and the hosts\' log groups are read with logs:FilterLogEvents (see audit.cloudwatch).')
     .action(async (opts: AuditOptions, cmd: Command) => {
       const explicit = cmd.optsWithGlobals<{ config?: string }>().config
       await runAudit(opts, await readAuditConfig(configPath(explicit, process.env), explicit !== undefined || process.env.BASTION_CONFIG !== undefined))
@@ -48,6 +52,9 @@ export async function runAudit (opts: AuditOptions, { config, note }: { config: 
     if (time === undefined) throw new AdminError('BASTION_ADMIN_AUDIT_BAD_TIME', `--${key} ${JSON.stringify(safe(text))}: give an ISO 8601 time (2026-11-26T20:00:00Z) or a span (90m, 12h, 7d)`)
     range[key] = time
   }
+  const early: string[] = []
+  const progress = progressLine(process.stderr)
+  const remote = await remoteSources(config, { kubeFromFlags: (opts.kubeAudit?.length ?? 0) > 0, ...(opts.hostDir !== undefined ? { hostDirs: opts.hostDir } : {}) }, { add: (m) => { early.push(m) } }, progress)
   const timeline = await buildTimeline({
     user: opts.user,
     sources: sources(config, {
@@ -56,8 +63,10 @@ export async function runAudit (opts: AuditOptions, { config, note }: { config: 
       ...(opts.kubeAudit !== undefined ? { kubeAudit: opts.kubeAudit } : {})
     }),
     role: configuredRole(config, opts.user),
-    range
-  })
+    range,
+    remote
+  }).finally(() => { progress.done() })
+  timeline.warnings.unshift(...early)
   if (note !== undefined) timeline.warnings.unshift(note)
   if (timeline.readable === 0) {
     throw new AdminError('BASTION_ADMIN_AUDIT_NO_SOURCE', `none of the audit trails could be read:\n  - ${timeline.warnings.join('\n  - ')}`)

@@ -24,7 +24,7 @@ t.test('the defaults read here are the shell\'s and the proxy\'s own', async (t)
 
 t.test('the shipped example parses, and the other components accept its audit section', async (t) => {
   const text = readFileSync(EXAMPLE, 'utf8')
-  t.same(parse(text).audit, { kubeAuditLogs: {} })
+  t.same(parse(text).audit, { kubeAuditLogs: {}, cloudwatch: { kubernetes: true, kubeLogGroups: {}, pageSize: 10000, maxAttempts: 8, timeoutMs: 15000 }, hostDirs: {} }, 'the example shows the defaults')
   const withLogs = text.replace(/kubeAuditLogs: \{\}/, 'kubeAuditLogs: { hyades: [/var/log/kube/audit.log] }')
   t.same(parse(withLogs).audit.kubeAuditLogs, { hyades: ['/var/log/kube/audit.log'] })
   t.doesNotThrow(() => parseConfigText(ShellConfigSchema, withLogs), 'the shell accepts it')

@@ -36,8 +36,8 @@ t.test('an issuance line without its fields is skipped with a warning; duplicate
     { audit: 'credential-issued', user: 'carol', time: 1, role: 'r', container: 'c', accessKeyIdSuffix: 'DDDD' }
   ])
   const w = collect()
-  const got = await credentialEntries(file, 'carol', w)
+  const got = await credentialEntries(file, 'carol', w, 'bastion-a')
   t.same(got.map((e) => e.accessKeyIdSuffix), ['AAAA', 'DDDD'])
-  t.same(got[1], { kind: 'credentials', time: '1970-01-01T00:00:00.001Z', origin: { file, line: 5 }, role: 'r', container: 'c', containerId: '', ip: '', accessKeyIdSuffix: 'DDDD', expiration: '' })
+  t.same(got[1], { kind: 'credentials', time: '1970-01-01T00:00:00.001Z', origin: { file, line: 5 }, host: 'bastion-a', role: 'r', container: 'c', containerId: '', ip: '', accessKeyIdSuffix: 'DDDD', expiration: '' })
   t.same(w.all, [`credentials: ${file}: 2 lines (3, 4) of carol skipped, not a credential-issued record`])
 })

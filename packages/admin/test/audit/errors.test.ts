@@ -3,6 +3,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { auditCodes } from '../../src/audit/errors.ts'
+import { checkCodes } from '../fixtures/error-docs.ts'
 
 const DOC = fileURLToPath(new URL('../../../../docs/admin/audit.md', import.meta.url))
 
@@ -19,3 +20,6 @@ t.test('the command\'s sources use only codes that exist', async (t) => {
     for (const code of used) t.ok(Object.hasOwn(auditCodes, code), `${code} (in ${file}) exists`)
   }
 })
+
+// docs/admin/errors.md lists them too, with their meanings, and every one is raised.
+checkCodes(t, auditCodes, 'BASTION_ADMIN_AUDIT_', ['audit', 'commands/audit.ts'])

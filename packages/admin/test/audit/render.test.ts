@@ -10,15 +10,15 @@ const timeline: Timeline = {
   readable: 3,
   warnings: ['a warning'],
   entries: [
-    { kind: 'ssh', time: '2026-11-26T20:00:00.000Z', origin, event: 'start', session: 's1', source: '127.0.0.1:4000', container: 'shell-johnsmith-1', command: null, tty: true, recording: '/var/log/bastion/recordings/johnsmith/a b.cast' },
-    { kind: 'credentials', time: '2026-11-26T20:00:01.000Z', origin, role: 'arn:aws:iam::123456789012:role/johnsmith', container: 'shell-johnsmith-1', containerId: 'abc', ip: '10.250.0.2', accessKeyIdSuffix: 'WFQW', expiration: '2026-11-26T21:00:00Z' },
+    { kind: 'ssh', time: '2026-11-26T20:00:00.000Z', origin, host: 'bastion-a', event: 'start', session: 's1', source: '127.0.0.1:4000', container: 'shell-johnsmith-1', command: null, tty: true, recording: '/var/log/bastion/recordings/johnsmith/a b.cast' },
+    { kind: 'credentials', time: '2026-11-26T20:00:01.000Z', origin, host: 'bastion-a', role: 'arn:aws:iam::123456789012:role/johnsmith', container: 'shell-johnsmith-1', containerId: 'abc', ip: '10.250.0.2', accessKeyIdSuffix: 'WFQW', expiration: '2026-11-26T21:00:00Z' },
     { kind: 'kubernetes', time: '2026-11-26T20:00:02.000Z', origin, cluster: 'hyades', auditId: 'k1', verb: 'list', resource: 'pods', namespace: null, name: null, requestUri: '/api/v1/pods', code: 200, decision: 'allow', arn: 'arn:aws:sts::123456789012:assumed-role/johnsmith/johnsmith', accessKeyIdSuffix: 'WFQW', sourceIps: [], userAgent: null },
     { kind: 'kubernetes', time: '2026-11-26T20:00:03.000Z', origin, cluster: 'hyades', auditId: 'k2', verb: 'create', resource: 'clusterrolebindings.rbac.authorization.k8s.io', namespace: null, name: 'x', requestUri: '/apis/...', code: 403, decision: 'forbid', arn: 'a', accessKeyIdSuffix: null, sourceIps: [], userAgent: null },
     { kind: 'kubernetes', time: '2026-11-26T20:00:04.000Z', origin, cluster: 'hyades', auditId: 'k3', verb: 'get', resource: 'pods/exec', namespace: 'taurus', name: 'web', requestUri: '/api/...', code: null, decision: null, arn: 'a', accessKeyIdSuffix: null, sourceIps: [], userAgent: null },
     { kind: 'kubernetes', time: '2026-11-26T20:00:05.000Z', origin, cluster: 'hyades', auditId: 'k4', verb: 'get', resource: null, namespace: null, name: null, requestUri: '/version', code: 200, decision: 'allow', arn: 'a', accessKeyIdSuffix: null, sourceIps: [], userAgent: null },
-    { kind: 'ssh', time: '2026-11-26T20:10:00.000Z', origin, event: 'end', session: 's1', source: null, container: 'c', command: null, tty: true, recording: null, exitCode: 0, durationMs: 600_000, reason: 'exited' },
-    { kind: 'ssh', time: '2026-11-26T20:11:00.000Z', origin, event: 'start', session: 's2', source: null, container: 'c', command: 'echo \u001b]0;owned\u0007', tty: false, recording: null },
-    { kind: 'ssh', time: '2026-11-26T20:11:01.000Z', origin, event: 'end', session: 's2', source: null, container: 'c', command: null, tty: false, recording: null }
+    { kind: 'ssh', time: '2026-11-26T20:10:00.000Z', origin, host: 'bastion-a', event: 'end', session: 's1', source: null, container: 'c', command: null, tty: true, recording: null, exitCode: 0, durationMs: 600_000, reason: 'exited' },
+    { kind: 'ssh', time: '2026-11-26T20:11:00.000Z', origin, host: 'bastion-a', event: 'start', session: 's2', source: null, container: 'c', command: 'echo \u001b]0;owned\u0007', tty: false, recording: null },
+    { kind: 'ssh', time: '2026-11-26T20:11:01.000Z', origin, host: 'bastion-a', event: 'end', session: 's2', source: null, container: 'c', command: null, tty: false, recording: null }
   ]
 }
 
@@ -55,4 +55,23 @@ t.test('--json: user, range, roles, the entries as they are, and the warnings', 
   t.equal(doc.until, null)
   t.same(doc.entries, timeline.entries)
   t.same(doc.warnings, ['a warning'])
+})
+
+t.test('with several hosts, ssh and credentials lines name theirs; AWS calls are counted and shown', async (t) => {
+  const [start, cred] = timeline.entries
+  const entries = [
+    start,
+    { ...start, host: 'bastion-b', time: '2026-11-26T20:00:00.500Z' },
+    cred,
+    { kind: 'aws', time: '2026-11-26T20:00:06.000Z', origin, eventId: 'e1', eventName: 'GetObject', service: 's3.amazonaws.com', region: 'eu-west-1', errorCode: 'AccessDenied', arn: 'a', sourceIdentity: 'johnsmith', accessKeyIdSuffix: 'WFQW', sourceIp: null },
+    { kind: 'aws', time: '2026-11-26T20:00:07.000Z', origin, eventId: 'e2', eventName: 'ListBuckets', service: 's3.amazonaws.com', region: 'eu-west-1', errorCode: null, arn: 'a', sourceIdentity: 'johnsmith', accessKeyIdSuffix: null, sourceIp: null }
+  ] as Timeline['entries']
+  const lines = renderText({ ...timeline, entries }).split('\n')
+  t.equal(lines[0], 'Audit trail of johnsmith from 2026-11-26T00:00:00.000Z to now: 2 ssh sessions, 1 credential issue, 0 Kubernetes calls, 2 AWS calls, on 2 hosts', 'the same session id on two hosts is two sessions')
+  t.match(lines[2], /^2026-11-26T20:00:00\.000Z {2}ssh {10}bastion-a: session s1 started/)
+  t.match(lines[4], /^2026-11-26T20:00:00\.500Z {2}ssh {10}bastion-b: session s1 started/)
+  t.match(lines[6], /^2026-11-26T20:00:01\.000Z {2}credentials {2}bastion-a: credentials for/)
+  t.equal(lines[7], '2026-11-26T20:00:06.000Z  aws          s3.amazonaws.com GetObject in eu-west-1 -> AccessDenied, access key ...WFQW')
+  t.equal(lines[8], '2026-11-26T20:00:07.000Z  aws          s3.amazonaws.com ListBuckets in eu-west-1 -> ok')
+  t.equal(renderText({ ...timeline, entries: [entries[3]] as Timeline['entries'] }).split('\n')[0], 'Audit trail of johnsmith from 2026-11-26T00:00:00.000Z to now: 0 ssh sessions, 0 credential issues, 0 Kubernetes calls, 1 AWS call')
 })

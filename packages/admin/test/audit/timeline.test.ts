@@ -65,3 +65,34 @@ t.test('with every trail missing, nothing is readable and each is named', async 
   t.equal(tl.warnings.length, 3)
   t.match(tl.warnings.join('\n'), /ssh sessions: .*\/a does not exist[^]*credentials: .*\/b does not exist[^]*kubernetes \(hyades\): .*\/c does not exist/)
 })
+
+t.test('several hosts\' trails merge into one timeline, ordered, each event once, each naming its host', async (t) => {
+  const dir = tempDir(t)
+  const local = story(dir)
+  const { mkdirSync } = await import('node:fs')
+  mkdirSync(join(dir, 'b'))
+  writeLines(join(dir, 'b', 'sessions.jsonl'), [sessionStart('johnsmith', 'sb', '2026-11-26T20:03:00.000Z'), sessionEnd('johnsmith', 'sb', '2026-11-26T20:04:00.000Z')])
+  writeLines(join(dir, 'b', 'credentials.jsonl'), [issued('johnsmith', '2026-11-26T20:03:01.000Z', 'BBBB', 'johnsmith-b')])
+  const remote = {
+    // bastion-b's directory given twice, as a copy would be: its events still count once.
+    hostDirs: [{ host: 'bastion-b', dir: join(dir, 'b') }, { host: 'bastion-b', dir: join(dir, 'b') }],
+    groups: { kube: [], cloudTrail: null, sessions: null, credentials: null },
+    cloudwatch: null
+  }
+  const tl = await buildTimeline({ user: 'johnsmith', role: 'johnsmith', range: {}, remote, sources: { sessions: local.sessions, credentials: local.credentials, kube: [{ cluster: 'hyades', file: local.kube }] } })
+  t.same(tl.warnings, [])
+  t.equal(tl.readable, 7)
+  t.ok(tl.roles.includes('johnsmith-b'), 'a role issued on another host is his too')
+  const { hostname } = await import('node:os')
+  const here = hostname()
+  t.same(tl.entries.map((e) => `${e.time} ${e.kind}${e.kind === 'ssh' || e.kind === 'credentials' ? ` ${e.host}` : ''}`), [
+    `2026-11-26T20:00:00.000Z ssh ${here}`,
+    `2026-11-26T20:00:01.000Z credentials ${here}`,
+    '2026-11-26T20:00:02.000Z kubernetes',
+    '2026-11-26T20:03:00.000Z ssh bastion-b',
+    '2026-11-26T20:03:01.000Z credentials bastion-b',
+    '2026-11-26T20:04:00.000Z ssh bastion-b',
+    '2026-11-26T20:05:00.000Z kubernetes',
+    `2026-11-26T20:10:00.000Z ssh ${here}`
+  ])
+})

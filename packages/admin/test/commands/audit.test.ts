@@ -1,6 +1,6 @@
 // `bastion audit` as the operator runs it: options, config, output and its errors.
 import t from 'tap'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import { register, runAudit } from '../../src/commands/audit.ts'
@@ -147,4 +147,26 @@ t.test('paths from the command line win over the config; a note about the config
   }
   t.match(out.join(''), /1 ssh session, 1 credential issue, 0 Kubernetes calls/)
   t.match(err.join(''), /^bastion audit: warning: no config at \/x: using the default paths\n/)
+})
+
+t.test('--host-dir adds other hosts\' trails, each entry naming its host; a bad one is refused', async (t) => {
+  const { dir, config } = bed(t)
+  const { mkdirSync } = await import('node:fs')
+  mkdirSync(join(dir, 'b'))
+  writeLines(join(dir, 'b', 'sessions.jsonl'), [sessionStart('johnsmith', 'sb', '2026-11-26T20:00:01.500Z')])
+  const r = await run(['-c', config, 'audit', '--user', 'johnsmith', '--json', '--host-dir', `bastion-b=${join(dir, 'b')}`])
+  t.equal(r.error, undefined)
+  const doc = JSON.parse(r.stdout)
+  t.same(doc.entries.filter((e: { kind: string }) => e.kind === 'ssh').map((e: { host: string, session: string }) => `${e.session}@${e.host === 'bastion-b' ? 'b' : 'here'}`), ['s1@here', 'sb@b', 's1@here'])
+  t.match(doc.warnings, [/sessions\.jsonl: line 3 skipped/, /bastion-b|b\/credentials\.jsonl does not exist/])
+  const bad = await run(['-c', config, 'audit', '--user', 'johnsmith', '--host-dir', '/srv/x'])
+  t.equal(bad.error?.code, 'BASTION_ADMIN_AUDIT_BAD_HOST_DIR')
+})
+
+t.test('what goes wrong before the trails are read (an EKS discovery that fails) is among the warnings', async (t) => {
+  const { dir, config } = bed(t)
+  writeFileSync(config, `${readFileSync(config, 'utf8')}\ntoolbox: { kubeconfig: { discover: { regions: [eu-west-1] }, eksEndpoint: "http://127.0.0.1:1" } }\n`.replace('audit: { kubeAuditLogs', 'audit: { cloudwatch: { timeoutMs: 1000 }, kubeAuditLogs'))
+  const r = await run(['-c', config, 'audit', '--user', 'johnsmith', '--json'], { AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'fake', AWS_EC2_METADATA_DISABLED: 'true', AWS_PROFILE: undefined })
+  t.equal(r.error, undefined, dir)
+  t.match(JSON.parse(r.stdout).warnings, [/cannot list the EKS clusters of eu-west-1/])
 })
