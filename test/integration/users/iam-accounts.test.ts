@@ -15,11 +15,12 @@ import {
   AddUserToGroupCommand, CreateGroupCommand, CreateUserCommand, IAMClient, RemoveUserFromGroupCommand,
   UpdateSSHPublicKeyCommand, UploadSSHPublicKeyCommand
 } from '@aws-sdk/client-iam'
-import { startAwsFront } from '../rbacsync/fixtures/aws-front.ts'
+import { startAwsFront } from '../../fixtures/aws-front.ts'
 import { bedFacts, EMULATOR_ENV } from '../../fixtures/testbed.ts'
-import { SHELL_CONFIG, removeContainersOf } from '../../fixtures/shell.ts'
+import { removeContainersOf } from '../../fixtures/shell.ts'
 import { sshFacts } from '../../fixtures/ssh.ts'
 import { startSshd } from '../../fixtures/sshd-instance.ts'
+import { usersConfigText } from '../../fixtures/iam-people.ts'
 
 const REPO = join(import.meta.dirname, '../../..')
 const BASTION = join(REPO, 'packages/admin/dist/bin/bastion.js')
@@ -52,14 +53,7 @@ const annKey = join(dir, 'ann')
 
 // The bed's shell config, plus the users section this suite steers.
 const config = join(dir, 'bastion.yaml')
-writeFileSync(config, readFileSync(SHELL_CONFIG, 'utf8') + [
-  'users:',
-  `  loginShell: ${sshFacts().shellBin}`,
-  '  iam:',
-  `    endpoint: ${front.url}`,
-  '    timeoutMs: 5000',
-  ''
-].join('\n'))
+writeFileSync(config, usersConfigText(front.url, ['timeoutMs: 5000']))
 
 // The keys command and its user, as an operator installs them (`bastion setup users`).
 const setup = await execa(NODE, [BASTION, '--config', config, 'setup', 'users'], { reject: false })
