@@ -50,7 +50,9 @@ setTimeout(() => { stopping = true; console.log('closed ' + closed); for (const 
 
 function flood (count: number, seconds: number): { held: Promise<void>, done: Promise<string> } {
   const socket = `${sshFacts().runDir}/broker.sock`
-  const child = execa('/usr/sbin/runuser', ['-u', 'nobody', '--', process.execPath, '-e', FLOOD, socket, String(count), String(seconds), String(NOBODY)], { reject: false, env: { PATH: '/usr/bin:/bin' }, extendEnv: false, timeout: (seconds + 20) * 1000 })
+  // env -u: tap's process hooks put their loaders (in the checkout, which nobody may not
+  // read) into every child's NODE_OPTIONS.
+  const child = execa('/usr/sbin/runuser', ['-u', 'nobody', '--', '/usr/bin/env', '-u', 'NODE_OPTIONS', process.execPath, '-e', FLOOD, socket, String(count), String(seconds), String(NOBODY)], { reject: false, env: { PATH: '/usr/bin:/bin' }, extendEnv: false, timeout: (seconds + 20) * 1000 })
   const held = new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => { if (/held \d+/.test(d.toString())) resolve() })
     void child.then((r) => reject(new Error(`the flood ended before it held its connections: ${String(r.stdout)} ${String(r.stderr)}`)))

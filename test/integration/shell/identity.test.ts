@@ -62,10 +62,21 @@ t.test('NODE_OPTIONS and LD_PRELOAD from the user never reach the root broker or
 })
 
 t.test('the broker\'s commands refuse a caller who is not root', async (t) => {
+  // The wrapper names the broker's script in the suite's tree. Installed under /opt, or
+  // in a readable checkout, a user can run it and it refuses them; in a checkout only
+  // root may read (a 0700 /root), Node cannot even load it for them.
+  const script = /\S+bastion-shell-broker\.js/.exec(readFileSync(sshFacts().broker, 'utf8'))?.[0] ?? ''
+  t.ok(script.startsWith('/'), `the wrapper names the script (${script})`)
+  const readable = (await asUser('bt-alice', ['/usr/bin/test', '-r', script])).exitCode === 0
   for (const command of ['serve', 'gc']) {
     const r = await asUser('bt-alice', [sshFacts().broker, command])
-    t.equal(r.exitCode, 2, command)
-    t.equal(r.stderr, 'bastion-shell-broker: run as root', command)
+    if (readable) {
+      t.equal(r.exitCode, 2, command)
+      t.equal(r.stderr, 'bastion-shell-broker: run as root', command)
+    } else {
+      t.equal(r.exitCode, 1, command)
+      t.match(r.stderr, `Cannot find module '${script}'`, `${command}: the user cannot load the broker at all`)
+    }
   }
 })
 
