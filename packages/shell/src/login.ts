@@ -36,8 +36,11 @@ export interface LoginContext {
   request: SessionRequest
   log: Logger
   agentCache: AgentCache
-  // Aborted when the worker is told to stop (SIGTERM, SIGHUP): the session ends.
+  // Aborted when the worker is told to stop (SIGTERM, SIGHUP), or to end this session
+  // (broker/worker-control.ts): the session ends.
   hangUp: AbortSignal
+  // The session's id, as its worker named it (so that it can end it); random if unset.
+  session?: string
   // performance.now() when the login shell's connection reached this worker.
   startedAt: number
 }
@@ -55,7 +58,7 @@ export async function login (ctx: LoginContext): Promise<number> {
   // session's end: where a slow login spends its time.
   const steps: Record<string, number> = {}
   const mark = (step: string): void => { steps[step] = Math.round(performance.now() - ctx.startedAt) }
-  const session = randomBytes(6).toString('hex')
+  const session = ctx.session ?? randomBytes(6).toString('hex')
   const docker = httpEngine(config.shell.dockerSocket, config.shell.stepTimeoutMs)
   const exit = (code: number): number => { channel.sendJson('X', { code }); channel.socket.end(); return code }
   // Asked while the identity is looked up; awaited only for a caller who may log in.

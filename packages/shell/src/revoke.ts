@@ -21,6 +21,8 @@ import { lockContainer } from './container/manager.ts'
 import { containerName } from './container/name.ts'
 import { revokedMarker } from './container/revoked.ts'
 import { startTimeOf } from './proc.ts'
+import { controlSocket, hangUpSessions } from './broker/worker-control.ts'
+import { existsSync } from 'node:fs'
 
 const run = promisify(execFile)
 
@@ -116,16 +118,29 @@ async function revokeContainers (docker: Engine, config: Readonly<ShellConfig>, 
   }
 }
 
-// The workers of the container's live sessions (session/registry.ts), sent SIGHUP,
-// which ends a session at once; a record whose worker is gone is left to the registry.
+// The container's live sessions (session/registry.ts), ended at once by the workers
+// that serve them, through each worker's control socket: the other sessions a worker
+// serves go on. A worker without one (a version that served a single session) is sent
+// SIGHUP. A record whose worker is gone is left to the registry.
 async function hangUpWorkers (config: Readonly<ShellConfig>, container: string): Promise<number> {
   const dir = join(config.shell.stateDir, 'sessions', container)
-  let count = 0
+  const byWorker = new Map<number, string[]>()
   for (const session of await readdir(dir).catch(() => [] as string[])) {
+    if (session.endsWith('.tmp')) continue
     const [pid, start] = (await readFile(join(dir, session), 'utf8').catch(() => '')).trim().split(' ')
     if (pid === undefined || !/^[0-9]+$/.test(pid) || start === undefined || start === '') continue
     if (await startTimeOf(Number(pid)) !== start) continue
-    try { process.kill(Number(pid), 'SIGHUP'); count++ } catch { /* already gone */ }
+    byWorker.set(Number(pid), [...byWorker.get(Number(pid)) ?? [], session])
+  }
+  let count = 0
+  for (const [pid, sessions] of byWorker) {
+    const socket = controlSocket(config.shell.broker.runDir, pid)
+    if (!existsSync(socket)) {
+      try { process.kill(pid, 'SIGHUP'); count += sessions.length } catch { /* already gone */ }
+      continue
+    }
+    // A worker that does not answer loses these sessions anyway: their container is gone.
+    count += await hangUpSessions(socket, sessions) ?? 0
   }
   return count
 }

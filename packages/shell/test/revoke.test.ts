@@ -2,12 +2,14 @@
 // sessions; their home becomes root's and is kept for revokedHomeDays, then removed; a
 // lookup that fails decides nothing; users still allowed are untouched.
 import t, { type Test } from 'tap'
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { revokeSweep, startRevocation, systemAccessSource, type Access, type AccessSource } from '../src/revoke.ts'
 import { containerName } from '../src/container/name.ts'
 import { startTimeOf } from '../src/proc.ts'
+import { controlSocket, listenControl } from '../src/broker/worker-control.ts'
 import { testConfig } from './fixtures/config.ts'
 import { fakeDocker } from './fixtures/docker.ts'
 import { captureLog, silentLogger } from './fixtures/log.ts'
@@ -80,7 +82,7 @@ t.test('a lookup that fails decides nothing, and says so', async (t) => {
   t.ok(log.records().some((l) => l.msg === 'could not tell whether the user may still log in; looking again at the next sweep' && l.user === 'alice'))
 })
 
-t.test('the workers of the user\'s live sessions are hung up', async (t) => {
+t.test('a worker without a control socket (a version that served one session) is sent SIGHUP', async (t) => {
   const { config, access, fake } = setup(t, { alice: 'denied' })
   const worker = spawn(process.execPath, ['-e', 'process.on("SIGHUP", () => process.exit(0)); setInterval(() => {}, 1000); console.log("ready")'], { stdio: ['ignore', 'pipe', 'ignore'] })
   t.teardown(() => { worker.kill('SIGKILL') })
@@ -93,6 +95,27 @@ t.test('the workers of the user\'s live sessions are hung up', async (t) => {
   const exited = new Promise<unknown>((resolve) => worker.once('exit', (code, signal) => resolve({ code, signal })))
   await revokeSweep(fake.docker, config, access, silentLogger(), NOW)
   t.same(await exited, { code: 0, signal: null }, 'the worker got SIGHUP')
+})
+
+t.test('a worker that also serves other users ends only the revoked user\'s sessions, through its control socket', async (t) => {
+  const { root, access, fake } = setup(t, { alice: 'denied' })
+  const run = mkdtempSync(join(tmpdir(), 'bt-rv-'))
+  t.teardown(() => rmSync(run, { recursive: true, force: true }))
+  const config = testConfig({ shell: { homeRoot: join(root, 'home'), stateDir: join(root, 'state'), broker: { runDir: run } } })
+  // This process stands in for the worker: it serves alice's session s1 and bob's s2.
+  const ended: string[] = []
+  const server = listenControl(controlSocket(config.shell.broker.runDir, process.pid), (ids) => { ended.push(...ids); return ids.length }, (err) => t.error(err))
+  t.teardown(() => server.close())
+  const me = `${process.pid} ${await startTimeOf(process.pid)}\n`
+  for (const [user, session] of [['alice', 's1'], ['bob', 's2']] as const) {
+    const dir = join(config.shell.stateDir, 'sessions', containerName(user))
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, session), me)
+  }
+  const log = captureLog()
+  await revokeSweep(fake.docker, config, access, log.logger, NOW)
+  t.same(ended, ['s1'], 'alice\'s session, and not bob\'s')
+  t.match(log.records().find((l) => l.msg?.startsWith('access revoked')), { user: 'alice', sessions: 1 })
 })
 
 t.test('a departed user\'s home becomes root\'s, is kept, and goes once its days have passed', { skip: asRoot ? false : 'chown needs root' }, async (t) => {

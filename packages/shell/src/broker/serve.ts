@@ -3,7 +3,8 @@
 // identity proofs and the agents' session sockets. The broker itself takes each hello
 // and proves its uid, within one short deadline and the limits of gate.ts; only then
 // does the proven connection go, unread, to a session worker (pool.ts), which serves
-// that one login and exits. Idle connections, however many, hold no worker.
+// it beside up to shell.broker.sessionsPerWorker others. Idle connections, however
+// many, hold no worker.
 import { fork, type ChildProcess } from 'node:child_process'
 import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises'
 import { connect, createServer, type Socket } from 'node:net'
@@ -43,6 +44,7 @@ export async function serveBroker (config: Readonly<ShellConfig>, options: Broke
   await removeStaleSocket(dirs.socket)
   const pool = createPool({
     spare: config.shell.broker.spareWorkers,
+    sessionsPerWorker: config.shell.broker.sessionsPerWorker,
     maxSessions: config.shell.broker.maxSessions,
     queueTimeoutMs: options.queueTimeoutMs ?? 10_000,
     fork: (events) => forkWorker(options, dirs, events, log),
@@ -191,14 +193,14 @@ export type WorkerProcess = Pick<ChildProcess, 'connected' | 'pid' | 'kill'> & {
 
 // Gives a login, unread, to its worker. A worker whose channel is gone cannot take it:
 // the login is refused with the internal message, and that worker is ended.
-export function handOff (child: WorkerProcess, socket: Socket, ticket: Ticket, log: Logger): void {
+export function handOff (child: WorkerProcess, socket: Socket, ticket: Ticket, session: number, log: Logger): void {
   const failed = (err: unknown): void => {
     log.error({ err, worker: child.pid }, 'could not hand a login to its worker')
     refuse(socket, 'BASTION_SHELL_INTERNAL')
     child.kill()
   }
   if (!child.connected) { failed(new Error('the worker\'s channel is closed')); return }
-  child.send({ type: 'login', ...ticket }, socket, (err) => { if (err !== null && err !== undefined) failed(err) })
+  child.send({ type: 'login', session, ...ticket }, socket, (err) => { if (err !== null && err !== undefined) failed(err) })
 }
 
 // The refusal a login shell shows, as the protocol's frames, straight from the broker.
@@ -223,7 +225,9 @@ function forkWorker (options: BrokerOptions, dirs: RunDirs, events: WorkerEvents
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', BASTION_CONFIG: options.configPath, BASTION_SHELL_RUN_DIR: dirs.runDir }
   })
   child.on('message', (m: unknown) => {
-    if ((m as { type?: unknown })?.type === 'ready') events.ready()
+    const message = m as { type?: unknown, session?: unknown }
+    if (message?.type === 'ready') events.ready()
+    if (message?.type === 'ended' && typeof message.session === 'number') events.ended(message.session)
   })
   child.once('exit', (code, signal) => {
     if (code !== 0) log.warn({ worker: child.pid, code, signal }, 'a session worker ended abnormally')
@@ -231,7 +235,7 @@ function forkWorker (options: BrokerOptions, dirs: RunDirs, events: WorkerEvents
   })
   child.on('error', (err) => log.error({ err, worker: child.pid }, 'session worker failed'))
   return {
-    take: (socket, ticket) => handOff(child, socket, ticket, log),
+    take: (socket, ticket, session) => handOff(child, socket, ticket, session, log),
     retire () {
       if (child.connected) child.disconnect()
     },

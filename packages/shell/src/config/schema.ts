@@ -31,6 +31,7 @@ const Broker = section({
   // The agent sockets' paths must stay under the 107 bytes a Unix socket path may have.
   runDir: Type.String({ default: '/run/bastion/shell', pattern: '^/[A-Za-z0-9._/+-]*[A-Za-z0-9._+-]$', maxLength: 60, description: 'Runtime directory of the session broker: broker.sock, which the login shell connects to (install.sh --run-dir must name the same directory), the one-time identity sockets and the containers\' session sockets' }),
   spareWorkers: Type.Integer({ minimum: 0, maximum: 32, default: 2, description: 'Session workers kept forked ahead of logins, with every module loaded' }),
+  sessionsPerWorker: Type.Integer({ minimum: 1, maximum: 256, default: 32, description: 'Most sessions one worker process serves at once: a live session then costs a few MB, and a crash ends at most this many sessions' }),
   maxSessions: Type.Integer({ minimum: 1, maximum: 100000, default: 1024, description: 'Most sessions the broker serves at once; further logins get BASTION_SHELL_BUSY' }),
   maxSessionsPerUser: Type.Integer({ minimum: 1, maximum: 100000, default: 32, description: 'Most sessions one user may have at once; further logins of theirs get BASTION_SHELL_USER_SESSION_LIMIT' }),
   handshakeTimeoutMs: Type.Integer({ minimum: 500, maximum: 60000, default: 5000, description: 'One deadline for a connection to broker.sock to say who it is, prove it and send its request; it is closed after that' }),

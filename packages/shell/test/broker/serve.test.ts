@@ -77,18 +77,24 @@ t.test('the run directory and its parts are root\'s with the protocol\'s modes, 
   t.equal(statSync(broker.socket).uid, 0)
 })
 
-t.test('each login is handed, unread, to a worker of its own, which knows the run directory', async (t) => {
+t.test('logins are handed, unread, to workers that serve up to sessionsPerWorker each and know the run directory', async (t) => {
   const dir = runDir(t)
-  const broker = await start(t, dir)
-  const answers = await Promise.all([1, 2, 3].map(() => login(broker.socket)))
-  const pids = new Set<string>()
+  const broker = await start(t, dir, { sessionsPerWorker: 2, spareWorkers: 1 }, '/hold')
+  const held = [1, 2, 3].map(() => login(broker.socket))
+  for (let i = 0; i < 200 && broker.pool.stats().busy < 3; i++) await new Promise((r) => setTimeout(r, 20))
+  t.match(broker.pool.stats(), { busy: 3, workers: 2 }, 'three sessions, two sessions a worker: two workers')
+  await broker.close()
+  for (const frames of await Promise.all(held)) t.same(frames.map((f) => f.type), ['X'])
+  const answers = await Promise.all([1, 2, 3].map(async () => {
+    const b = await start(t, runDir(t), { sessionsPerWorker: 2 })
+    return login(b.socket)
+  }))
   for (const frames of answers) {
     t.same(frames.map((f) => f.type), ['1', 'X'], frames[0]?.payload.toString() ?? '')
-    const [, pid, seen] = frames[0]?.payload.toString().split(' ') ?? []
-    pids.add(pid as string)
-    t.equal(seen, dir)
+    const [, , seen, message] = frames[0]?.payload.toString().split(' ') ?? []
+    t.match(seen, /bt-broker-.*\/shell$/)
+    t.match(JSON.parse(message ?? '{}'), { type: 'login', session: 1, uid: 65534 }, 'the ticket and the session\'s id')
   }
-  t.equal(pids.size, 3, 'three workers for three logins')
 })
 
 t.test('at shell.broker.maxSessions, a login is refused with the busy message and status 125', async (t) => {
@@ -159,7 +165,7 @@ t.test('a login that cannot be handed to its worker is refused with the internal
       kill: () => { killed++; return true },
       // A channel that fails as the message goes out.
       send: (_m, _h, callback) => { setImmediate(() => callback(new Error('channel closed'))); return false }
-    }, socket, { uid: 1000, requestTimeoutMs: 1000 }, log.logger))
+    }, socket, { uid: 1000, requestTimeoutMs: 1000 }, 1, log.logger))
     await new Promise<void>((resolve) => server.listen(path, () => resolve()))
     const frames = await login(path)
     server.close()

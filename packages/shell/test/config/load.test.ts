@@ -26,7 +26,7 @@ const DEFAULT_SHELL = {
   gcIdleSeconds: 86400,
   revokeCheckSeconds: 60,
   revokedHomeDays: 30,
-  broker: { runDir: '/run/bastion/shell', spareWorkers: 2, maxSessions: 1024, maxSessionsPerUser: 32, handshakeTimeoutMs: 5000, maxUnauthenticated: 4096, maxUnauthenticatedPerUser: 8 },
+  broker: { runDir: '/run/bastion/shell', spareWorkers: 2, sessionsPerWorker: 32, maxSessions: 1024, maxSessionsPerUser: 32, handshakeTimeoutMs: 5000, maxUnauthenticated: 4096, maxUnauthenticatedPerUser: 8 },
   agent: { path: '/usr/local/libexec/bastion/bastion-agent', timeoutMs: 3000 },
   limits: { pids: 512, memoryMb: 2048, cpus: 1, tmpfsMb: 256 },
   audit: { file: '/var/log/bastion/sessions.jsonl', recordingsDir: '/var/log/bastion/recordings', record: true, maxSessionRecordingKb: 65536, maxUserRecordingsKb: 1048576 },
@@ -236,7 +236,7 @@ t.test('the broker\'s run directory must be absolute, short enough for socket pa
     t.equal(err.code, 'BASTION_SHELL_CONFIG_INVALID', runDir)
     t.match(err.message, why, runDir)
   }
-  for (const [key, value] of [['spareWorkers', -1], ['spareWorkers', 33], ['maxSessions', 0], ['maxSessionsPerUser', 0], ['handshakeTimeoutMs', 100], ['maxUnauthenticated', 1], ['maxUnauthenticatedPerUser', 0]] as const) {
+  for (const [key, value] of [['spareWorkers', -1], ['spareWorkers', 33], ['sessionsPerWorker', 0], ['sessionsPerWorker', 257], ['maxSessions', 0], ['maxSessionsPerUser', 0], ['handshakeTimeoutMs', 100], ['maxUnauthenticated', 1], ['maxUnauthenticatedPerUser', 0]] as const) {
     const err = await refusal(t, `shell:\n  broker:\n    ${key}: ${value}\n`)
     t.match(err.message, `shell.broker.${key}`, `${key}: ${value}`)
   }
