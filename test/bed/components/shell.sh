@@ -65,6 +65,9 @@ shell:
   revokeCheckSeconds: 3
   broker:
     runDir: $SHELL_TEST_RUN_DIR
+    # Two sessions a worker, so that the suites see sessions of several users share a
+    # worker, and several workers at once (integration/shell/workers.test.ts).
+    sessionsPerWorker: 2
   agent:
     path: /usr/local/libexec/bastion/bastion-agent-testbed
   limits:
