@@ -115,7 +115,7 @@ t.test('a worker that also serves other users ends only the revoked user\'s sess
   const log = captureLog()
   await revokeSweep(fake.docker, config, access, log.logger, NOW)
   t.same(ended, ['s1'], 'alice\'s session, and not bob\'s')
-  t.match(log.records().find((l) => l.msg?.startsWith('access revoked')), { user: 'alice', sessions: 1 })
+  t.match(log.records().find((l) => String(l.msg).startsWith('access revoked')), { user: 'alice', sessions: 1 })
 })
 
 t.test('a departed user\'s home becomes root\'s, is kept, and goes once its days have passed', { skip: asRoot ? false : 'chown needs root' }, async (t) => {

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { execa, type ResultPromise } from 'execa'
+import { execa } from 'execa'
 import { SSH, ssh, sshArgs, sshFacts } from '../../fixtures/ssh.ts'
 import { removeContainersOf, sleep } from '../../fixtures/shell.ts'
 import { containerName } from '../../../packages/shell/src/container/name.ts'
@@ -33,12 +33,12 @@ function workersOf (user: string): Map<string, number> {
   return out
 }
 
-interface Held { exited: boolean, run: ResultPromise }
+interface Held { exited: boolean }
 // A session that prints a line once it runs, then waits; `exited` turns true when ssh ends.
 async function hold (t: Test, user: string): Promise<Held> {
   const run = execa(SSH, [...sshArgs(user, ['-T']), 'echo started; exec sleep 300'], { reject: false, stdin: 'ignore' })
   t.teardown(() => { run.kill('SIGKILL') })
-  const h: Held = { exited: false, run }
+  const h: Held = { exited: false }
   void run.then(() => { h.exited = true })
   await new Promise<void>((resolve, reject) => {
     run.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('started')) resolve() })
