@@ -4,13 +4,14 @@
 // AuthorizedKeysCommand); how long a change of access groups in IAM takes to become a
 // working (or a refused) login, and one sync run for 50 people; and 50 concurrent
 // logins by 25 users, all from 127.0.0.1, through the throttling of the shipped sshd
-// drop-in (the bed's sshd sets no limit of its own).
+// drop-in (the bed's sshd sets no limit of its own); and 500 sessions held open by 100
+// users, with memory per session, logins and bulk output measured under that load.
 import { execa, execaSync } from 'execa'
 import { GetGroupCommand, paginateListGroups, paginateListSSHPublicKeys } from '@aws-sdk/client-iam'
 import { median, printTable, type Row } from '../fixtures/bench-table.ts'
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ssh, sshFacts } from '../fixtures/ssh.ts'
+import { SSH, ssh, sshFacts } from '../fixtures/ssh.ts'
 import { HOME_ROOT, containersOf, removeContainersOf } from '../fixtures/shell.ts'
 import { startSshd } from '../fixtures/sshd-instance.ts'
 import { BASTION, NODE, iamPeople, type IamPeople } from '../fixtures/iam-people.ts'
@@ -190,9 +191,9 @@ async function rawReads (people: IamPeople): Promise<void> {
 }
 
 // Bench users like the test bed's: in bastion-users, our login shell, the bed's key.
-function benchUsers (n: number): string[] {
+function benchUsers (n: number, prefix = 'bt-bench'): string[] {
   const key = readFileSync(`${sshFacts().key}.pub`, 'utf8')
-  const users = Array.from({ length: n }, (_, i) => `bt-bench${String(i + 1).padStart(2, '0')}`)
+  const users = Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(n > 99 ? 3 : 2, '0')}`)
   return users.map((u) => {
     const exists = execaSync('id', [u], { reject: false }).exitCode === 0
     if (!exists) execaSync('useradd', ['-m', '-s', sshFacts().shellBin, '-G', 'bastion-users', u])
@@ -226,10 +227,141 @@ async function concurrent (): Promise<void> {
   }
 }
 
+// Memory that a process really holds: its proportional set size (shared pages split
+// among the processes that map them), in MB.
+function pssMb (pid: number): number {
+  try {
+    const kb = /^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1]
+    return Number(kb ?? 0) / 1024
+  } catch { return 0 }
+}
 
-const only = (process.env.BENCH_ONLY ?? 'logins,change,sync,concurrent').split(',')
+function processes (): Array<{ pid: number, ppid: number, comm: string, env: string }> {
+  const out: Array<{ pid: number, ppid: number, comm: string, env: string }> = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      let env = ''
+      try { env = readFileSync(`/proc/${name}/environ`, 'utf8') } catch { /* gone, or a kernel thread */ }
+      out.push({ pid: Number(name), ppid, comm, env })
+    } catch { /* gone */ }
+  }
+  return out
+}
+
+// The broker of the test bed and its workers (they carry its run directory in their
+// environment), and the processes under one sshd.
+function brokerSide (): number[] {
+  const runDir = `BASTION_SHELL_RUN_DIR=${sshFacts().runDir}`
+  return processes().filter((p) => p.comm.startsWith('node') && p.env.split('\0').includes(runDir)).map((p) => p.pid)
+}
+function under (root: number): number[] {
+  const all = processes()
+  const pids = new Set([root])
+  for (let grew = true; grew;) {
+    grew = false
+    for (const p of all) if (!pids.has(p.pid) && pids.has(p.ppid)) { pids.add(p.pid); grew = true }
+  }
+  return [...pids]
+}
+
+// 100 users with 5 sessions each, all held open over an sshd of the bench's own with the
+// shipped drop-in: two idle interactive shells, two `sleep`s, one TTY printing every
+// second. Then, with all of them open: memory per live session on the broker's side
+// and sshd's, warm-login latency against plain ssh to a bash user on the same sshd,
+// and one session's bulk output against the same over plain ssh.
+async function density (): Promise<void> {
+  const nUsers = Number(process.env.BENCH_DENSITY_USERS ?? 100)
+  const per = 5
+  const td = teardowns()
+  const users = benchUsers(nUsers, 'bt-dn')
+  td.teardown(async () => {
+    for (const u of users) {
+      await removeContainersOf(u)
+      execaSync('userdel', ['-r', u], { reject: false })
+      rmSync(join(HOME_ROOT, u), { recursive: true, force: true })
+    }
+  })
+  const held: Array<{ kill (signal: NodeJS.Signals): unknown }> = []
+  td.teardown(() => { for (const h of held) h.kill('SIGKILL') })
+  try {
+    const sshd = await startSshd(td, ['bt-plain', ...users])
+    const bedKey = readFileSync(`${sshFacts().key}.pub`, 'utf8')
+    for (const u of ['bt-plain', ...users]) sshd.authorize(u, [bedKey])
+    const key = [sshFacts().key]
+    // Every container first, ten at a time (cold logins), so the sessions below are warm.
+    for (let i = 0; i < users.length; i += 10) await Promise.all(users.slice(i, i + 10).map((u) => sshd.ssh(u, key, 'true')))
+    const brokerBefore = brokerSide().reduce((a, p) => a + pssMb(p), 0)
+    const kinds: Array<{ command: string, tty: boolean }> = [
+      { command: '', tty: true }, { command: '', tty: true },
+      { command: 'echo up; exec sleep 3600', tty: false }, { command: 'echo up; exec sleep 3600', tty: false },
+      { command: 'echo up; while sleep 1; do date; done', tty: true }
+    ]
+    const open = (u: string, k: { command: string, tty: boolean }): Promise<boolean> => {
+      const h = execa(SSH, sshd.sshArgs(u, key, k.command, k.tty ? ['-tt'] : ['-T']), { reject: false, stdin: 'pipe', buffer: false })
+      held.push(h)
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), 120_000)
+        h.stdout?.on('data', () => { clearTimeout(timer); resolve(true) })
+        void h.then(() => { clearTimeout(timer); resolve(false) })
+      })
+    }
+    const t0 = performance.now()
+    let ok = 0
+    const jobs = users.flatMap((u) => kinds.map((k) => [u, k] as const))
+    for (let i = 0; i < jobs.length; i += 25) ok += (await Promise.all(jobs.slice(i, i + 25).map(([u, k]) => open(u, k)))).filter(Boolean).length
+    const openS = (performance.now() - t0) / 1000
+    await new Promise((resolve) => setTimeout(resolve, 5000))
+    const broker = brokerSide()
+    const brokerMb = broker.reduce((a, p) => a + pssMb(p), 0)
+    const sshdMb = under(sshd.pid).filter((p) => p !== sshd.pid).reduce((a, p) => a + pssMb(p), 0)
+    const sessions = nUsers * per
+    rows.push([`${sessions} sessions held open by ${nUsers} users (opened in ${openS.toFixed(0)} s)`, `${ok}/${sessions}`, `${sessions}/${sessions}`, ok === sessions ? 'all succeeded' : 'FAILURES'])
+    rows.push(['  broker-side memory per live session (PSS, MB)', (brokerMb / sessions).toFixed(2), '8', `broker and ${broker.length - 1} workers: ${brokerMb.toFixed(0)} MB (${brokerBefore.toFixed(0)} MB before); target <= 8 MB`])
+    rows.push(['  sshd memory per live session (PSS, MB)', (sshdMb / sessions).toFixed(2), '-', `sshd's processes and the login shells: ${sshdMb.toFixed(0)} MB`])
+    // Warm logins while all of that is open, interleaved with plain ssh.
+    const timed = async (u: string): Promise<number> => {
+      const s0 = performance.now()
+      const r = await sshd.ssh(u, key, 'true')
+      if (r.exitCode !== 0) throw new Error(`ssh ${u} true failed under load: ${r.stderr}`)
+      return performance.now() - s0
+    }
+    const plain: number[] = []
+    const warm: number[] = []
+    for (let i = 0; i < runs; i++) {
+      plain.push(await timed('bt-plain'))
+      warm.push(await timed(users[i % users.length] as string))
+    }
+    const p = median(plain)
+    const w = median(warm)
+    rows.push(['  warm login under that load (ms)', w.toFixed(0), p.toFixed(0), `${ratio(w, p)} plain under the same load (target <= 1.5x)`])
+    // One session's bulk output, against the same over plain ssh.
+    const bulkMb = Number(process.env.BENCH_BULK_MB ?? 256)
+    const bulk = async (u: string): Promise<number> => {
+      const b0 = performance.now()
+      let bytes = 0
+      const h = execa(SSH, sshd.sshArgs(u, key, `head -c ${bulkMb}M /dev/zero`, ['-T']), { reject: false, stdin: 'ignore', buffer: false })
+      h.stdout?.on('data', (d: Buffer) => { bytes += d.length })
+      await h
+      if (bytes !== bulkMb * 1024 * 1024) throw new Error(`bulk output of ${u}: ${bytes} bytes`)
+      return bytes / 1024 / 1024 / ((performance.now() - b0) / 1000)
+    }
+    const bp: number[] = []
+    const bs: number[] = []
+    for (let i = 0; i < 3; i++) { bp.push(await bulk('bt-plain')); bs.push(await bulk(users[0] as string)) }
+    rows.push([`  bulk output of one session, ${bulkMb} MB (MB/s)`, median(bs).toFixed(0), median(bp).toFixed(0), `${ratio(median(bs), median(bp))} plain (target >= 0.7x)`])
+  } finally {
+    await td.run()
+  }
+}
+
+const only = (process.env.BENCH_ONLY ?? 'logins,change,sync,concurrent,density').split(',')
 if (only.includes('logins')) { console.error('bench: logins ...'); await logins() }
 if (only.includes('change')) { console.error('bench: group changes ...'); await change() }
 if (only.includes('sync')) { console.error('bench: users sync ...'); await syncRun() }
 if (only.includes('concurrent')) { console.error('bench: concurrent ...'); await concurrent() }
+if (only.includes('density')) { console.error('bench: density ...'); await density() }
 printTable('bastion', rows)
