@@ -3,12 +3,13 @@
 // before the container is made. A user who writes past it gets "No space left on
 // device" in their container and nothing else breaks (they log in again, another user
 // writes, the audit line is there); the image and its files outlive the container and
-// its mount; a home made before the limit is copied into its image, or refused with
+// its mount; three first logins at once mount it once; a damaged image refuses the
+// login with BASTION_SHELL_HOME_UNAVAILABLE and is kept; a home made before the limit is copied into its image, or refused with
 // BASTION_SHELL_HOME_TOO_LARGE and left as it was when it does not fit; and a user who
 // loses access has the image unmounted and the home kept as root's.
 import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { ssh, sshFacts } from '../../fixtures/ssh.ts'
@@ -17,6 +18,8 @@ import { DOCKER, HOME_ROOT, containersOf, removeContainersOf, sessionLines, slee
 const GROUP = 'bastion-users'
 const SIZE_MB = 32
 const IMAGES = join(HOME_ROOT, '.images')
+const UNAVAILABLE = 'bastion: Your home cannot be made ready right now, so the bastion does not start your session. Please tell the operators. (BASTION_SHELL_HOME_UNAVAILABLE)\n'
+const SHELL_LOG = '/var/log/bastion-testbed/shell.log'
 const TOO_LARGE = 'bastion: Your home is larger than this bastion\'s size limit for homes. Please tell the operators. (BASTION_SHELL_HOME_TOO_LARGE)\n'
 
 withShellConfig(t, { homes: { sizeMb: SIZE_MB } })
@@ -121,6 +124,34 @@ t.test('a home made before the limit is copied into its image, its container is 
 
   await execa('rm', [join(HOME_ROOT, dave, 'big.bin')])
   t.equal((await ssh(dave, 'echo fits')).stdout.toString(), 'fits\n', 'once it fits, the next login moves it')
+})
+
+t.test('three first logins at once make one image and mount it once', async (t) => {
+  const gina = await makeUser(t)
+  const results = await Promise.all([1, 2, 3].map((i) => ssh(gina, `echo ${i} > ~/at-once-${i}; ls ~ | grep -c at-once`, { timeoutMs: 60_000 })))
+  t.same(results.map((r) => r.exitCode), [0, 0, 0], results.map((r) => r.stderr).join(''))
+  t.equal((await mountOn(join(HOME_ROOT, gina))).split('\n').length, 1, 'one mount')
+  t.same((await ssh(gina, 'cat ~/at-once-1 ~/at-once-2 ~/at-once-3')).stdout.toString(), '1\n2\n3\n', 'every login wrote into the one image')
+})
+
+t.test('a damaged image refuses the login with BASTION_SHELL_HOME_UNAVAILABLE and is kept as it is; the log says how to check it; others log in', async (t) => {
+  const [hank, ivy] = [await makeUser(t), await makeUser(t)]
+  t.equal((await ssh(hank, 'echo mine > ~/notes.txt')).exitCode, 0)
+  await removeContainersOf(hank)
+  await execa('umount', [join(HOME_ROOT, hank)])
+  const image = join(IMAGES, `${hank}.img`)
+  // The primary superblock, at byte 1024.
+  await execa('dd', ['if=/dev/zero', `of=${image}`, 'bs=1024', 'seek=1', 'count=1', 'conv=notrunc'])
+  const logFrom = statSync(SHELL_LOG).size
+  const r = await ssh(hank, 'echo should-not-run')
+  t.equal(r.exitCode, 125)
+  t.equal(r.stderr, UNAVAILABLE)
+  t.equal(r.stdout.toString(), '')
+  t.ok(existsSync(image), 'the image is not removed')
+  t.same(await containersOf(hank), [], 'no container is made over the bare directory')
+  t.ok(await eventually(async () => readFileSync(SHELL_LOG, 'utf8').slice(logFrom).includes(`e2fsck -f ${image}`), 10_000), 'the operator log names the image and the check')
+  const other = await ssh(ivy, 'echo fine')
+  t.equal(other.stdout.toString(), 'fine\n', 'another user logs in')
 })
 
 t.test('a user who loses access has their image unmounted and their home kept as root\'s; back, they have their files', async (t) => {
