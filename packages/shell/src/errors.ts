@@ -15,6 +15,8 @@ export const codes = {
   BASTION_SHELL_IMAGE_MISSING: 'The workstation image is missing on this bastion. Please tell the operators.',
   BASTION_SHELL_LIMITS_REACHED: 'Your workstation hit a resource limit (all its processes are in use). Please tell the operators.',
   BASTION_SHELL_TIMEOUT: 'The bastion took too long to prepare your workstation. Please try again.',
+  BASTION_SHELL_HOME_UNAVAILABLE: 'Your home cannot be made ready right now, so the bastion does not start your session. Please tell the operators.',
+  BASTION_SHELL_HOME_TOO_LARGE: 'Your home is larger than this bastion\'s size limit for homes. Please tell the operators.',
   BASTION_SHELL_AUDIT_UNAVAILABLE: 'The bastion cannot record your session right now, so it does not start it. Please tell the operators.',
   BASTION_SHELL_INTERNAL: 'Something went wrong on the bastion. Please tell the operators.'
 } as const

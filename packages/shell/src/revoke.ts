@@ -23,6 +23,8 @@ import { revokedMarker } from './container/revoked.ts'
 import { startTimeOf } from './proc.ts'
 import { controlSocket, hangUpSessions } from './broker/worker-control.ts'
 import { existsSync } from 'node:fs'
+import { imageOf, releaseHome, type HomeHost } from './container/home-image.ts'
+import { systemHomeHost } from './container/home-host.ts'
 
 const run = promisify(execFile)
 
@@ -65,7 +67,8 @@ export interface SweepResult {
   homesRemoved: string[]
 }
 
-export async function revokeSweep (docker: Engine, config: Readonly<ShellConfig>, access: AccessSource, log: Logger, nowMs = Date.now()): Promise<SweepResult> {
+// homeHost: mount and umount, for homes that are images (container/home-image.ts).
+export async function revokeSweep (docker: Engine, config: Readonly<ShellConfig>, access: AccessSource, log: Logger, nowMs = Date.now(), homeHost: HomeHost = systemHomeHost(config.shell.stepTimeoutMs)): Promise<SweepResult> {
   const s = config.shell
   const result: SweepResult = { revoked: [], homesRemoved: [] }
   if (!await access.groupExists(s.allowedGroup)) {
@@ -81,7 +84,8 @@ export async function revokeSweep (docker: Engine, config: Readonly<ShellConfig>
     if (user === undefined || user === '' || !c.Names.includes(`/${containerName(user)}`)) continue
     byUser.set(user, [...(byUser.get(user) ?? []), c.Id])
   }
-  const homes = await readdir(s.homeRoot).catch(() => [] as string[])
+  // Not .images, the homes' images: no user name starts with a dot (manager.ts).
+  const homes = (await readdir(s.homeRoot).catch(() => [] as string[])).filter((h) => !h.startsWith('.'))
   for (const user of new Set([...byUser.keys(), ...homes])) {
     const verdict = await access.accessOf(user, s.allowedGroup)
     if (verdict === 'unknown') {
@@ -96,7 +100,7 @@ export async function revokeSweep (docker: Engine, config: Readonly<ShellConfig>
         await revokeContainers(docker, config, user, ids, log)
         result.revoked.push(user)
       }
-      if (homes.includes(user) && await keepOrRemoveHome(config, user, nowMs, log)) result.homesRemoved.push(user)
+      if (homes.includes(user) && await keepOrRemoveHome(config, user, nowMs, log, homeHost)) result.homesRemoved.push(user)
     } catch (err) {
       log.error({ err, user }, 'could not take away the access of a user who lost it; trying again at the next sweep')
     }
@@ -147,7 +151,9 @@ async function hangUpWorkers (config: Readonly<ShellConfig>, container: string):
 
 // A departed user's home: given to root (mode 0700) and dated on the first sweep that
 // sees them gone, removed once shell.revokedHomeDays have passed. True when removed.
-async function keepOrRemoveHome (config: Readonly<ShellConfig>, user: string, nowMs: number, log: Logger): Promise<boolean> {
+// A home that is an image is unmounted first (its container is gone), and kept in its
+// image, root's in a directory of root's alone; removing the home removes the image.
+async function keepOrRemoveHome (config: Readonly<ShellConfig>, user: string, nowMs: number, log: Logger, homeHost: HomeHost): Promise<boolean> {
   const s = config.shell
   const home = join(s.homeRoot, user)
   const marker = revokedMarker(config, user)
@@ -155,6 +161,7 @@ async function keepOrRemoveHome (config: Readonly<ShellConfig>, user: string, no
   if (since === undefined) {
     // A home removed meanwhile (by an operator, say) has nothing left to keep.
     if (!await stat(home).then((h) => h.isDirectory(), () => false)) return false
+    await unmountHome(config, user, homeHost, log)
     await chown(home, 0, 0)
     await chmod(home, 0o700)
     await mkdir(join(s.stateDir, 'revoked'), { recursive: true, mode: 0o700 })
@@ -164,10 +171,22 @@ async function keepOrRemoveHome (config: Readonly<ShellConfig>, user: string, no
     return false
   }
   if (nowMs - since < s.revokedHomeDays * 86400_000) return false
+  // Mounted again since (by hand): its files are removed with the image, not one by one.
+  await unmountHome(config, user, homeHost, log)
   await rm(home, { recursive: true, force: true })
+  await rm(imageOf(config, user), { force: true })
   await rm(marker, { force: true })
   log.warn({ user, home, keptDays: s.revokedHomeDays }, 'removed the home of a user who lost access, past its retention')
   return true
+}
+
+async function unmountHome (config: Readonly<ShellConfig>, user: string, homeHost: HomeHost, log: Logger): Promise<void> {
+  const release = await lockContainer(config, containerName(user))
+  try {
+    if (await releaseHome(config, user, homeHost)) log.info({ user, image: imageOf(config, user) }, 'unmounted the home image of a user who lost access')
+  } finally {
+    await release()
+  }
 }
 
 // The broker's loop: a sweep every shell.revokeCheckSeconds, with the config read

@@ -10,6 +10,7 @@ import { revokeSweep, startRevocation, systemAccessSource, type Access, type Acc
 import { containerName } from '../src/container/name.ts'
 import { startTimeOf } from '../src/proc.ts'
 import { controlSocket, listenControl } from '../src/broker/worker-control.ts'
+import type { HomeHost } from '../src/container/home-image.ts'
 import { testConfig } from './fixtures/config.ts'
 import { fakeDocker } from './fixtures/docker.ts'
 import { captureLog, silentLogger } from './fixtures/log.ts'
@@ -133,6 +134,35 @@ t.test('a departed user\'s home becomes root\'s, is kept, and goes once its days
   t.notOk(existsSync(home))
   t.notOk(existsSync(marker))
   t.ok(existsSync(join(root, 'home', 'bob')), 'an allowed user\'s home stays')
+})
+
+t.test('a departed user\'s home that is an image is unmounted and kept in it, and goes with its image; .images is no user', { skip: asRoot ? false : 'chown needs root' }, async (t) => {
+  const { root, config, access, asked, fake } = setup(t, { alice: 'denied' }, 30)
+  const home = join(root, 'home', 'alice')
+  const image = join(root, 'home', '.images', 'alice.img')
+  mkdirSync(join(root, 'home', '.images'))
+  writeFileSync(image, 'ext4')
+  const mounts = new Set([home])
+  const unmounted: string[] = []
+  const host: HomeHost = {
+    mounted: async (path) => mounts.has(path),
+    makeImage: async () => { throw new Error('not here') },
+    mount: async (_image, at) => { mounts.add(at) },
+    unmount: async (at) => { unmounted.push(at); mounts.delete(at) }
+  }
+  const log = captureLog()
+  await revokeSweep(fake.docker, config, access, log.logger, NOW, host)
+  t.same(unmounted, [home], 'unmounted once its container is gone')
+  t.match(statSync(home), { uid: 0, gid: 0 }, 'the directory below it is root\'s')
+  t.ok(existsSync(image), 'the image is kept')
+  t.ok(log.records().some((r) => r.msg === 'unmounted the home image of a user who lost access' && r.user === 'alice'))
+  t.notOk(asked.some((a) => a.startsWith('.images@')), 'the images\' directory is not taken for a user')
+  mounts.add(home)
+  t.same((await revokeSweep(fake.docker, config, access, silentLogger(), NOW + 31 * 86400_000, host)).homesRemoved, ['alice'])
+  t.same(unmounted, [home, home], 'mounted again meanwhile: unmounted before it is removed')
+  t.notOk(existsSync(home))
+  t.notOk(existsSync(image), 'the image goes with the home')
+  t.ok(existsSync(join(root, 'home', '.images')))
 })
 
 t.test('the system lookup: root is on the host, a made-up name is not', async (t) => {

@@ -25,7 +25,9 @@ shell_broker() {
 }
 
 bed_shell() {
-  apt_install asciinema bsdutils
+  # e2fsprogs: mkfs.ext4, which makes the homes' images (shell.homes.sizeMb); mount
+  # (util-linux) loop-mounts them.
+  apt_install asciinema bsdutils e2fsprogs mount
   mkdir -p /etc/bastion-testbed
   local sts; sts="$(grep '^BASTION_TEST_STS_ENDPOINT=' "$BASTION_RUN/env" | cut -d= -f2-)"
   write_if_changed "$SHELL_TEST_CONFIG" 644 <<YAML

@@ -23,11 +23,13 @@ chmodSync(work, 0o755)
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
 const tag = randomBytes(3).toString('hex')
 
-// The bed's shell config (its proxy, rules, image) plus the bed's kube-apiserver as the
-// one cluster, with changes for one test.
+// The bed's shell config (its proxy, rules, image) with a home size limit (which this
+// host can enforce: the homes check is ok), plus the bed's kube-apiserver as the one
+// cluster, with changes for one test.
 type Doc = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+const withHomeLimit = (d: Doc): Doc => ({ ...d, shell: { ...d.shell, homes: { sizeMb: 16 } } })
 const bedDoc = (): Doc => ({
-  ...parse(readFileSync(need('BASTION_TEST_SHELL_CONFIG'), 'utf8')),
+  ...withHomeLimit(parse(readFileSync(need('BASTION_TEST_SHELL_CONFIG'), 'utf8'))),
   clusters: [{ name: 'testbed', region: 'eu-west-1', endpoint: need('BASTION_TEST_KUBE_SERVER'), certificateAuthority: readFileSync(need('BASTION_TEST_KUBE_CA')).toString('base64') }]
 })
 let n = 0
@@ -52,7 +54,8 @@ async function closedPort (): Promise<number> {
 t.test('a healthy host: every check ok, exit 0', async (t) => {
   const r = await doctor(config())
   t.equal(r.exitCode, 0, r.stdout + r.stderr)
-  for (const check of ['docker', 'iptables', 'network', 'proxy', 'roles', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
+  for (const check of ['docker', 'iptables', 'network', 'proxy', 'roles', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'homes', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
+  t.match(r.stdout, /^ok homes: each home is an ext4 image of 16 MiB, mounted at login \(\d+ homes, \d+ MiB of growth in \d+ MiB free\)$/m)
   t.match(r.stdout, /^ok roles: the proxy assumes <\/k8s-access\/><role>, the roles rbacsync makes \(rolePrefix "k8s-access\/"\)$/m, 'a default install agrees with rbacsync')
   t.match(r.stdout, /^ok clusters: 1 cluster\(s\) answer over TLS: testbed$/m)
   t.match(r.stdout, `ok broker: the session broker answers on ${need('BASTION_TEST_SHELL_RUN_DIR')}/broker.sock`)
@@ -60,6 +63,28 @@ t.test('a healthy host: every check ok, exit 0', async (t) => {
   t.match(r.stdout, /^doctor: no problems$/m)
   const quiet = await doctor(config(), ['--quiet', '--sshd-config', SSHD_CONFIG, '--instance', INSTANCE])
   t.equal(quiet.stdout, 'doctor: no problems')
+})
+
+t.test('homes without a size limit: a warning with the fix, also with --quiet, and exit 0', async (t) => {
+  const unlimited = config((d) => { delete d.shell.homes })
+  const r = await doctor(unlimited)
+  t.equal(r.exitCode, 0, r.stdout + r.stderr)
+  t.same(problemLines(r.stdout), [])
+  const warning = `WARNING homes: homes have no size limit (shell.homes.sizeMb is 0): one user can fill the filesystem of ${bedDoc().shell.homeRoot as string} for every user -- fix: set shell.homes.sizeMb`
+  t.match(r.stdout, warning)
+  t.match(r.stdout, /^doctor: no problems, 1 warning$/m)
+  const quiet = await doctor(unlimited, ['--quiet', '--sshd-config', SSHD_CONFIG, '--instance', INSTANCE])
+  t.match(quiet.stdout, /^WARNING homes: homes have no size limit [^\n]*\ndoctor: no problems, 1 warning$/, 'only the warning and the summary')
+})
+
+t.test('home images that could outgrow the free space of shell.homeRoot: a warning', async (t) => {
+  const r = await doctor(config((d) => { d.shell.homeRoot = join(work, 'homes'); d.shell.homes = { sizeMb: 16777216 } }))
+  t.equal(r.exitCode, 0, r.stdout)
+  t.match(r.stdout, /^ok homes: /m, 'no home yet: nothing can grow')
+  mkdirSync(join(work, 'homes', 'alice'), { recursive: true })
+  const grown = await doctor(config((d) => { d.shell.homeRoot = join(work, 'homes'); d.shell.homes = { sizeMb: 16777216 } }))
+  t.match(grown.stdout, /^WARNING homes: the 1 homes in \S+ may grow by 16777216 MiB in all \(shell\.homes\.sizeMb: 16777216 each\), but only \d+ MiB are free there/m)
+  t.equal(grown.exitCode, 0)
 })
 
 t.test('Docker unreachable: one problem, and the image check is skipped', async (t) => {
@@ -260,7 +285,7 @@ t.test('clusters: a closed endpoint and a certificate the CA does not vouch for'
 
 t.test('--help lists every check; a bad config is an error with its code', async (t) => {
   const help = await bastion(['doctor', '--help'])
-  for (const w of ['docker', 'iptables', 'network', 'proxy', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'clusters', '--quiet', '--root', '--sshd-config', '--instance']) t.match(help.stdout, w)
+  for (const w of ['docker', 'iptables', 'network', 'proxy', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'homes', 'clusters', '--quiet', '--root', '--sshd-config', '--instance']) t.match(help.stdout, w)
   const instance = await doctor(config(), ['--instance', 'Bad/One'])
   t.equal(instance.exitCode, 1)
   t.match(instance.stderr, /--instance must be 1-16 lowercase letters and digits.*BASTION_ADMIN_SETUP_USAGE/)

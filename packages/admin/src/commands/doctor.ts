@@ -9,7 +9,7 @@ interface DoctorOptions { root?: string, sshdConfig?: string, quiet?: boolean, i
 export function register (program: Command): void {
   program.command('doctor')
     .description('check this bastion host: ' + CHECKS.map((c) => c.name).join(', ') + '; one line per problem, with the fix')
-    .option('--quiet', 'print only the problems and the summary')
+    .option('--quiet', 'print only the problems, the warnings and the summary')
     .option('--root <dir>', 'look for the files setup installs under this directory instead of /', '/')
     .option('--sshd-config <path>', 'the sshd_config to check the drop-in against (default: <root>/etc/ssh/sshd_config)')
     .option('--instance <name>', "check the login shell's files that install.sh --instance <name> installed beside the default ones (the test bed's is testbed)")

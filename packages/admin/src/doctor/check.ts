@@ -1,5 +1,7 @@
 // What a doctor check is and what it answers: fine (with what it saw), one or more
-// problems each with the fix, or skipped because an earlier finding makes it moot.
+// problems each with the fix, warnings (the host works but is weaker than it should be:
+// reported with the fix, not counted as problems), or skipped because an earlier
+// finding makes it moot.
 import type { CommandRunner } from '@bastion/metadataproxy'
 import type { HostConfig } from '../setup/config.ts'
 import type { DockerProbe } from '../setup/docker.ts'
@@ -14,6 +16,7 @@ export interface Problem { problem: string, fix: string }
 export type Finding =
   | { status: 'ok', detail: string }
   | { status: 'problems', problems: Problem[] }
+  | { status: 'warnings', warnings: Problem[] }
   | { status: 'skipped', detail: string }
 
 export interface DoctorContext {
@@ -43,4 +46,5 @@ export interface Check {
 
 export const ok = (detail: string): Finding => ({ status: 'ok', detail })
 export const problems = (list: Problem[]): Finding => ({ status: 'problems', problems: list })
+export const warnings = (list: Problem[]): Finding => ({ status: 'warnings', warnings: list })
 export const skipped = (detail: string): Finding => ({ status: 'skipped', detail })

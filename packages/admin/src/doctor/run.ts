@@ -1,5 +1,6 @@
 // `bastion doctor`: every check in turn, one line per finding (ok, skipped, or one line
-// per problem with its fix), and whether anything needs fixing.
+// per problem or warning with its fix), and whether anything needs fixing. Warnings are
+// printed with --quiet too, and do not make the exit status 1.
 import { dockerCheck } from './checks/docker.ts'
 import { iptablesCheck } from './checks/iptables.ts'
 import { networkCheck } from './checks/network.ts'
@@ -12,17 +13,19 @@ import { brokerCheck } from './checks/broker.ts'
 import { sshdCheck } from './checks/sshd.ts'
 import { dockerGroupCheck } from './checks/docker-group.ts'
 import { clustersCheck } from './checks/clusters.ts'
+import { homesCheck } from './checks/homes.ts'
 import type { Check, DoctorContext, Finding } from './check.ts'
 
 // Docker first: the image check is skipped when Docker does not answer. The shell's
 // files before its broker, whose fix points at them.
-export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, networkCheck, proxyCheck, rolesCheck, instanceCheck, imageCheck, shellCheck, brokerCheck, sshdCheck, dockerGroupCheck, clustersCheck]
+export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, networkCheck, proxyCheck, rolesCheck, instanceCheck, imageCheck, shellCheck, brokerCheck, sshdCheck, dockerGroupCheck, homesCheck, clustersCheck]
 
-export interface Report { lines: string[], problems: number }
+export interface Report { lines: string[], problems: number, warnings: number }
 
 export async function runDoctor (ctx: DoctorContext, checks: readonly Check[] = CHECKS, opts: { quiet?: boolean } = {}): Promise<Report> {
   const lines: string[] = []
   let count = 0
+  let warned = 0
   for (const check of checks) {
     let finding: Finding
     try {
@@ -33,12 +36,16 @@ export async function runDoctor (ctx: DoctorContext, checks: readonly Check[] = 
     if (finding.status === 'problems') {
       count += finding.problems.length
       for (const p of finding.problems) lines.push(`PROBLEM ${check.name}: ${oneLine(p.problem)} -- fix: ${oneLine(p.fix)}`)
+    } else if (finding.status === 'warnings') {
+      warned += finding.warnings.length
+      for (const w of finding.warnings) lines.push(`WARNING ${check.name}: ${oneLine(w.problem)} -- fix: ${oneLine(w.fix)}`)
     } else if (opts.quiet !== true) {
       lines.push(`${finding.status === 'ok' ? 'ok' : 'skipped'} ${check.name}: ${oneLine(finding.detail)}`)
     }
   }
-  lines.push(count === 0 ? 'doctor: no problems' : `doctor: ${count} problem${count === 1 ? '' : 's'}`)
-  return { lines, problems: count }
+  const also = warned === 0 ? '' : `, ${warned} warning${warned === 1 ? '' : 's'}`
+  lines.push(`${count === 0 ? 'doctor: no problems' : `doctor: ${count} problem${count === 1 ? '' : 's'}`}${also}`)
+  return { lines, problems: count, warnings: warned }
 }
 
 function oneLine (s: string): string {

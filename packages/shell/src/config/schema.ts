@@ -14,6 +14,10 @@ const Limits = section({
   tmpfsMb: Type.Integer({ minimum: 1, maximum: 65536, default: 256, description: 'Size of each writable tmpfs (/tmp, /run, /var/tmp) on the read-only root' })
 })
 
+const Homes = section({
+  sizeMb: Type.Union([Type.Literal(0), Type.Integer({ minimum: 16, maximum: 16777216 })], { default: 0, description: 'Size limit of each home, in MiB (16 or more): the home is then an ext4 image of that size under <homeRoot>/.images, loop-mounted nosuid,nodev at login (docs/shell/homes.md); 0: no limit' })
+})
+
 const Audit = section({
   file: Type.String({ default: '/var/log/bastion/sessions.jsonl', description: 'One JSON line at the start and end of each session' }),
   recordingsDir: Type.String({ default: '/var/log/bastion/recordings', description: 'asciicast v2 recordings of sessions (all but file transfers), one file per session, in a directory per user' }),
@@ -61,6 +65,7 @@ export const ShellSection = section({
   broker: Broker,
   agent: Agent,
   limits: Limits,
+  homes: Homes,
   audit: Audit,
   log: Log
 })

@@ -1,7 +1,7 @@
 // One container per user, reused across sessions. Created on first login (two logins
 // racing end up in one), started when stopped, and recreated when the image or the
 // configuration changed, but only at a login that finds no live session in it.
-import { chown, mkdir, writeFile, rm, readFile } from 'node:fs/promises'
+import { mkdir, writeFile, rm, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ContainerInfo, Engine } from '../docker/engine.ts'
 import type { Logger } from 'pino'
@@ -15,6 +15,8 @@ import { touchActivity } from './activity.ts'
 import { agentDir } from '../broker/run-dir.ts'
 import { registeredSessions } from '../session/registry.ts'
 import { revokedMarker } from './revoked.ts'
+import { ensureHome, homeIsImage, type HomeHost } from './home-image.ts'
+import { systemHomeHost } from './home-host.ts'
 
 // pid: the container's init process on the host, when it was already running (0 otherwise).
 // agent: whether the container runs the agent (else its sessions use docker exec).
@@ -26,11 +28,14 @@ export interface EnsureOptions {
   // The session asking, already registered (session/registry.ts): not counted as a
   // live session that would keep an outdated container.
   session?: string
+  // mount and mkfs, for a home with a size limit (home-image.ts).
+  homeHost?: HomeHost
 }
 
 export async function ensureContainer (docker: Engine, config: Readonly<ShellConfig>, caller: Caller, log: Logger, options: EnsureOptions): Promise<Ensured> {
   const name = containerName(caller.user)
   const { agent } = options
+  const homeHost = options.homeHost ?? systemHomeHost(config.shell.stepTimeoutMs)
   // Independent of each other: asked at once, since every login waits for them.
   const [image, paths, release] = await settleAll([imageId(docker, config.shell.image), prepareHost(config, caller, name), lockContainer(config, name)])
   try {
@@ -39,15 +44,20 @@ export async function ensureContainer (docker: Engine, config: Readonly<ShellCon
     const existing = await inspect(docker, name)
     if (existing !== undefined) {
       const labels = existing.Config.Labels ?? {}
-      const current = labels[LABEL_IMAGE] === image && labels[LABEL_CONFIG] === configHash(config, caller, undefined, agent)
+      const current = labels[LABEL_IMAGE] === image && labels[LABEL_CONFIG] === configHash(config, caller, undefined, agent, paths.homeImage)
       if (current || await liveSessions(docker, config, existing, name, options.session) > 0) {
         if (!current) log.info({ container: name }, 'container is outdated but has live sessions; reusing it')
+        // Mounted before a start, which binds it anew. An outdated container made before
+        // the home's image keeps the directory it has until it is recreated.
+        if (current || paths.homeImage !== true) await ensureHome(config, caller, homeHost, log)
         if (!existing.State.Running) await docker.getContainer(existing.Id).start().catch(ignore304)
         return { id: existing.Id, name, created: false, pid: existing.State.Running ? existing.State.Pid : 0, agent: labels[LABEL_AGENT] !== undefined, agentDir: paths.agentDir }
       }
       log.info({ container: name }, 'recreating outdated container (image or configuration changed)')
       await docker.getContainer(existing.Id).remove({ force: true })
     }
+    // The home's image is mounted before the container exists, so that it binds it.
+    await ensureHome(config, caller, homeHost, log)
     let id: string
     try {
       if (kubeconfigMount(config) === undefined) {
@@ -101,16 +111,15 @@ export async function liveSessions (docker: Engine, config: Readonly<ShellConfig
   return running
 }
 
-// The user's persistent home and the passwd/group files that let the container know
-// the user's name, all owned and placed by root.
+// The passwd/group files that let the container know the user's name, all owned and
+// placed by root, and where the home is (ensureHome makes it ready, under the lock).
+// A name starting with a dot is refused: <homeRoot>/.images holds the homes' images.
 async function prepareHost (config: Readonly<ShellConfig>, caller: Caller, name: string): Promise<Paths> {
-  if (!/^[^/\0:\n]+$/.test(caller.user) || caller.user === '.' || caller.user === '..') {
+  if (!/^[^/\0:\n]+$/.test(caller.user) || caller.user.startsWith('.')) {
     throw new ShellError('BASTION_SHELL_IDENTITY', `user name ${JSON.stringify(caller.user)} cannot name a home directory`)
   }
   const home = join(config.shell.homeRoot, caller.user)
-  await mkdir(home, { recursive: true, mode: 0o700 })
-  // Also gives back the home of a user let in again after losing access (revoke.ts).
-  await chown(home, caller.uid, caller.gid)
+  const homeImage = await homeIsImage(config, caller.user)
   await rm(revokedMarker(config, caller.user), { force: true })
   const dir = join(config.shell.stateDir, 'etc', name)
   await mkdir(dir, { recursive: true, mode: 0o755 })
@@ -123,7 +132,7 @@ async function prepareHost (config: Readonly<ShellConfig>, caller: Caller, name:
   const sessions = agentDir(config, name)
   await mkdir(join(sessions, '..'), { recursive: true, mode: 0o711 })
   await mkdir(sessions, { recursive: true, mode: 0o755 })
-  return { home, passwd, group, agentDir: sessions }
+  return { home, passwd, group, agentDir: sessions, homeImage }
 }
 
 async function writeIfChanged (path: string, text: string): Promise<void> {

@@ -21,7 +21,8 @@ export const LABEL_AGENT = 'bastion.agent'
 
 // Host paths the container mounts: the home, generated passwd and group, and the
 // root-owned directory where the broker puts the sessions' sockets for the agent.
-export interface Paths { home: string, passwd: string, group: string, agentDir: string }
+// homeImage: the home is the user's image, mounted there (container/home-image.ts).
+export interface Paths { home: string, passwd: string, group: string, agentDir: string, homeImage?: boolean }
 
 // The agent as the container runs it (docs/shell/protocol.md): the host's binary,
 // mounted read-only, as the main process under Docker's init, and the session
@@ -70,8 +71,9 @@ export function containerHome (user: string): string {
 }
 
 // kube: null for no kubeconfig mount; left out, it is looked up (kubeconfigMount).
-// agent: null for a container without the agent.
-export function configHash (config: Readonly<ShellConfig>, caller: Caller, kube: KubeMount | null = kubeconfigMount(config) ?? null, agent: AgentMount | null = null): string {
+// agent: null for a container without the agent. homeImage: the home is an image,
+// so that a container made before its image (it sees the directory below) is recreated.
+export function configHash (config: Readonly<ShellConfig>, caller: Caller, kube: KubeMount | null = kubeconfigMount(config) ?? null, agent: AgentMount | null = null, homeImage = false): string {
   const s = config.shell
   return createHash('sha256').update(JSON.stringify({
     // Fields listed one by one, so the order of keys in the YAML file never matters.
@@ -84,7 +86,8 @@ export function configHash (config: Readonly<ShellConfig>, caller: Caller, kube:
     // Only when there is one, so that containers made before kubeconfigs existed, and
     // still without one, are not recreated for nothing.
     ...(kube === null ? {} : { kube: kube.source }),
-    ...(agent === null ? {} : { agent: agent.hash, agentDir: config.shell.broker.runDir, agentAs: 'root' })
+    ...(agent === null ? {} : { agent: agent.hash, agentDir: config.shell.broker.runDir, agentAs: 'root' }),
+    ...(homeImage ? { home: 'image' } : {})
   })).digest('hex').slice(0, 16)
 }
 
@@ -106,7 +109,7 @@ export function createOptions (config: Readonly<ShellConfig>, caller: Caller, na
     binds.push(`${kube.source}:${KUBE_DIR}:ro`)
     env.push(`KUBECONFIG=${home}/.kube/config:${KUBE_LINK}`)
   }
-  const labels: Record<string, string> = { [LABEL_USER]: caller.user, [LABEL_IMAGE]: imageId, [LABEL_CONFIG]: configHash(config, caller, kube, agent) }
+  const labels: Record<string, string> = { [LABEL_USER]: caller.user, [LABEL_IMAGE]: imageId, [LABEL_CONFIG]: configHash(config, caller, kube, agent, paths.homeImage === true) }
   if (agent !== null) {
     binds.push(`${agent.hostPath}:${AGENT_BIN}:ro`, `${paths.agentDir}:${AGENT_DIR}:ro`)
     labels[LABEL_AGENT] = agent.hash

@@ -29,6 +29,7 @@ const DEFAULT_SHELL = {
   broker: { runDir: '/run/bastion/shell', spareWorkers: 2, sessionsPerWorker: 32, maxSessions: 1024, maxSessionsPerUser: 32, handshakeTimeoutMs: 5000, maxUnauthenticated: 4096, maxUnauthenticatedPerUser: 8 },
   agent: { path: '/usr/local/libexec/bastion/bastion-agent', timeoutMs: 3000 },
   limits: { pids: 512, memoryMb: 2048, cpus: 1, tmpfsMb: 256 },
+  homes: { sizeMb: 0 },
   audit: { file: '/var/log/bastion/sessions.jsonl', recordingsDir: '/var/log/bastion/recordings', record: true, maxSessionRecordingKb: 65536, maxUserRecordingsKb: 1048576 },
   log: { file: '/var/log/bastion/shell.log', level: 'info' }
 }
@@ -75,6 +76,7 @@ t.test('the test bed\'s config file parses, with its values and defaults for the
     broker: { ...DEFAULT_SHELL.broker, runDir: '/run/bastion-testbed/shell' },
     agent: { ...DEFAULT_SHELL.agent, path: '/usr/local/libexec/bastion/bastion-agent-testbed' },
     limits: { pids: 128, memoryMb: 256, cpus: 1, tmpfsMb: 64 },
+    homes: { sizeMb: 0 },
     audit: { ...DEFAULT_SHELL.audit, file: '/var/log/bastion-testbed/sessions.jsonl', recordingsDir: '/var/log/bastion-testbed/recordings' },
     log: { file: '/var/log/bastion-testbed/shell.log', level: 'debug' }
   })

@@ -135,6 +135,16 @@ t.test('the configuration hash changes with limits, role, uid, gid and network',
   t.equal(new Set(Object.values(variants)).size, Object.keys(variants).length, 'each change gives its own hash')
 })
 
+t.test('a home that is an image is in the hash (a container made before it is recreated), and the size limit alone is not', async (t) => {
+  const plain = configHash(limited, alice, null)
+  const image = configHash(limited, alice, null, null, true)
+  t.not(image, plain)
+  t.equal(configHash(testConfig({ network: { name: 'bt-net' }, shell: { limits: { pids: 128, memoryMb: 300, cpus: 1.5, tmpfsMb: 64 }, roles: { alice: 'alice-admin' }, homes: { sizeMb: 64 } } }), alice, null), plain, 'turning the limit on changes nothing until the home is an image')
+  const o = createOptions(limited, alice, 'shell-alice-x', IMAGE, { home: '/h/alice', passwd: '/p', group: '/g', agentDir: '/a', homeImage: true }, null)
+  t.equal(o.Labels?.[LABEL_CONFIG], image)
+  t.ok(o.HostConfig?.Binds?.includes('/h/alice:/home/alice:rw'), 'the home is bound as it is, its image mounted on it')
+})
+
 t.test('the configuration hash ignores settings that do not shape the container', async (t) => {
   const base = configHash(limited, alice)
   const same = testConfig({
