@@ -73,7 +73,7 @@ t.test('the test bed\'s config file parses, with its values and defaults for the
     stateDir: '/var/lib/bastion-testbed/state',
     kubeconfigDir: '/etc/bastion-testbed/kube',
     revokeCheckSeconds: 3,
-    broker: { ...DEFAULT_SHELL.broker, runDir: '/run/bastion-testbed/shell' },
+    broker: { ...DEFAULT_SHELL.broker, runDir: '/run/bastion-testbed/shell', sessionsPerWorker: 2 },
     agent: { ...DEFAULT_SHELL.agent, path: '/usr/local/libexec/bastion/bastion-agent-testbed' },
     limits: { pids: 128, memoryMb: 256, cpus: 1, tmpfsMb: 64 },
     homes: { sizeMb: 0 },
