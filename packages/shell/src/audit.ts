@@ -1,7 +1,9 @@
 // The session audit trail: one JSON line when a session starts and one when it ends,
-// naming the human, where they came from, the container and the command.
-import { appendFileSync, mkdirSync } from 'node:fs'
+// naming the human, where they came from, the container and the command; each line
+// chained to the one before it by its hash (audit-chain.ts).
+import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { appendChained, type ChainLock } from './audit-chain.ts'
 import type { SessionKind, Transfer } from './session/kind.ts'
 
 export interface SessionRecord {
@@ -26,11 +28,11 @@ export interface AuditTrail {
   end (r: SessionRecord, outcome: { exitCode: number, durationMs: number, reason: string, recordingCut: boolean }): void
 }
 
-export function auditTrail (file: string): AuditTrail {
+export function auditTrail (file: string, lock?: ChainLock): AuditTrail {
   mkdirSync(dirname(file), { recursive: true, mode: 0o750 })
   // Synchronous appends: the line is on disk before the session goes on, and a session
   // that dies abruptly still leaves its start line.
-  const write = (line: object): void => appendFileSync(file, JSON.stringify(line) + '\n', { mode: 0o640 })
+  const write = (line: object): void => appendChained(file, line, lock)
   return {
     start: (r) => write({ event: 'session-start', time: new Date().toISOString(), ...r }),
     end: (r, o) => write({ event: 'session-end', time: new Date().toISOString(), ...r, ...o })

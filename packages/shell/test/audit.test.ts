@@ -4,6 +4,7 @@ import t from 'tap'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { auditTrail, sourceOf, type SessionRecord } from '../src/audit.ts'
+import { lineHash } from '../src/audit-chain.ts'
 
 // A known umask, so file modes are what the code asks for.
 const umask = process.umask(0o022)
@@ -34,8 +35,8 @@ t.test('a session writes a start line and an end line with every field', async (
   audit.end(record, { exitCode: 3, durationMs: 1234, reason: 'exited', recordingCut: false })
   const [start, end, ...rest] = read(file)
   t.same(rest, [])
-  t.same(start, { event: 'session-start', time: start?.time, ...record })
-  t.same(end, { event: 'session-end', time: end?.time, ...record, exitCode: 3, durationMs: 1234, reason: 'exited', recordingCut: false })
+  t.same(start, { event: 'session-start', time: start?.time, ...record, prev: null })
+  t.same(end, { event: 'session-end', time: end?.time, ...record, exitCode: 3, durationMs: 1234, reason: 'exited', recordingCut: false, prev: lineHash(readFileSync(file, 'utf8').split('\n')[0] as string) })
   for (const line of [start, end]) {
     const time = Date.parse(String(line?.time))
     t.match(line?.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)

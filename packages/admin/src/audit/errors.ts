@@ -5,7 +5,9 @@ export const auditCodes = {
   BASTION_ADMIN_AUDIT_CONFIG_INVALID: 'the config file cannot be read or does not validate',
   BASTION_ADMIN_AUDIT_NO_SOURCE: 'not one of the audit trails could be read',
   BASTION_ADMIN_AUDIT_CLOUDWATCH_DENIED: 'CloudWatch Logs refused FilterLogEvents on a log group: the message names the permission and the group',
-  BASTION_ADMIN_AUDIT_BAD_HOST_DIR: '--host-dir is not HOST=DIRECTORY with a host name'
+  BASTION_ADMIN_AUDIT_BAD_HOST_DIR: '--host-dir is not HOST=DIRECTORY with a host name',
+  BASTION_ADMIN_AUDIT_CHAIN_BROKEN: 'bastion audit --verify found a break in the session log\'s hash chain: a line was changed, taken out or put in there',
+  BASTION_ADMIN_AUDIT_NO_USER: 'neither --user nor --verify was given'
 } as const
 
 export type AuditCode = keyof typeof auditCodes

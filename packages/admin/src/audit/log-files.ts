@@ -53,24 +53,13 @@ export async function * jsonLines (path: string, needle: string | readonly strin
   for (const file of files) {
     const bad: number[] = []
     let lineNo = 0
-    const source = createReadStream(file)
-    const input: Readable = file.endsWith('.gz') ? source.pipe(createGunzip()) : source
-    // A read error (EACCES, EISDIR) or a corrupt .gz: either stream may fail.
-    const failed = new Promise<never>((_resolve, reject) => {
-      source.once('error', reject)
-      input.once('error', reject)
-    })
-    failed.catch(() => {})
-    const iterator = createInterface({ input, crlfDelay: Infinity })[Symbol.asyncIterator]()
     try {
-      for (;;) {
-        const next = await Promise.race([iterator.next(), failed])
-        if (next.done === true) break
+      for await (const text of fileLines(file)) {
         lineNo++
-        if (!needles.some((n) => next.value.includes(n))) continue
+        if (!needles.some((n) => text.includes(n))) continue
         let value: unknown
         try {
-          value = JSON.parse(next.value)
+          value = JSON.parse(text)
         } catch {
           bad.push(lineNo)
           continue
@@ -79,11 +68,32 @@ export async function * jsonLines (path: string, needle: string | readonly strin
       }
     } catch (err) {
       warnings.add(`${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}) after ${lineNo} lines: the rest of it is left out`)
-    } finally {
-      source.destroy()
-      input.destroy()
     }
     if (bad.length > 0) warnings.add(`${what}: ${file}: ${lineCount(bad)} skipped, not valid JSON`)
+  }
+}
+
+// Every line of one file (gunzipped when it ends in .gz), without its newline; a read
+// error (EACCES, EISDIR) or a corrupt .gz is thrown where it happens.
+export async function * fileLines (file: string): AsyncGenerator<string> {
+  const source = createReadStream(file)
+  const input: Readable = file.endsWith('.gz') ? source.pipe(createGunzip()) : source
+  // Either stream may fail.
+  const failed = new Promise<never>((_resolve, reject) => {
+    source.once('error', reject)
+    input.once('error', reject)
+  })
+  failed.catch(() => {})
+  const iterator = createInterface({ input, crlfDelay: Infinity })[Symbol.asyncIterator]()
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), failed])
+      if (next.done === true) break
+      yield next.value
+    }
+  } finally {
+    source.destroy()
+    input.destroy()
   }
 }
 

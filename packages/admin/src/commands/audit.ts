@@ -8,9 +8,11 @@ import { renderJson, renderText, safe } from '../audit/render.ts'
 import { parseTimeArg, type TimeRange } from '../audit/time-range.ts'
 import { remoteSources } from '../audit/remote-sources.ts'
 import { progressLine } from '../audit/progress.ts'
+import { verifySessionLog } from '../audit/verify.ts'
 
 export interface AuditOptions {
-  user: string
+  user?: string
+  verify?: boolean
   since?: string
   until?: string
   json?: boolean
@@ -25,7 +27,8 @@ const LOGIN_NAME = /^[a-z_][a-z0-9_.-]{0,31}$/
 export function register (program: Command): void {
   program.command('audit')
     .description('print one user\'s timeline: ssh sessions (with recordings), credentials issued to his containers, his Kubernetes API calls')
-    .requiredOption('-u, --user <name>', 'the bastion user (Unix login name)')
+    .option('-u, --user <name>', 'the bastion user (Unix login name)')
+    .option('--verify', 'check the session log\'s hash chain (with its rotated copies) instead, and report the first break')
     .option('--since <time>', 'from this time: ISO 8601 (2026-11-26, 2026-11-26T20:00:00Z) or a span back from now (90m, 12h, 7d, 2w)')
     .option('--until <time>', 'up to this time, in the same forms')
     .option('--json', 'print JSON (entries and warnings) instead of text')
@@ -33,7 +36,7 @@ export function register (program: Command): void {
     .option('--credentials <file>', 'the metadata proxy\'s audit file (default: metadataproxy.log.auditFile)')
     .option('--kube-audit <cluster=file...>', 'kube-apiserver audit logs (default: audit.kubeAuditLogs, and the clusters\' CloudWatch log groups)')
     .option('--host-dir <host=dir...>', 'other bastion hosts\' trails, a directory per host (default: audit.hostDirs)')
-    .addHelpText('after', '\nRotated copies next to each file (name.1, name.2.gz, name-20261126, kube-apiserver\'s name-<time>.log) are read too.\nWarnings (missing files, corrupt lines) go to stderr; the exit status is 0 unless no trail could be read at all, or CloudWatch Logs denied access to a log group.\nOn AWS, each cluster\'s EKS audit log group, CloudTrail\'s and the hosts\' log groups are read with logs:FilterLogEvents (see audit.cloudwatch).')
+    .addHelpText('after', '\nbastion audit --verify [--sessions FILE]: exit status 0 when every line of the session log is chained to the one before it, 1 with the first break (BASTION_ADMIN_AUDIT_CHAIN_BROKEN).\nRotated copies next to each file (name.1, name.2.gz, name-20261126, kube-apiserver\'s name-<time>.log) are read too.\nWarnings (missing files, corrupt lines) go to stderr; the exit status is 0 unless no trail could be read at all, or CloudWatch Logs denied access to a log group.\nOn AWS, each cluster\'s EKS audit log group, CloudTrail\'s and the hosts\' log groups are read with logs:FilterLogEvents (see audit.cloudwatch).')
     .action(async (opts: AuditOptions, cmd: Command) => {
       const explicit = cmd.optsWithGlobals<{ config?: string }>().config
       await runAudit(opts, await readAuditConfig(configPath(explicit, process.env), explicit !== undefined || process.env.BASTION_CONFIG !== undefined))
@@ -42,6 +45,8 @@ export function register (program: Command): void {
 
 // The command's work, apart from commander and the config file's location.
 export async function runAudit (opts: AuditOptions, { config, note }: { config: Readonly<AuditConfig>, note?: string }): Promise<void> {
+  if (opts.verify === true) { await runVerify(opts.sessions ?? config.shell.audit.file); return }
+  if (opts.user === undefined) throw new AdminError('BASTION_ADMIN_AUDIT_NO_USER', 'give --user NAME for one person\'s timeline, or --verify to check the session log')
   if (!LOGIN_NAME.test(opts.user)) throw new AdminError('BASTION_ADMIN_AUDIT_BAD_USER', `--user ${JSON.stringify(safe(opts.user))} is not a login name`)
   const now = Date.now()
   const range: TimeRange = {}
@@ -55,14 +60,15 @@ export async function runAudit (opts: AuditOptions, { config, note }: { config: 
   const early: string[] = []
   const progress = progressLine(process.stderr)
   const remote = await remoteSources(config, { kubeFromFlags: (opts.kubeAudit?.length ?? 0) > 0, ...(opts.hostDir !== undefined ? { hostDirs: opts.hostDir } : {}) }, { add: (m) => { early.push(m) } }, progress)
+  const user = opts.user
   const timeline = await buildTimeline({
-    user: opts.user,
+    user,
     sources: sources(config, {
       ...(opts.sessions !== undefined ? { sessions: opts.sessions } : {}),
       ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
       ...(opts.kubeAudit !== undefined ? { kubeAudit: opts.kubeAudit } : {})
     }),
-    role: configuredRole(config, opts.user),
+    role: configuredRole(config, user),
     range,
     remote
   }).finally(() => { progress.done() })
@@ -73,4 +79,16 @@ export async function runAudit (opts: AuditOptions, { config, note }: { config: 
   }
   process.stdout.write(opts.json === true ? renderJson(timeline) : renderText(timeline))
   for (const w of timeline.warnings) process.stderr.write(`bastion audit: warning: ${safe(w)}\n`)
+}
+
+// The session log's hash chain, up to its first break.
+async function runVerify (path: string): Promise<void> {
+  const r = await verifySessionLog(path)
+  if (r === undefined) throw new AdminError('BASTION_ADMIN_AUDIT_NO_SOURCE', `${safe(path)} does not exist (nor any rotated copy): nothing to verify`)
+  const what = `${r.files.length} file${r.files.length === 1 ? '' : 's'} (${r.files.map((f) => safe(f)).join(', ')})`
+  if (r.broken !== undefined) {
+    throw new AdminError('BASTION_ADMIN_AUDIT_CHAIN_BROKEN', `${safe(r.broken.file)}, line ${r.broken.line}: ${r.broken.why}. Compare with a copy kept off this host (audit.cloudwatch.sessionsLogGroup) to see what changed`)
+  }
+  const old = r.unchained > 0 ? `; the first ${r.unchained} line${r.unchained === 1 ? '' : 's'} predate the chain and were not checked` : ''
+  process.stdout.write(`bastion audit: the session log's chain is unbroken: ${r.lines} lines in ${what}${old}\n`)
 }
