@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // bastion-rbacsync: the command line. `sync` reconciles IAM groups into RBAC on every
 // configured cluster (`--dry-run` plans and writes nothing), `diff` shows what sync
-// would change, `config check` validates the file.
+// would change, `decommission <cluster>` deletes a gone cluster's groups (dry run
+// unless --yes), `config check` validates the file.
 // Exit codes: 0 done / in sync; 1 (diff only) changes pending; 2 a problem (a failed
 // read, a failed write, a limit, a foreign object in the way) or a bad config.
 import { Command } from 'commander'
@@ -9,7 +10,10 @@ import { packageVersion } from '@bastion/config/version'
 import { configPath, loadConfig } from '../src/config/load.ts'
 import { isRbacsyncError } from '../src/errors.ts'
 import { createLogger } from '../src/log.ts'
-import { syncOnce } from '../src/main.ts'
+import { awsPorts, syncOnce } from '../src/main.ts'
+import { decommission, formatDecommission } from '../src/decommission.ts'
+import { eksApi } from '../src/eks/eks-clusters.ts'
+import { createMeter } from '../src/reconcile/meter.ts'
 import { formatReport, reportJson } from '../src/report.ts'
 
 const program = new Command()
@@ -42,6 +46,21 @@ program.command('sync')
 program.command('diff')
   .description('print what sync would change; exit 1 when something would')
   .action(async () => run('diff', true))
+
+program.command('decommission')
+  .argument('<cluster>', 'the cluster that is gone')
+  .description('delete the IAM groups of a cluster that is gone: refuses while it is listed or discovered, or while a group has members; a dry run unless --yes')
+  .option('--yes', 'delete the groups (without it: print what would be deleted)')
+  .action(async (cluster: string, opts: { yes?: boolean }) => {
+    const config = await loadConfig(configPath(program.opts<Globals>().config, process.env))
+    const ports = awsPorts(config, createMeter())
+    try {
+      const result = await decommission(config, cluster, { iam: ports.iam, eks: eksApi(ports.eks, config.rbacsync.iam.timeoutMs) }, { yes: opts.yes === true })
+      console.log(program.opts<Globals>().json === true ? JSON.stringify(result, null, 2) : formatDecommission(result))
+    } finally {
+      ports.destroy()
+    }
+  })
 
 program.command('config').description('configuration').command('check').description('validate the config file and print it with defaults applied').action(async () => {
   console.log(JSON.stringify(await loadConfig(configPath(program.opts<Globals>().config, process.env)), null, 2))

@@ -15,6 +15,10 @@ export const codes = {
   BASTION_RBACSYNC_AWS_AUTH_CONFLICT: 'aws-auth kept changing under us; retries exhausted',
   BASTION_RBACSYNC_STALE_GROUP: 'A group of a scope that no longer exists still has members',
   BASTION_RBACSYNC_NAMESPACE_RECREATED: 'A namespace was deleted and made again while its groups had members; nobody is granted there until they are emptied',
+  BASTION_RBACSYNC_CLUSTER_GONE: 'Our groups name a cluster that is neither listed nor discovered; reported, never pruned (see decommission)',
+  BASTION_RBACSYNC_DISCOVERY_CONFLICT: 'Discovery found a cluster name in two regions; that cluster is not synced',
+  BASTION_RBACSYNC_DECOMMISSION_REFUSED: 'decommission refused: the cluster is still listed or discovered, or discovery could not be read',
+  BASTION_RBACSYNC_DECOMMISSION_MEMBERS: 'decommission refused: a group of the cluster still has members',
   BASTION_RBACSYNC_CLUSTER_UNREACHABLE: 'How to reach a cluster\'s API could not be worked out; counts as a failed read'
 } as const
 

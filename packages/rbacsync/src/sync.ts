@@ -14,7 +14,10 @@ import { fitGroupQuota } from './reconcile/quota.ts'
 
 export interface SyncDeps {
   iam: IamPort
+  // One per cluster to sync: the listed ones, then the discovered ones.
   sources: readonly ClusterSource[]
+  // What discovery found missing or could not read (none when it is off).
+  discovery?: DiscoveryOutcome
   meter: Meter
   log: Logger
   now?: () => number
@@ -36,7 +39,15 @@ export interface SyncReport {
   ok: boolean
 }
 
-export function planSettings (config: Readonly<RbacsyncConfig>): PlanSettings {
+export interface DiscoveryOutcome {
+  problems: Problem[]
+  heldBack: string[]
+  // Every region's ListClusters answered: a cluster nobody lists and none of them has is gone.
+  complete: boolean
+}
+
+// The plan's settings; `discovered` are the clusters discovery added to the list.
+export function planSettings (config: Readonly<RbacsyncConfig>, discovered: readonly string[] = [], discoveryComplete = false): PlanSettings {
   const r = config.rbacsync
   return {
     iamPath: r.iam.path,
@@ -44,7 +55,8 @@ export function planSettings (config: Readonly<RbacsyncConfig>): PlanSettings {
     accountId: config.aws.accountId,
     trustedPrincipalArns: r.iam.trustedPrincipalArns,
     maxSessionDuration: r.iam.maxSessionDurationSeconds,
-    clusters: config.clusters.map((c) => ({ name: c.name, settings: clusterSettings(config, c.name) }))
+    clusters: [...config.clusters.map((c) => c.name), ...discovered].map((name) => ({ name, settings: clusterSettings(config, name) })),
+    reportGone: config.rbacsync.discover.regions.length > 0 && discoveryComplete
   }
 }
 
@@ -57,9 +69,13 @@ export async function runSync (config: Readonly<RbacsyncConfig>, deps: SyncDeps,
   const started = now()
   const r = config.rbacsync
   const observation = await observe(deps.iam, r.iam.path, deps.sources, r.iam.concurrency)
-  const planned = makePlan(observation, planSettings(config))
+  const listed = new Set(config.clusters.map((c) => c.name))
+  const discovered = deps.sources.map((s) => s.name).filter((n) => !listed.has(n))
+  const planned = makePlan(observation, planSettings(config, discovered, deps.discovery?.complete ?? true))
   const fitted = await fitGroupQuota(planned.actions, () => deps.iam.groupQuota())
-  const plan = { ...planned, actions: fitted.actions, problems: [...planned.problems, ...fitted.problems] }
+  const found = deps.discovery ?? { problems: [], heldBack: [] }
+  const plan = { ...planned, actions: fitted.actions, problems: [...found.problems, ...planned.problems, ...fitted.problems], heldBack: [...found.heldBack, ...planned.heldBack] }
+  for (const p of found.problems) deps.log.error({ code: p.code, subject: p.subject }, p.message)
   for (const p of observation.failures) deps.log.error({ code: p.code, subject: p.subject }, p.message)
   for (const line of plan.heldBack) deps.log.warn(line)
   let results: ActionResult[] = []

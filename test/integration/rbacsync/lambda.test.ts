@@ -44,6 +44,13 @@ t.test('the template grants least privilege: our path, our tag, our clusters, on
     }
     if (s.Action.some((a) => a.startsWith('eks:'))) t.match(s.Resource, /\$\{ClusterName\}/, 'EKS calls on the listed clusters only')
   }
+  // Discovery: only ListClusters and DescribeCluster, only in DiscoverRegions, only when asked.
+  const discovery = doc.Resources.DiscoveryPolicy as unknown as { Condition: string, Properties: { PolicyDocument: { Statement: unknown[] } } }
+  t.equal(discovery.Condition, 'WithDiscovery')
+  t.same(discovery.Properties.PolicyDocument.Statement, [
+    { Sid: 'ListClusters', Effect: 'Allow', Action: ['eks:ListClusters'], Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': 'DiscoverRegions' } } },
+    { Sid: 'DescribeClusters', Effect: 'Allow', Action: ['eks:DescribeCluster'], Resource: 'arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/*', Condition: { StringEquals: { 'aws:RequestedRegion': 'DiscoverRegions' } } }
+  ])
   const fn = doc.Resources.Function!.Properties
   t.equal(fn.ReservedConcurrentExecutions, 1)
   t.equal(fn.Runtime, 'nodejs24.x')

@@ -1,10 +1,10 @@
 // The clusters the kubeconfig gets a context for: those the config lists, with their
 // endpoint and CA looked up (DescribeCluster) when the list leaves them out, then every
 // cluster ListClusters finds in toolbox.kubeconfig.discover.regions that the list does
-// not already name. Any failed EKS call fails the whole run, so that a kubeconfig is
+// not already name (the discovery module rbacsync shares). Any failed EKS call fails the whole run, so that a kubeconfig is
 // never rewritten without clusters that merely could not be read this time.
 import type { Cluster } from '@bastion/config'
-import type { EksApi } from './eks.ts'
+import { discoverClusters, type EksApi } from './eks.ts'
 import { kubeconfigError } from './errors.ts'
 
 export interface ResolvedCluster {
@@ -34,21 +34,20 @@ export async function resolveClusters (listed: readonly Cluster[], discoverRegio
     }
     clusters.push({ name: c.name, region: c.region, endpoint: d.endpoint, certificateAuthority: d.certificateAuthority.replace(/\s+/g, ''), source: 'described' })
   }
-  for (const region of discoverRegions) {
-    const names = [...await call(() => eks.listClusters(region), `ListClusters in ${region}`)].sort()
-    for (const name of names) {
-      const same = clusters.find((c) => c.name === name)
-      if (same?.region === region) continue
-      if (same !== undefined) {
-        throw kubeconfigError('BASTION_ADMIN_KUBECONFIG_CLUSTER_CONFLICT', `cluster ${name} is in ${same.region} and ${region}: one context name cannot serve both; list the one you mean in clusters and drop ${region} from toolbox.kubeconfig.discover.regions`)
-      }
-      const d = await call(() => eks.describeCluster(region, name), `DescribeCluster ${name} in ${region}`)
-      if (d.endpoint === undefined || d.certificateAuthority === undefined) {
-        notes.push(`skipped cluster ${name} in ${region}: no endpoint or CA yet (status ${d.status ?? 'unknown'})`)
-        continue
-      }
-      clusters.push({ name, region, endpoint: d.endpoint, certificateAuthority: d.certificateAuthority.replace(/\s+/g, ''), source: 'discovered' })
+  const found = await discoverClusters(clusters, discoverRegions, eks)
+  const failed = found.failures[0]
+  if (failed !== undefined) throw kubeconfigError('BASTION_ADMIN_KUBECONFIG_EKS_FAILED', `ListClusters in ${failed.region} failed: ${(failed.error as Error).message}`, failed.error)
+  const conflict = found.conflicts[0]
+  if (conflict !== undefined) {
+    throw kubeconfigError('BASTION_ADMIN_KUBECONFIG_CLUSTER_CONFLICT', `cluster ${conflict.name} is in ${conflict.regions[0]} and ${conflict.regions[1]}: one context name cannot serve both; list the one you mean in clusters and drop ${conflict.regions[1]} from toolbox.kubeconfig.discover.regions`)
+  }
+  for (const { name, region } of found.clusters) {
+    const d = await call(() => eks.describeCluster(region, name), `DescribeCluster ${name} in ${region}`)
+    if (d.endpoint === undefined || d.certificateAuthority === undefined) {
+      notes.push(`skipped cluster ${name} in ${region}: no endpoint or CA yet (status ${d.status ?? 'unknown'})`)
+      continue
     }
+    clusters.push({ name, region, endpoint: d.endpoint, certificateAuthority: d.certificateAuthority.replace(/\s+/g, ''), source: 'discovered' })
   }
   return { clusters, notes }
 }

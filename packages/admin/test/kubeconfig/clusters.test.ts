@@ -31,7 +31,7 @@ t.test('discovery adds every cluster of each region, sorted, after the listed on
   const e = eks()
   const r = await resolveClusters([{ name: 'orion', region: 'eu-west-1' }], ['eu-west-1', 'us-east-2'], e)
   t.same(r.clusters.map((c) => `${c.region}/${c.name}/${c.source}`), ['eu-west-1/orion/described', 'eu-west-1/hyades/discovered', 'us-east-2/pleiades/discovered'])
-  t.same(e.calls, ['describe eu-west-1/orion', 'list eu-west-1', 'describe eu-west-1/hyades', 'list us-east-2', 'describe us-east-2/pleiades'])
+  t.same(e.calls, ['describe eu-west-1/orion', 'list eu-west-1', 'list us-east-2', 'describe eu-west-1/hyades', 'describe us-east-2/pleiades'], 'every region is listed (the shared discovery), then each found cluster described')
 })
 
 t.test('a discovered cluster still being created is skipped with a note; a listed one is an error', async (t) => {

@@ -41,9 +41,9 @@ function crossChecks (config: RbacsyncConfig): string[] {
   const problems = clusterProblems(config.clusters)
   const names = new Set(config.clusters.map((c) => c.name))
   for (const [name, c] of Object.entries(config.rbacsync.clusters)) {
-    if (!names.has(name)) problems.push(`rbacsync.clusters.${name}: no cluster of that name in the top-level clusters list`)
+    if (!names.has(name) && config.rbacsync.discover.regions.length === 0) problems.push(`rbacsync.clusters.${name}: no cluster of that name in the top-level clusters list`)
     if (c.context !== undefined && c.kubeconfig === undefined) problems.push(`rbacsync.clusters.${name}.context: only means something with a kubeconfig`)
   }
-  if (config.clusters.length === 0) problems.push('clusters: rbacsync needs at least one cluster to sync')
+  if (config.clusters.length === 0 && config.rbacsync.discover.regions.length === 0) problems.push('clusters: rbacsync needs at least one cluster to sync, listed or in rbacsync.discover.regions')
   return problems
 }

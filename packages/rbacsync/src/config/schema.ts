@@ -40,6 +40,10 @@ const ClusterSync = Type.Object({
   excludeNamespaces: Type.Array(NAMESPACE_GLOB, { default: ['kube-system', 'kube-public', 'kube-node-lease'], description: 'Namespaces that never do, even when included' })
 }, { ...strict, default: {} })
 
+const Discover = section({
+  regions: Type.Array(Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$' }), { default: [], uniqueItems: true, description: 'Regions whose EKS clusters (eks:ListClusters) are synced beside the listed ones, read at every run' })
+})
+
 const Log = section({
   level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level' })
 })
@@ -48,7 +52,8 @@ export const RbacsyncSection = section({
   iam: Iam,
   endpoints: Endpoints,
   kubernetes: Kubernetes,
-  clusters: Type.Record(Type.String(), ClusterSync, { default: {}, description: 'Per cluster of the top-level clusters list: how to sync it (every listed cluster is synced)' }),
+  discover: Discover,
+  clusters: Type.Record(Type.String(), ClusterSync, { default: {}, description: 'Per cluster (listed, or discovered when discover.regions is set): how to sync it; a cluster not named here gets the defaults' }),
   log: Log
 })
 

@@ -24,6 +24,9 @@ export interface PlanSettings {
   trustedPrincipalArns: readonly string[]
   maxSessionDuration: number
   clusters: ReadonlyArray<{ name: string, settings: ClusterSyncSettings }>
+  // Discovery is on and read every region: a cluster of one of our groups that is in
+  // none of them, and not listed, is reported as gone (never pruned: see decommission).
+  reportGone?: boolean
 }
 
 export interface Plan {
@@ -62,6 +65,7 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
   const kept = new Set<string>()
   const groupsOf = new Map<string, number>()
   const staleEmpty: string[] = []
+  const gone = new Map<string, number>()
   for (const g of obs.iam.groups) {
     for (const u of g.members) groupsOf.set(u, (groupsOf.get(u) ?? 0) + 1)
     const grant = parseGroupName(g.name)
@@ -74,6 +78,7 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
       // A grant on a cluster this configuration does not sync (another instance may):
       // it keeps the user's role, though this run makes none for it.
       for (const u of g.members) kept.add(u)
+      gone.set(grant.cluster, (gone.get(grant.cluster) ?? 0) + 1)
     } else if (!scopes.has(grant.cluster)) {
       // Its cluster could not be read: its members keep their roles.
       for (const u of g.members) granted.add(u)
@@ -82,6 +87,13 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
     } else {
       problems.push(problem('BASTION_RBACSYNC_STALE_GROUP', g.name,
         `${g.name} stands for a scope that no longer exists (or is excluded) and still has ${g.members.length} member(s): remove them and the next run deletes the group`, 'warning'))
+    }
+  }
+
+  if (s.reportGone === true) {
+    for (const [cluster, n] of gone) {
+      problems.push(problem('BASTION_RBACSYNC_CLUSTER_GONE', cluster,
+        `${cluster} is neither listed nor found in rbacsync.discover.regions, and ${n} of our groups name it: they and their members' roles are kept; once it is gone for good, run \`bastion-rbacsync decommission ${cluster}\``, 'warning'))
     }
   }
 

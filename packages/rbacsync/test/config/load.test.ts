@@ -27,7 +27,7 @@ t.test('the trusted principals are required; the section must name listed cluste
   t.same(problems(base), ['rbacsync.iam.trustedPrincipalArns: required key is missing'])
   const r = 'rbacsync: {iam: {trustedPrincipalArns: ["arn:aws:iam::123456789012:role/b"]}, clusters: {pleiades: {}, hyades: {context: x}}}\n'
   t.same(problems(base + r), ['rbacsync.clusters.pleiades: no cluster of that name in the top-level clusters list', 'rbacsync.clusters.hyades.context: only means something with a kubeconfig'])
-  t.same(problems('aws: {accountId: "123456789012"}\nrbacsync: {iam: {trustedPrincipalArns: ["arn:aws:iam::123456789012:role/b"]}}\n'), ['clusters: rbacsync needs at least one cluster to sync'])
+  t.same(problems('aws: {accountId: "123456789012"}\nrbacsync: {iam: {trustedPrincipalArns: ["arn:aws:iam::123456789012:role/b"]}}\n'), ['clusters: rbacsync needs at least one cluster to sync, listed or in rbacsync.discover.regions'])
 })
 
 t.test('unknown keys and bad values are refused by key path; other sections are left to their owners', async (t) => {
@@ -55,7 +55,7 @@ t.test('etc/bastion.example.yaml, given a cluster, parses to the defaults it doc
   t.same(c.rbacsync.kubernetes, defaults.rbacsync.kubernetes)
   t.same(c.rbacsync.clusters, {})
   t.equal(c.rbacsync.log.level, 'info')
-  t.same(problems(readFileSync(EXAMPLE, 'utf8')), ['clusters: rbacsync needs at least one cluster to sync'], 'as shipped, with no cluster, rbacsync refuses to run')
+  t.same(problems(readFileSync(EXAMPLE, 'utf8')), ['clusters: rbacsync needs at least one cluster to sync, listed or in rbacsync.discover.regions'], 'as shipped, with no cluster, rbacsync refuses to run')
 })
 
 t.test('maxSessionDurationSeconds above 3600 is refused, and the error says why (role chaining)', async (t) => {
