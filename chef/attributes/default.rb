@@ -35,7 +35,9 @@ default['bastion']['config']['shell']['roles'] = {}
 # One entry per EKS cluster: { 'name' =>, 'region' =>, 'endpoint' =>, 'certificateAuthority' => }.
 default['bastion']['config']['clusters'] = []
 
-# The people who use the bastion: name => { 'role' => IAM role (default: the name),
+# Optional: people whose accounts are kept outside IAM (those in IAM's access groups need
+# nothing here: bastion users sync makes their accounts from IAM, docs/admin/users.md).
+# name => { 'role' => IAM role (default: the name),
 # 'ssh_keys' => [authorized_keys lines], 'comment' => GECOS }. Or, with users_data_bag set,
 # one data bag item per person with the same keys plus 'id' (and 'name' when the login
 # name is not a valid item id). Both sources are merged; the data bag wins.
