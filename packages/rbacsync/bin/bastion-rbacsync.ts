@@ -12,7 +12,7 @@ import { isRbacsyncError } from '../src/errors.ts'
 import { createLogger } from '../src/log.ts'
 import { awsPorts, syncOnce } from '../src/main.ts'
 import { decommission, formatDecommission } from '../src/decommission.ts'
-import { eksApi } from '../src/eks/eks-clusters.ts'
+import { eksApi } from '../src/eks/eks-sdk.ts'
 import { createMeter } from '../src/reconcile/meter.ts'
 import { formatReport, reportJson } from '../src/report.ts'
 

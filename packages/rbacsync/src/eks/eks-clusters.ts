@@ -2,7 +2,6 @@
 // EKS calls (ListClusters, every page, and DescribeCluster) behind a narrow interface so
 // that unit tests give it a fake, and the walk over the configured regions that finds
 // every cluster the clusters list does not already name.
-import { EKSClient, DescribeClusterCommand, paginateListClusters } from '@aws-sdk/client-eks'
 
 export interface DescribedCluster {
   endpoint: string | undefined // undefined while the cluster is still being created
@@ -13,42 +12,6 @@ export interface DescribedCluster {
 export interface EksApi {
   listClusters (region: string): Promise<string[]>
   describeCluster (region: string, name: string): Promise<DescribedCluster>
-}
-
-// Over the EKS client of each region (made, and kept, by `client`); every call has a timeout.
-export function eksApi (client: (region: string) => EKSClient, timeoutMs: number): EksApi {
-  return {
-    async listClusters (region) {
-      const names: string[] = []
-      for await (const page of paginateListClusters({ client: client(region), pageSize: 100 }, {})) {
-        names.push(...(page.clusters ?? []))
-      }
-      return names
-    },
-    async describeCluster (region, name) {
-      const out = await client(region).send(new DescribeClusterCommand({ name }), { abortSignal: AbortSignal.timeout(timeoutMs) })
-      return { endpoint: out.cluster?.endpoint, certificateAuthority: out.cluster?.certificateAuthority?.data, status: out.cluster?.status }
-    }
-  }
-}
-
-// The real one with clients of its own: the region's EKS endpoint, or `endpoint` (an
-// emulator in tests), with the process's AWS credentials.
-export function awsEks (opts: { endpoint?: string | undefined, timeoutMs: number }): EksApi {
-  const clients = new Map<string, EKSClient>()
-  return eksApi((region) => {
-    let c = clients.get(region)
-    if (c === undefined) {
-      c = new EKSClient({
-        region,
-        maxAttempts: 3,
-        requestHandler: { connectionTimeout: opts.timeoutMs, requestTimeout: opts.timeoutMs, throwOnRequestTimeout: true },
-        ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {})
-      })
-      clients.set(region, c)
-    }
-    return c
-  }, opts.timeoutMs)
 }
 
 export interface DiscoveredCluster {
