@@ -4,11 +4,11 @@
 // user's session ends while another user's session in the same worker goes on.
 import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { SSH, ssh, sshArgs, sshFacts } from '../../fixtures/ssh.ts'
-import { removeContainersOf, sleep } from '../../fixtures/shell.ts'
+import { SSH, ssh, sshArgs } from '../../fixtures/ssh.ts'
+import { ownUser, sleep } from '../../fixtures/shell.ts'
 import { containerName } from '../../../packages/shell/src/container/name.ts'
 
 const GROUP = 'bastion-users'
@@ -47,17 +47,11 @@ async function hold (t: Test, user: string): Promise<Held> {
   return h
 }
 
+// A user of the test's own (fixtures/shell.ts), and the revocation record a sweep may
+// leave for them.
 async function makeUser (t: Test): Promise<string> {
-  const name = `bt-wk${randomBytes(3).toString('hex')}`
-  await execa('useradd', ['-m', '-s', sshFacts().shellBin, '-G', GROUP, name])
-  t.teardown(async () => {
-    await removeContainersOf(name)
-    await execa('userdel', ['-r', name], { reject: false })
-    await execa('rm', ['-rf', '--', join('/var/lib/bastion-testbed/home', name), join(STATE, 'revoked', name)])
-  })
-  const home = (await execa('getent', ['passwd', name])).stdout.split(':')[5] as string
-  await execa('install', ['-d', '-o', name, '-g', name, '-m', '700', `${home}/.ssh`])
-  await execa('install', ['-o', name, '-g', name, '-m', '600', `${sshFacts().key}.pub`, `${home}/.ssh/authorized_keys`])
+  const name = await ownUser(t, `bt-wk${randomBytes(3).toString('hex')}`)
+  t.teardown(() => rmSync(join(STATE, 'revoked', name), { recursive: true, force: true }))
   return name
 }
 

@@ -21,7 +21,7 @@ export interface Warnings {
   add (message: string): void
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+export const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 // The live file first, then its rotated siblings found next to it. A missing live file
 // is reported only when no rotated sibling exists either.

@@ -2,7 +2,7 @@
 // checked over the log and its rotated copies, oldest first, up to the first break.
 import { basename } from 'node:path'
 import { ChainChecker, type ChainBreak } from '@bastion/shell'
-import { fileLines, rotatedSet } from './log-files.ts'
+import { escape, fileLines, rotatedSet } from './log-files.ts'
 
 export interface VerifyResult {
   files: string[]
@@ -17,7 +17,7 @@ export interface VerifyResult {
 export function chronological (path: string, files: string[]): string[] {
   const name = basename(path)
   const number = (f: string): number | undefined => {
-    const m = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)(?:\\.gz)?$`).exec(basename(f))
+    const m = new RegExp(`^${escape(name)}\\.(\\d+)(?:\\.gz)?$`).exec(basename(f))
     return m === null ? undefined : Number(m[1])
   }
   const numbered = files.filter((f) => number(f) !== undefined).sort((a, b) => (number(b) as number) - (number(a) as number))
