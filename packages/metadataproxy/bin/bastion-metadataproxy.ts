@@ -9,6 +9,7 @@ import { checkRules, execaRunner, installRules, removeRules } from '../src/iptab
 import { checkBackend } from '../src/iptables/backend.ts'
 import { ruleOptions, serve } from '../src/main.ts'
 import { createLogger } from '../src/log.ts'
+import { anyIdLookup } from '../src/iptables/host-ids.ts'
 
 const program = new Command()
 program
@@ -56,7 +57,7 @@ iptables.command('check').description('list missing, bypassed and foreign rules;
   }
 })
 iptables.command('remove').description('remove our rules and chains (idempotent); containers then have no IMDS at all').action(async () => {
-  const { changed } = await removeRules(execaRunner(), ruleOptions(await load()))
+  const { changed } = await removeRules(execaRunner(), ruleOptions(await load(), undefined, anyIdLookup))
   console.log(changed.length === 0 ? 'iptables: nothing to remove' : changed.map((c) => `removed: ${c}`).join('\n'))
 })
 program.command('config').description('configuration').command('check').description('validate the config file and print it with defaults applied').action(async () => {

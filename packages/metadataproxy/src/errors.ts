@@ -12,6 +12,7 @@ export const codes = {
   BASTION_METADATAPROXY_NETWORK_UNSAFE: 'The bastion Docker network lets containers reach each other or use IPv6',
   BASTION_METADATAPROXY_STS_ACCESS_DENIED: 'STS refused to assume the role',
   BASTION_METADATAPROXY_STS_UNAVAILABLE: 'STS could not be reached or failed',
+  BASTION_METADATAPROXY_HOST_ACCOUNT_MISSING: "The host guard's accounts (the proxy's user bastion-metadataproxy, the group bastion-imds) do not exist",
   BASTION_METADATAPROXY_UPSTREAM_FAILED: 'The host metadata service did not answer'
 } as const
 

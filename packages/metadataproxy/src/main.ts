@@ -13,14 +13,24 @@ import { execaRunner, summarize } from './iptables/iptables.ts'
 import { checkBackend } from './iptables/backend.ts'
 import { inspectRules } from './iptables/drift.ts'
 import { buildRules, type RuleOptions } from './iptables/rules.ts'
+import { getentLookup, hostGuardIds, type IdLookup } from './iptables/host-ids.ts'
 import { watchRules } from './iptables/watch.ts'
 import { createLogger, REDACT } from './log.ts'
 import { createStsClient } from './sts/sts-client.ts'
 
 // ipv6: whether this kernel has IPv6 at all; without it there is no ip6tables table to
-// fill, and nothing a container could send over IPv6.
-export function ruleOptions (config: Readonly<Config>, ipv6: boolean = existsSync('/proc/net/if_inet6')): RuleOptions {
-  return { bridge: config.network.bridge, proxyAddress: gatewayOf(config.network.subnet), proxyPort: config.metadataproxy.imds.port, chainPrefix: config.metadataproxy.iptables.chainPrefix, egress: config.network.egress, ipv6 }
+// fill, and nothing a container could send over IPv6. lookup: how the host guard's
+// account names become ids (NSS, through getent).
+export function ruleOptions (config: Readonly<Config>, ipv6: boolean = existsSync('/proc/net/if_inet6'), lookup: IdLookup = getentLookup): RuleOptions {
+  return {
+    bridge: config.network.bridge,
+    proxyAddress: gatewayOf(config.network.subnet),
+    proxyPort: config.metadataproxy.imds.port,
+    chainPrefix: config.metadataproxy.iptables.chainPrefix,
+    egress: config.network.egress,
+    ipv6,
+    ...(config.metadataproxy.iptables.hostGuard ? { host: hostGuardIds(lookup) } : {})
+  }
 }
 
 export async function serve (config: Readonly<Config>, log: Logger = createLogger(config.metadataproxy.log.level)): Promise<{ close (): Promise<void>, imdsAddress: string, adminAddress: string }> {

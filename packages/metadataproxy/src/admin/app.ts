@@ -1,5 +1,6 @@
-// The admin listener: /healthz and /metrics, on loopback by default, apart from the
-// IMDS listener so that containers can never reach it.
+// The admin listener: /healthz, /metrics and /process, on loopback by default, apart
+// from the IMDS listener so that containers can never reach it. /process says which
+// account the proxy runs as, for `bastion doctor` (the host guard trusts that uid).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Metrics } from './metrics.ts'
@@ -13,6 +14,9 @@ export function buildAdminApp (deps: { log: Logger; metrics: Metrics; health: ()
     const h = deps.health()
     const ok = h.indexReady && h.iptablesOk
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unhealthy', ...h })
+  })
+  app.get('/process', async (_req, reply) => {
+    return reply.send({ pid: process.pid, uid: process.getuid?.(), gid: process.getgid?.(), groups: process.getgroups?.() })
   })
   app.get('/metrics', async (_req, reply) => {
     return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics())

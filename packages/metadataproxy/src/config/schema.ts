@@ -71,8 +71,9 @@ const Docker = Type.Object({
 }, strict)
 
 const Iptables = Type.Object({
-  chainPrefix: Type.String({ default: 'BASTION-IMDS', pattern: '^[A-Z][A-Z0-9_-]{0,21}$', description: 'Names our iptables chains (PREFIX, PREFIX-GUARD, PREFIX-INPUT); change it only to run two proxies on one host' }),
-  checkSeconds: Type.Integer({ minimum: 1, maximum: 10, default: 5, description: 'How often the running proxy checks that its rules are in place and first, and repairs them' })
+  chainPrefix: Type.String({ default: 'BASTION-IMDS', pattern: '^[A-Z][A-Z0-9_-]{0,21}$', description: 'Names our iptables chains (PREFIX, PREFIX-GUARD, PREFIX-INPUT, PREFIX-OUT, ...); change it only to run two proxies on one host' }),
+  checkSeconds: Type.Integer({ minimum: 1, maximum: 10, default: 5, description: 'How often the running proxy checks that its rules are in place and first, and repairs them' }),
+  hostGuard: Type.Boolean({ default: true, description: "Reject the host's own processes that reach IMDS (filter OUTPUT), but the proxy's user bastion-metadataproxy and holders of the group bastion-imds; off only where the host's other processes must share IMDS, and doctor reports it" })
 }, strict)
 
 const Log = Type.Object({

@@ -9,7 +9,8 @@
 //    IMDS (the DNAT is missing, or another port) is rejected and never leaves the host.
 // 3. filter INPUT: the proxy port on the proxy address answers only the bridge, so no
 //    other interface can ask the proxy for a container's credentials.
-// The host's own processes (OUTPUT) are untouched and keep reaching the real IMDS.
+// The host guard (host-guard.ts) adds filter OUTPUT: of the host's own processes only
+// the proxy's user and holders of the IMDS group reach the real IMDS.
 // The egress policy (egress.ts) adds what else a container may reach, and no more.
 //
 // A rule with `reach` must be the first thing its traffic meets (or nothing ahead of it
@@ -20,6 +21,7 @@
 import { isIPv4 } from 'node:net'
 import { BastionError } from '../errors.ts'
 import { egressRules, type EgressPolicy } from './egress.ts'
+import { hostGuardRules, type HostGuard } from './host-guard.ts'
 import type { Traffic } from './traffic.ts'
 
 export const IMDS_ADDRESS = '169.254.169.254'
@@ -42,6 +44,9 @@ export interface RuleOptions {
   egress?: EgressPolicy
   /** Whether the kernel has IPv6, so that ip6tables rules can (and must) be made; default true. */
   ipv6?: boolean
+  /** Who of the host's own processes may reach IMDS (metadataproxy.iptables.hostGuard, with the
+   * accounts' ids); left out, the host's processes are left alone (hostGuard off, or unit tests). */
+  host?: HostGuard
 }
 
 export interface ChainSpec {
@@ -188,7 +193,15 @@ export function buildRules (opts: RuleOptions): RuleSet {
     }
   ]
 
-  if (opts.egress === undefined) return { chains, rules }
-  const egress = egressRules({ bridge: opts.bridge, proxyAddress: opts.proxyAddress, proxyPort: opts.proxyPort, prefix, policy: opts.egress, ipv6: opts.ipv6 ?? true })
-  return { chains: [...chains, ...egress.chains], rules: [...rules, ...egress.rules] }
+  if (opts.egress !== undefined) {
+    const egress = egressRules({ bridge: opts.bridge, proxyAddress: opts.proxyAddress, proxyPort: opts.proxyPort, prefix, policy: opts.egress, ipv6: opts.ipv6 ?? true })
+    chains.push(...egress.chains)
+    rules.push(...egress.rules)
+  }
+  if (opts.host !== undefined) {
+    const guard = hostGuardRules({ ...opts.host, prefix, imdsAddress: opts.imdsAddress ?? IMDS_ADDRESS, ipv6: opts.ipv6 ?? true })
+    chains.push(...guard.chains)
+    rules.push(...guard.rules)
+  }
+  return { chains, rules }
 }

@@ -94,3 +94,10 @@ t.test('other admin paths are 404', async (t) => {
   const { app } = setup(t)
   t.equal((await app.inject({ method: 'GET', url: '/latest/meta-data/' })).statusCode, 404)
 })
+
+t.test('/process names the account the proxy runs as, for doctor', async (t) => {
+  const { app } = setup(t)
+  const res = await app.inject({ method: 'GET', url: '/process' })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { pid: process.pid, uid: process.getuid?.(), gid: process.getgid?.(), groups: process.getgroups?.() })
+})

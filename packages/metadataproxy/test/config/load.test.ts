@@ -54,7 +54,7 @@ const DEFAULT_METADATAPROXY = {
     timeoutMs: 2000
   },
   docker: { socketPath: '/var/run/docker.sock', resyncSeconds: 60, timeoutMs: 5000 },
-  iptables: { chainPrefix: 'BASTION-IMDS', checkSeconds: 5 },
+  iptables: { chainPrefix: 'BASTION-IMDS', checkSeconds: 5, hostGuard: true },
   log: { level: 'info' }
 }
 

@@ -95,15 +95,18 @@ t.test('an address that is not IPv4, or bad ports, is CONFIG_INVALID before any 
   }
 })
 
+// The host guard's accounts, as getent would find them on a set-up host.
+const ids = (db: 'passwd' | 'group'): number => db === 'passwd' ? 998 : 997
+
 t.test("ruleOptions carries the config's egress policy into the proxy's rule set, and the schema fills in the default", async (t) => {
   const config = parseConfig('aws: {accountId: "123456789012"}\nnetwork:\n  egress:\n    allow: [{to: 10.253.0.1/32, tcp: [6443]}]\n')
-  const opts = ruleOptions(config, false)
+  const opts = ruleOptions(config, false, ids)
   t.same(opts.egress, { default: 'accept', allow: [{ to: '10.253.0.1/32', tcp: [6443] }], deny: [], dns: [] })
   const { rules } = buildRules(opts)
   t.ok(rules.some((r) => r.chain === 'BASTION-IMDS-HOST' && r.args.join(' ') === '-d 10.253.0.1/32 -p tcp -m multiport --dports 6443 -j RETURN'))
   t.notOk(rules.some((r) => r.table === 'filter6'))
-  t.same(ruleOptions(parseConfig('aws: {accountId: "123456789012"}\n'), true).egress, DEFAULT_EGRESS)
-  t.ok(buildRules(ruleOptions(parseConfig('aws: {accountId: "123456789012"}\n'), true)).rules.some((r) => r.table === 'filter6'))
+  t.same(ruleOptions(parseConfig('aws: {accountId: "123456789012"}\n'), true, ids).egress, DEFAULT_EGRESS)
+  t.ok(buildRules(ruleOptions(parseConfig('aws: {accountId: "123456789012"}\n'), true, ids)).rules.some((r) => r.table === 'filter6'))
 })
 
 t.test('the schema refuses an egress entry that is not an address, or an unknown key', async (t) => {

@@ -30,7 +30,7 @@ t.test('builds the exact chains and rules for the default prefix', async (t) => 
   t.equal(IMDS_ADDRESS, '169.254.169.254')
 })
 
-t.test('nothing touches OUTPUT, so the host itself keeps reaching the real IMDS', async (t) => {
+t.test('without the host guard nothing touches OUTPUT (hostGuard off: the test bed)', async (t) => {
   const { rules } = buildRules(opts)
   t.notOk(rules.some((r) => r.chain === 'OUTPUT'))
   t.ok(rules.filter((r) => r.chain === 'PREROUTING' || r.chain === 'DOCKER-USER').every((r) => r.args[0] === '-i' && r.args[1] === 'bastion0'))
@@ -95,4 +95,14 @@ t.test('options that could turn into other iptables arguments are refused', asyn
       `${key}: ${JSON.stringify(patch)} is refused`)
   }
   t.doesNotThrow(() => buildRules({ ...opts, imdsAddress: '169.254.169.254', chainPrefix: 'A'.repeat(22) }))
+})
+
+t.test('the host guard goes last: its chain and the OUTPUT jump, for IPv4 and IPv6', async (t) => {
+  const { chains, rules } = buildRules({ ...opts, host: { proxyUid: 998, imdsGid: 997 } })
+  t.same(chains.slice(-2).map((c) => [c.table, c.chain, c.owned]), [['filter', 'BASTION-IMDS-OUT', true], ['filter6', 'BASTION-IMDS-OUT', true]])
+  t.same(rules.filter((r) => r.chain === 'OUTPUT').map((r) => [r.table, r.args.join(' ')]), [
+    ['filter', '-d 169.254.169.254/32 -j BASTION-IMDS-OUT'],
+    ['filter6', '-d fd00:ec2::254/128 -j BASTION-IMDS-OUT']
+  ])
+  t.same(buildRules({ ...opts, ipv6: false, host: { proxyUid: 998, imdsGid: 997 } }).chains.filter((c) => c.table === 'filter6'), [])
 })
