@@ -5,6 +5,7 @@ import { Command } from 'commander'
 import { packageVersion } from '@bastion/config/version'
 import { commands } from '../src/commands/index.ts'
 import { reportAndExit } from '../src/cli-errors.ts'
+import { joinImdsGroup } from '@bastion/config/imds-group'
 
 const program = new Command()
 program
@@ -16,4 +17,6 @@ program
 
 for (const register of commands) register(program)
 
+// Before any AWS call: the host guard lets only holders of bastion-imds reach IMDS.
+joinImdsGroup()
 program.parseAsync(process.argv).catch(reportAndExit)

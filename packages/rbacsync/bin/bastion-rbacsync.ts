@@ -7,6 +7,7 @@
 // read, a failed write, a limit, a foreign object in the way) or a bad config.
 import { Command } from 'commander'
 import { packageVersion } from '@bastion/config/version'
+import { joinImdsGroup } from '@bastion/config/imds-group'
 import { configPath, loadConfig } from '../src/config/load.ts'
 import { isRbacsyncError } from '../src/errors.ts'
 import { createLogger } from '../src/log.ts'
@@ -66,6 +67,8 @@ program.command('config').description('configuration').command('check').descript
   console.log(JSON.stringify(await loadConfig(configPath(program.opts<Globals>().config, process.env)), null, 2))
 })
 
+// Before any AWS call: the host guard lets only holders of bastion-imds reach IMDS.
+joinImdsGroup()
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isRbacsyncError(err)) {
     console.error(`bastion-rbacsync: ${err.message} [${err.code}]`)

@@ -3,6 +3,7 @@
 // printed with --quiet too, and do not make the exit status 1.
 import { dockerCheck } from './checks/docker.ts'
 import { iptablesCheck } from './checks/iptables.ts'
+import { hostGuardCheck } from './checks/host-guard.ts'
 import { networkCheck } from './checks/network.ts'
 import { proxyCheck } from './checks/proxy.ts'
 import { instanceCheck } from './checks/instance.ts'
@@ -18,7 +19,7 @@ import type { Check, DoctorContext, Finding } from './check.ts'
 
 // Docker first: the image check is skipped when Docker does not answer. The shell's
 // files before its broker, whose fix points at them.
-export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, networkCheck, proxyCheck, rolesCheck, instanceCheck, imageCheck, shellCheck, brokerCheck, sshdCheck, dockerGroupCheck, homesCheck, clustersCheck]
+export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, networkCheck, proxyCheck, hostGuardCheck, rolesCheck, instanceCheck, imageCheck, shellCheck, brokerCheck, sshdCheck, dockerGroupCheck, homesCheck, clustersCheck]
 
 export interface Report { lines: string[], problems: number, warnings: number }
 

@@ -76,8 +76,21 @@ export class FakeHost implements Exec {
         const g = this.groups.get(b as string)
         return g === undefined ? { exitCode: 2, stdout: '', stderr: '' } : ok(`${g.name}:x:${g.gid}:${g.members.join(',')}\n`)
       }
-      case 'groupadd':
-        this.groups.set(a as string, { name: a as string, gid: 2000 + this.groups.size, members: [] })
+      case 'groupadd': {
+        const name = args[args.length - 1] as string
+        this.groups.set(name, { name, gid: 2000 + this.groups.size, members: [] })
+        return ok()
+      }
+      case 'useradd': {
+        // --system --user-group ... NAME: an account with its own group.
+        const name = args[args.length - 1] as string
+        const gid = 2000 + this.groups.size
+        this.groups.set(name, { name, gid, members: [] })
+        this.accounts.set(name, { name, uid: 900 + this.accounts.size, gid, shell: args[args.indexOf('--shell') + 1] ?? '/bin/sh' })
+        return ok()
+      }
+      case 'install':
+      case 'chown':
         return ok()
       case 'gpasswd': {
         const g = this.groups.get(args[2] as string)
@@ -98,7 +111,7 @@ export class FakeHost implements Exec {
 
 // The chains and rules of a kernel, enough for the proxy's install/check.
 export function fakeIptables (): CommandRunner & { rules: Set<string>, chains: Set<string>, calls: string[][] } {
-  const chains = new Set(['nat PREROUTING', 'filter INPUT', 'filter FORWARD', 'filter6 INPUT', 'filter6 FORWARD'])
+  const chains = new Set(['nat PREROUTING', 'filter INPUT', 'filter FORWARD', 'filter OUTPUT', 'filter6 INPUT', 'filter6 FORWARD', 'filter6 OUTPUT'])
   const rules = new Set<string>()
   const calls: string[][] = []
   return {

@@ -1,6 +1,7 @@
 // iptables rules present and first: the proxy's fail-closed IMDS rules, as the proxy
 // itself checks them: none missing, none bypassed by a rule ahead, nothing foreign in our chains.
-import { checkRules, ruleOptions } from '@bastion/metadataproxy'
+import { checkRules } from '@bastion/metadataproxy'
+import { guardAccounts, guardedRuleOptions } from '../../setup/host-guard.ts'
 import { ok, problems, type Check } from '../check.ts'
 
 export const iptablesCheck: Check = {
@@ -10,7 +11,8 @@ export const iptablesCheck: Check = {
     const prefix = ctx.config.proxy.metadataproxy.iptables.chainPrefix
     let result
     try {
-      result = await checkRules(ctx.iptables, ruleOptions(ctx.config.proxy))
+      // Missing accounts are the host-guard check's to report; the rules are checked anyway.
+      result = await checkRules(ctx.iptables, guardedRuleOptions(ctx.config, await guardAccounts(ctx.exec), true))
     } catch (err) {
       return problems([{ problem: `iptables could not be read (${(err as Error).message})`, fix: 'run doctor as root, on a host with iptables' }])
     }

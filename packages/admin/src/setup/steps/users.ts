@@ -9,10 +9,11 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { diffFile, putFile, type WantedFile } from '../files.ts'
-import { runOk, type Exec } from '../exec.ts'
+import { runOk } from '../exec.ts'
 import { setupError } from '../errors.ts'
 import { LIBEXEC_DIR, SHELL_BIN } from '../paths.ts'
 import { KEYS_USER } from '../../users/keys-cache.ts'
+import { account, group, type Account } from '../accounts.ts'
 import type { SetupContext, Step } from '../context.ts'
 
 // What useradd accepts on Debian, minus anything that could pass for an option.
@@ -23,26 +24,7 @@ export function checkUserName (name: string): void {
   if (!USER_NAME.test(name)) throw setupError('BASTION_ADMIN_SETUP_USAGE', `--user ${JSON.stringify(name)} is not a Unix user name`)
 }
 
-interface Account { name: string, gid: string, shell: string }
-interface Group { name: string, gid: string, members: string[] }
-
-async function account (exec: Exec, name: string): Promise<Account | undefined> {
-  const r = await exec.run('getent', ['passwd', name])
-  if (r.exitCode === 2) return undefined
-  const f = r.stdout.trim().split(':')
-  if (r.exitCode !== 0 || f.length < 7) throw setupError('BASTION_ADMIN_SETUP_COMMAND_FAILED', `getent passwd ${name} exited with ${r.exitCode}: ${r.stderr.trim()}`)
-  return { name, gid: f[3] as string, shell: f[6] as string }
-}
-
-async function group (exec: Exec, name: string): Promise<Group | undefined> {
-  const r = await exec.run('getent', ['group', name])
-  if (r.exitCode === 2) return undefined
-  const f = r.stdout.trim().split(':')
-  if (r.exitCode !== 0 || f.length < 4) throw setupError('BASTION_ADMIN_SETUP_COMMAND_FAILED', `getent group ${name} exited with ${r.exitCode}: ${r.stderr.trim()}`)
-  return { name, gid: f[2] as string, members: (f[3] as string).split(',').filter((m) => m !== '') }
-}
-
-interface Action { what: string, cmd: string, args: string[] }
+export interface Action { what: string, cmd: string, args: string[] }
 
 export const KEYS_COMMAND = `${LIBEXEC_DIR}/bastion-authorized-keys`
 

@@ -9,8 +9,9 @@ const FIX = 'bastion setup iptables (or systemctl restart bastion-imds-firewall)
 
 t.test('every rule in place: ok; one missing: one problem listing it', async (t) => {
   const kernel = fakeIptables()
-  await iptablesStep.apply(setupContext(scratchDir(t), { iptables: kernel }))
-  const ctx = doctorContext(scratchDir(t), { iptables: kernel })
+  const host = setupContext(scratchDir(t), { iptables: kernel })
+  await iptablesStep.apply(host)
+  const ctx = doctorContext(scratchDir(t), { iptables: kernel, exec: host.exec })
   t.same(await iptablesCheck.run(ctx), { status: 'ok', detail: 'all fail-closed IMDS rules (BT-UNIT) are in place and first' })
   kernel.rules.delete('nat PREROUTING -i btunit0 -j BT-UNIT')
   const f = await iptablesCheck.run(ctx)
@@ -19,11 +20,12 @@ t.test('every rule in place: ok; one missing: one problem listing it', async (t)
 
 t.test('a rule ahead of our jump that accepts the traffic is one problem naming it', async (t) => {
   const kernel = fakeIptables()
-  await iptablesStep.apply(setupContext(scratchDir(t), { iptables: kernel }))
+  const host = setupContext(scratchDir(t), { iptables: kernel })
+  await iptablesStep.apply(host)
   const ours = [...kernel.rules]
   kernel.rules.clear()
   for (const r of ['filter DOCKER-USER -i btunit0 -j ACCEPT', ...ours]) kernel.rules.add(r)
-  const f = await iptablesCheck.run(doctorContext(scratchDir(t), { iptables: kernel }))
+  const f = await iptablesCheck.run(doctorContext(scratchDir(t), { iptables: kernel, exec: host.exec }))
   t.equal(f.status === 'problems' ? f.problems.length : 0, 1)
   t.match(f, { status: 'problems', problems: [{ problem: /^\d fail-closed IMDS rule\(s\) bypassed by a rule ahead that may accept the traffic: .*filter DOCKER-USER: traffic from btunit0 jumps to BT-UNIT-GUARD, is bypassed by: -A DOCKER-USER -i btunit0 -j ACCEPT/, fix: FIX }] })
 })
