@@ -18,6 +18,36 @@ log() { printf '[testbed] %s\n' "$*" >&2; }
 die() { printf '[testbed] error: %s\n' "$*" >&2; exit 1; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# imds_holder CMD...: runs CMD holding the group bastion-imds, as the suite's own root
+# commands do (packages/config/src/imds-group.ts): with the metadata proxy's host guard
+# in place no other host process reaches IMDS, the stand-in included. Before the group
+# exists (a fresh machine) there is no guard either, and CMD runs as it is.
+imds_holder() {
+  local gid; gid="$(getent group bastion-imds | cut -d: -f3 || true)"
+  if [ -z "$gid" ]; then "$@"; return; fi
+  setpriv --groups="$(id -G | tr ' ' ','),$gid" -- "$@"
+}
+
+# as_proxy_user: the words that run a command as the shipped bastion-metadataproxy unit
+# runs the proxy (its own system user, the docker group, CAP_NET_ADMIN alone, no new
+# privileges), to put before it: start_daemon NAME LOG $(as_proxy_user) CMD...
+as_proxy_user() {
+  echo "setpriv --reuid=bastion-metadataproxy --regid=bastion-metadataproxy --groups=$(getent group docker | cut -d: -f3)" \
+    "--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin --no-new-privs --"
+}
+
+# proxy_can_read DIR: the proxy's user may traverse every directory above DIR that
+# others may not (root's home is 0700 on these machines, and a checkout often lives
+# there), by an ACL entry for that user alone; DIR's own files are world-readable.
+proxy_can_read() {
+  apt_install acl
+  local d; d="$(dirname "$1")"
+  while [ "$d" != / ]; do
+    if [ "$(( $(stat -c '%a' "$d" | sed 's/.*\(.\)$/\1/') & 1 ))" -eq 0 ]; then setfacl -m u:bastion-metadataproxy:x "$d"; fi
+    d="$(dirname "$d")"
+  done
+}
+
 # apt_install PKG...: installs only the packages that are missing.
 apt_install() {
   local missing=()

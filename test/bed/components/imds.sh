@@ -35,7 +35,7 @@ bed_fake_imds() {
   start_daemon fake-imds "$BASTION_RUN/fake-imds.log" \
     ip netns exec "$IMDS_NETNS" "$NODE_HOME/bin/node" "$BASTION_ROOT/test/fixtures/fake-imds.ts" \
       --listen 169.254.169.254:80 --log "$BASTION_RUN/fake-imds-requests.jsonl"
-  wait_for "the stand-in IMDS" 20 curl -sf -m 1 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token
+  wait_for "the stand-in IMDS" 20 imds_holder curl -sf -m 1 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token
   env_set BASTION_TEST_IMDS_LOG "$BASTION_RUN/fake-imds-requests.jsonl"
 }
 

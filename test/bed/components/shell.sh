@@ -95,12 +95,18 @@ YAML
   # The metadata proxy for this network, so that the shell's containers have IMDS as on
   # a real bastion.
   local proxy="$NODE_HOME/bin/node $BASTION_ROOT/packages/metadataproxy/dist/bin/bastion-metadataproxy.js --config $SHELL_TEST_CONFIG"
-  $proxy iptables install >/dev/null
-  if ! curl -sf -m 2 http://127.0.0.1:8786/healthz >/dev/null; then
+  # As on a real bastion: setup's iptables step makes the proxy's user and the group
+  # bastion-imds, its credential log and the rules (the host guard included), and the
+  # proxy runs as that user, as its unit does. A proxy still running as root (a bed
+  # from before) is replaced.
+  mkdir -p /var/log/bastion-testbed
+  env -u NODE_OPTIONS "$NODE_HOME/bin/node" "$BASTION_ROOT/packages/admin/dist/bin/bastion.js" --config "$SHELL_TEST_CONFIG" setup iptables >/dev/null
+  proxy_can_read "$BASTION_ROOT"
+  local running; running="$(curl -sf -m 2 http://127.0.0.1:8786/process 2>/dev/null | sed -n 's/.*"uid":\([0-9]*\).*/\1/p' || true)"
+  if [ "$running" != "$(id -u bastion-metadataproxy)" ] || ! curl -sf -m 2 http://127.0.0.1:8786/healthz >/dev/null; then
     stop_daemon shell-metadataproxy
-    mkdir -p /var/log/bastion-testbed
     start_daemon shell-metadataproxy /var/log/bastion-testbed/metadataproxy.log \
-      env -u NODE_OPTIONS AWS_ACCESS_KEY_ID=AKIABASTIONTESTBED00 AWS_SECRET_ACCESS_KEY=bastion-testbed-secret AWS_EC2_METADATA_DISABLED=true $proxy serve
+      $(as_proxy_user) env -u NODE_OPTIONS AWS_ACCESS_KEY_ID=AKIABASTIONTESTBED00 AWS_SECRET_ACCESS_KEY=bastion-testbed-secret AWS_EC2_METADATA_DISABLED=true $proxy serve
     wait_for "the shell network's metadata proxy" 30 curl -sf http://127.0.0.1:8786/healthz
   fi
   env_set BASTION_TEST_SHELL_CONFIG "$SHELL_TEST_CONFIG"

@@ -54,7 +54,7 @@ async function closedPort (): Promise<number> {
 t.test('a healthy host: every check ok, exit 0', async (t) => {
   const r = await doctor(config())
   t.equal(r.exitCode, 0, r.stdout + r.stderr)
-  for (const check of ['docker', 'iptables', 'network', 'proxy', 'roles', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'homes', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
+  for (const check of ['docker', 'iptables', 'network', 'proxy', 'host-guard', 'roles', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'homes', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
   t.match(r.stdout, /^ok homes: each home is an ext4 image of 16 MiB, mounted at login \(\d+ homes, \d+ MiB of growth in \d+ MiB free\)$/m)
   t.match(r.stdout, /^ok roles: the proxy assumes <\/k8s-access\/><role>, the roles rbacsync makes \(rolePrefix "k8s-access\/"\)$/m, 'a default install agrees with rbacsync')
   t.match(r.stdout, /^ok clusters: 1 cluster\(s\) answer over TLS: testbed$/m)
@@ -63,6 +63,14 @@ t.test('a healthy host: every check ok, exit 0', async (t) => {
   t.match(r.stdout, /^doctor: no problems$/m)
   const quiet = await doctor(config(), ['--quiet', '--sshd-config', SSHD_CONFIG, '--instance', INSTANCE])
   t.equal(quiet.stdout, 'doctor: no problems')
+})
+
+t.test('the host guard: ok on the bed (the proxy as its user, both probes refused); off, one problem', async (t) => {
+  const r = await doctor(config())
+  t.match(r.stdout, /^ok host-guard: the guard is on; the proxy runs as uid \d+; probes as nobody and as root without bastion-imds refused\./m)
+  const off = await doctor(config((d) => { d.metadataproxy.iptables.hostGuard = false }))
+  t.equal(off.exitCode, 1)
+  t.same(problemLines(off.stdout), ["PROBLEM host-guard: metadataproxy.iptables.hostGuard is off: any process on this host can fetch the instance role's credentials and assume any person's role as them -- fix: set metadataproxy.iptables.hostGuard: true, then bastion setup iptables"])
 })
 
 t.test('homes without a size limit: a warning with the fix, also with --quiet, and exit 0', async (t) => {
