@@ -37,6 +37,13 @@ export function joinImdsGroup (p: ProcessGroups = nodeProcessGroups): boolean {
   const gid = p.gid(IMDS_GROUP)
   if (gid === undefined) return false
   const groups = p.getgroups()
-  if (!groups.includes(gid)) p.setgroups([...groups, gid])
+  if (groups.includes(gid)) return true
+  // Without CAP_SETGID (a unit that bounds it away) the command goes on without the
+  // group, and its AWS calls fail with their own clear error.
+  try {
+    p.setgroups([...groups, gid])
+  } catch {
+    return false
+  }
   return true
 }

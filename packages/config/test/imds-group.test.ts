@@ -15,6 +15,12 @@ t.test('root adds the IMDS group to its supplementary groups, once', async (t) =
   t.same(already.set, [], 'nothing to add')
 })
 
+t.test('root without CAP_SETGID goes on without the group', async (t) => {
+  const p = fake(0, 997, [0])
+  p.setgroups = () => { throw Object.assign(new Error('setgroups EPERM'), { code: 'EPERM' }) }
+  t.equal(joinImdsGroup(p), false)
+})
+
 t.test('a non-root process cannot, and does not try', async (t) => {
   const p = fake(1000, 997, [1000])
   t.equal(joinImdsGroup(p), false)
