@@ -13,15 +13,11 @@
 // as rbacsync would have it, since an rbacsync run of this run's path would own aws-auth.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { authnBed, mapRole } from '../../fixtures/authenticator.ts'
 import { iamPeople } from '../../fixtures/iam-people.ts'
 import { interactive, ssh } from '../../fixtures/ssh.ts'
-import { bedFacts } from '../../fixtures/testbed.ts'
-import { bastion, patchShellConfig } from '../../fixtures/toolbox.ts'
+import { patchShellConfig, writeHyadesKubeconfig } from '../../fixtures/toolbox.ts'
 
-const REGION = 'eu-west-1'
 const run = randomBytes(3).toString('hex')
 const PREFIX = 'bt-first-'
 const NAME = `${PREFIX}${run}`
@@ -30,15 +26,8 @@ const GROUP = `k8s-user@hyades@first-${run}`
 const people = await iamPeople(PREFIX, '123456789012', `/bt-first-day-${run}/`)
 t.teardown(() => people.cleanup())
 
-// The kubeconfig the operators write for the cluster (`bastion kubeconfig write`), which
-// every container gets.
-const dir = t.testdir({})
-const ca = readFileSync(bedFacts()('BASTION_TEST_KUBE_CA')).toString('base64')
-const kubeConfig = join(dir, 'kube.yaml')
-writeFileSync(kubeConfig, `shell:\n  kubeconfigDir: ${dir}/kube\nclusters: [{name: hyades, region: ${REGION}, endpoint: "${bedFacts()('BASTION_TEST_KUBE_CONTAINER_SERVER')}", certificateAuthority: "${ca}"}]\n`)
-const wrote = await bastion(kubeConfig, ['kubeconfig', 'write'])
-if (wrote.exitCode !== 0) throw new Error(`bastion kubeconfig write failed: ${wrote.stderr}`)
-patchShellConfig(t, [[['shell', 'kubeconfigDir'], join(dir, 'kube')]])
+// The kubeconfig the operators write for the cluster, which every container gets.
+patchShellConfig(t, [[['shell', 'kubeconfigDir'], await writeHyadesKubeconfig(t.testdir({}))]])
 await mapRole(t, authnBed(), NAME, NAME)
 
 t.test('added to a group with a key: after one sync they log in, and kubectl names them; removed: after one sync their session is gone and the next login refused', async (t) => {
