@@ -21,6 +21,13 @@ for f in kubectx kubens; do
   fi
 done
 
+# kubens for namespace-tier users too (rootfs/usr/local/lib/bastion/kubens says how): the
+# upstream one, from Debian or the release, moves aside and the wrapper takes its name.
+upstream="$(command -v kubens)"
+mv "$upstream" /usr/local/lib/bastion/kubens.real
+chmod 755 /usr/local/lib/bastion/kubens
+ln -s /usr/local/lib/bastion/kubens /usr/local/bin/kubens
+
 # Interactive shells load the prompt and completion; /etc/profile reads bash.bashrc for
 # interactive login shells too.
 printf '\n# The bastion toolbox: completion and the cluster:namespace prompt.\n. /usr/local/lib/bastion/toolbox.bashrc\n' >> /etc/bash.bashrc

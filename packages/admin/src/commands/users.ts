@@ -1,11 +1,13 @@
 // `bastion users sync`: the bastion's Unix accounts and the SSH keys sshd accepts, from
 // IAM (docs/admin/users.md). Run every minute by bastion-users-sync.timer.
+import { join } from 'node:path'
 import type { Command } from 'commander'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { configPath } from '@bastion/config'
 import { execaExec, runOk } from '../setup/exec.ts'
 import { formatUsersReport, hostAccounts, iamReader, loadUsersConfig, MARK, syncUsers, usersError } from '../users/index.ts'
 import { KEYS_DIR, KEYS_USER } from '../users/keys-cache.ts'
+import { NAMESPACES_SUBDIR } from '../users/namespace-files.ts'
 
 interface SyncOptions { dryRun?: boolean, json?: boolean }
 
@@ -51,8 +53,9 @@ export function register (program: Command): void {
           })
           return Number(r.stdout.split(':')[2])
         },
+        gidOf: async (name) => Number((await runOk(exec, 'id', ['-g', '--', name])).stdout.trim()),
         now: () => new Date()
-      }, { path: config.users.iam.path, allowedGroup: config.shell.allowedGroup, shell: config.users.loginShell, maxAgeSeconds: config.users.keys.maxAgeSeconds, dryRun: opts.dryRun === true })
+      }, { path: config.users.iam.path, allowedGroup: config.shell.allowedGroup, shell: config.users.loginShell, maxAgeSeconds: config.users.keys.maxAgeSeconds, namespacesDir: join(config.shell.kubeconfigDir, NAMESPACES_SUBDIR), dryRun: opts.dryRun === true })
       process.stdout.write(opts.json === true ? JSON.stringify(report) + '\n' : formatUsersReport(report, opts.dryRun === true).join('\n') + '\n')
       if (report.failed !== undefined) {
         process.exitCode = 2

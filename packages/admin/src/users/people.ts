@@ -3,7 +3,7 @@
 // ones `aws iam upload-ssh-public-key` adds (and CodeCommit uses). A read is complete
 // or it throws: a failed page never becomes a shorter list.
 import { parseGroupName } from '@bastion/rbacsync'
-import type { Person } from './plan.ts'
+import type { NamespaceHeld, Person } from './plan.ts'
 
 export interface IamReader {
   groups (pathPrefix: string): Promise<Array<{ name: string, path: string }>>
@@ -21,13 +21,21 @@ export interface PeopleRead {
 export async function readPeople (iam: IamReader, path: string, known: ReadonlyMap<string, string>): Promise<PeopleRead> {
   const groups = (await iam.groups(path)).filter((g) => g.path === path && parseGroupName(g.name) !== undefined)
   const names = new Set<string>()
-  for (const g of groups) for (const m of await iam.members(g.name)) names.add(m)
+  // The namespaces each one holds through a namespace-tier group (k8s-<tier>@C@N).
+  const held = new Map<string, NamespaceHeld[]>()
+  for (const g of groups) {
+    const grant = parseGroupName(g.name)
+    for (const m of await iam.members(g.name)) {
+      names.add(m)
+      if (grant?.namespace !== undefined) held.set(m, [...(held.get(m) ?? []), { cluster: grant.cluster, namespace: grant.namespace }])
+    }
+  }
   const people: Person[] = []
   const bodies = new Map<string, string>()
   for (const iamName of [...names].sort()) {
     const keys = await iam.activeKeys(iamName, known)
     for (const [id, body] of keys) bodies.set(id, body)
-    people.push({ iamName, keys: [...keys.values()] })
+    people.push({ iamName, keys: [...keys.values()], namespaces: held.get(iamName) ?? [] })
   }
   return { people, bodies }
 }

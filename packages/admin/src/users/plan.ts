@@ -5,10 +5,15 @@ import { unixNameFor } from './names.ts'
 
 export const MARK = 'bastion users sync'
 
-// A member of at least one access group, with their active SSH public keys.
+// A namespace of a cluster that a person holds through a namespace-tier group.
+export interface NamespaceHeld { cluster: string, namespace: string }
+
+// A member of at least one access group, with their active SSH public keys and the
+// namespaces their namespace-tier groups give them.
 export interface Person {
   iamName: string
   keys: string[]
+  namespaces?: NamespaceHeld[]
 }
 
 // A Unix account as getent and the shadow file show it.
@@ -30,6 +35,8 @@ export interface UsersPlan {
   changes: Change[]
   // The managed accounts that may log in, with their keys, for the keys cache.
   keys: Map<string, string[]>
+  // The same accounts, with the namespaces they hold (namespace-files.ts).
+  namespaces: Map<string, NamespaceHeld[]>
   problems: string[]
 }
 
@@ -57,6 +64,7 @@ export function planUsers (people: readonly Person[], accounts: readonly Account
   }
   const changes: Change[] = []
   const keys = new Map<string, string[]>()
+  const namespaces = new Map<string, NamespaceHeld[]>()
   for (const [name, person] of [...wanted].sort(([a], [b]) => a.localeCompare(b))) {
     const a = byName.get(name)
     if (a === undefined) {
@@ -68,6 +76,7 @@ export function planUsers (people: readonly Person[], accounts: readonly Account
       changes.push({ op: 'restore', name, why: `restore account ${name}: unlocked, in ${s.allowedGroup}, login shell ${s.shell}, not in docker` })
     }
     keys.set(name, person.keys)
+    namespaces.set(name, person.namespaces ?? [])
   }
   for (const a of [...accounts].sort((x, y) => x.name.localeCompare(y.name))) {
     if (a.gecos !== MARK || wanted.has(a.name)) continue
@@ -75,5 +84,5 @@ export function planUsers (people: readonly Person[], accounts: readonly Account
       changes.push({ op: 'lock', name: a.name, why: `lock account ${a.name}: in no access group any more (out of ${s.allowedGroup}, expired; home kept)` })
     }
   }
-  return { changes, keys, problems }
+  return { changes, keys, namespaces, problems }
 }

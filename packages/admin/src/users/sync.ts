@@ -2,6 +2,7 @@
 // are in none any more, and the keys cache sshd answers from. Fail closed: unless IAM
 // and the host's accounts were read in full, nothing is changed, not even the keys.
 import { authorizedLines, readKnownBodies, writeKeysCache, writeKnownBodies } from './keys-cache.ts'
+import { writeNamespaceFiles } from './namespace-files.ts'
 import { readPeople, type IamReader } from './people.ts'
 import { planUsers, type Change } from './plan.ts'
 import type { Accounts } from './accounts.ts'
@@ -12,6 +13,8 @@ export interface UsersSyncDeps {
   keysDir: string
   // The group of the keys command's user, which may read the cache.
   keysGid: () => Promise<number>
+  // An account's own (primary) group, the group of its namespaces file.
+  gidOf: (name: string) => Promise<number>
   now: () => Date
 }
 
@@ -20,6 +23,8 @@ export interface UsersSyncSettings {
   allowedGroup: string
   shell: string
   maxAgeSeconds: number
+  // Where each person's namespaces file goes (namespace-files.ts); none: not written.
+  namespacesDir?: string
   dryRun: boolean
 }
 
@@ -30,6 +35,7 @@ export interface UsersReport {
   problems: string[]
   people: number
   keys?: { accounts: number, written: number, removed: number, validUntil: string }
+  namespaces?: { written: number, removed: number }
 }
 
 export async function syncUsers (deps: UsersSyncDeps, s: UsersSyncSettings): Promise<UsersReport> {
@@ -75,6 +81,14 @@ export async function syncUsers (deps: UsersSyncDeps, s: UsersSyncSettings): Pro
   const written = await writeKeysCache(deps.keysDir, served, validUntil, { uid: 0, gid: keysGid })
   await writeKnownBodies(deps.keysDir, read.bodies)
   report.keys = { accounts: served.size, ...written, validUntil: validUntil.toISOString() }
+  if (s.namespacesDir !== undefined) {
+    const held = new Map([...plan.namespaces].filter(([name]) => served.has(name)))
+    try {
+      report.namespaces = await writeNamespaceFiles(s.namespacesDir, held, deps.gidOf)
+    } catch (err) {
+      report.problems.push(`the namespaces files in ${s.namespacesDir} could not be written: ${(err as Error).message}`)
+    }
+  }
   return report
 }
 
@@ -84,6 +98,7 @@ export function formatUsersReport (r: UsersReport, dryRun: boolean): string[] {
   const lines = r.changes.map(({ change, done }) => dryRun ? `would ${change.why}` : done ? change.why.replace(/^(create|restore|lock)/, (w) => ({ create: 'created', restore: 'restored', lock: 'locked' })[w] ?? w) : `not done: ${change.why}`)
   for (const p of r.problems) lines.push(`problem: ${p}`)
   if (r.keys !== undefined) lines.push(`keys: ${r.keys.accounts} account(s) served until ${r.keys.validUntil} (${r.keys.written} file(s) written, ${r.keys.removed} removed)`)
+  if (r.namespaces !== undefined && r.namespaces.written + r.namespaces.removed > 0) lines.push(`namespaces: ${r.namespaces.written} file(s) written, ${r.namespaces.removed} removed`)
   lines.push(`users sync: ${r.people} people in the access groups, ${r.changes.filter((c) => c.done || dryRun).length} change(s)${dryRun ? ' pending' : ''}, ${r.problems.length} problem(s)`)
   return lines
 }

@@ -32,7 +32,10 @@ t.test("members of any access group, once each, sorted, with their keys; other g
     'k8s-admin@hyades': { path: '/elsewhere/', members: ['eve'] }
   }, { johnsmith: { K1: 'ssh-ed25519 AAAA j' } })
   const r = await readPeople(iam, '/k8s-access/', new Map())
-  t.same(r.people, [{ iamName: 'johnsmith', keys: ['ssh-ed25519 AAAA j'] }, { iamName: 'pocahontas', keys: [] }])
+  t.same(r.people, [
+    { iamName: 'johnsmith', keys: ['ssh-ed25519 AAAA j'], namespaces: [{ cluster: 'hyades', namespace: 'taurus' }] },
+    { iamName: 'pocahontas', keys: [], namespaces: [{ cluster: 'hyades', namespace: 'taurus' }] }
+  ])
   t.same([...r.bodies], [['K1', 'ssh-ed25519 AAAA j']])
 })
 

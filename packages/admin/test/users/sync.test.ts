@@ -1,7 +1,7 @@
 // `bastion users sync` end to end on fakes: fail closed, apply the plan, serve the keys
 // of the accounts that exist, and report.
 import t, { type Test } from 'tap'
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { formatUsersReport, syncUsers, type UsersSyncDeps } from '../../src/users/sync.ts'
@@ -33,7 +33,7 @@ function accounts (list: Account[], fail: string[] = []): Accounts & { done: str
 function deps (t: Test, i: IamReader, a: Accounts): UsersSyncDeps & { keysDir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'bt-users-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return { iam: i, accounts: a, keysDir: join(dir, 'keys'), keysGid: async () => 0, now: () => NOW }
+  return { iam: i, accounts: a, keysDir: join(dir, 'keys'), keysGid: async () => 0, gidOf: async () => 0, now: () => NOW }
 }
 
 const ours = (name: string): Account => ({ name, gecos: MARK, shell: S.shell, groups: [name, 'bastion-users'], expired: false })
@@ -94,4 +94,42 @@ t.test('a key that is not a plain public key is reported, and the others served'
   const r = await syncUsers(d, S)
   t.same(r.problems, ['alice: 1 IAM key(s) are not plain public keys and are not served'])
   t.equal(readFileSync(join(d.keysDir, 'alice'), 'utf8'), `restrict,pty ${ED}\n`)
+})
+
+t.test("each served account's namespaces file: root's, its own group's, 0640; none for a locked account or one without any", async (t) => {
+  const a = accounts([ours('leaver'), ours('poca')])
+  const d = deps(t, iam({ 'k8s-user@hyades@taurus': ['poca'], 'k8s-admin@pleiades@stars': ['poca'], 'k8s-user@hyades': ['john'] }), a)
+  const dir = join(d.keysDir, '..', 'kube', 'namespaces')
+  const gids: string[] = []
+  d.gidOf = async (name) => { gids.push(name); return 4321 }
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'leaver'), 'hyades old\n')
+  const r = await syncUsers(d, { ...S, namespacesDir: dir })
+  t.equal(readFileSync(join(dir, 'poca'), 'utf8'), 'hyades taurus\npleiades stars\n', 'one line per namespace, sorted')
+  const st = statSync(join(dir, 'poca'))
+  t.same([st.uid, st.gid, st.mode & 0o777], [0, 4321, 0o640])
+  t.same(gids, ['poca'])
+  t.notOk(existsSync(join(dir, 'john')), 'a cluster-tier user needs none: they list namespaces')
+  t.notOk(existsSync(join(dir, 'leaver')), "a locked account's file goes")
+  t.same(r.namespaces, { written: 1, removed: 1 })
+  t.match(formatUsersReport(r, false), ['created account john for IAM user john', /^locked account leaver/, /^keys: /, 'namespaces: 1 file(s) written, 1 removed', /^users sync: /])
+  const again = await syncUsers(d, { ...S, namespacesDir: dir })
+  t.same(again.namespaces, { written: 0, removed: 0 }, 'a second run writes nothing')
+})
+
+t.test('namespaces files that cannot be written are a problem; the accounts and keys are done', async (t) => {
+  const d = deps(t, iam({ 'k8s-user@hyades@taurus': ['poca'] }, { poca: [ED] }), accounts([ours('poca')]))
+  d.gidOf = async () => { throw new Error('id: no such user') }
+  const r = await syncUsers(d, { ...S, namespacesDir: join(d.keysDir, '..', 'ns') })
+  t.match(r.problems, [/^the namespaces files in .* could not be written: id: no such user$/])
+  t.ok(existsSync(join(d.keysDir, 'poca')), 'the keys are served')
+})
+
+t.test('no namespaces files while the kubeconfig directory does not exist: nothing is made there', async (t) => {
+  const d = deps(t, iam({ 'k8s-user@hyades@taurus': ['poca'] }, { poca: [ED] }), accounts([ours('poca')]))
+  const kube = join(d.keysDir, '..', 'no-kube')
+  const r = await syncUsers(d, { ...S, namespacesDir: join(kube, 'namespaces') })
+  t.same(r.namespaces, { written: 0, removed: 0 })
+  t.notOk(existsSync(kube))
+  t.same(r.problems, [])
 })
