@@ -19,7 +19,9 @@ export const codes = {
   BASTION_RBACSYNC_DISCOVERY_CONFLICT: 'Discovery found a cluster name in two regions; that cluster is not synced',
   BASTION_RBACSYNC_DECOMMISSION_REFUSED: 'decommission refused: the cluster is still listed or discovered, or discovery could not be read',
   BASTION_RBACSYNC_DECOMMISSION_MEMBERS: 'decommission refused: a group of the cluster still has members',
-  BASTION_RBACSYNC_CLUSTER_UNREACHABLE: 'How to reach a cluster\'s API could not be worked out; counts as a failed read'
+  BASTION_RBACSYNC_CLUSTER_UNREACHABLE: 'How to reach a cluster\'s API could not be worked out; counts as a failed read',
+  BASTION_RBACSYNC_PERSON_NAME_INVALID: 'An Identity Center user name does not map to a valid role and Unix name; that person is skipped',
+  BASTION_RBACSYNC_PERSON_NAME_COLLISION: 'Two Identity Center users map to one name; both are skipped'
 } as const
 
 export type ErrorCode = keyof typeof codes

@@ -1,4 +1,5 @@
-// Wires the real adapters from the config: the IAM and EKS clients (SDK v3, adaptive
+// Wires the real adapters from the config: the IAM, Identity Store (when
+// rbacsync.source is identity-center) and EKS clients (SDK v3, adaptive
 // retries, every call counted) and one source per cluster: each listed one, then each
 // that eks:ListClusters finds in rbacsync.discover.regions (read at every run, so a new
 // cluster is synced by the next run, with no redeploy). A discovered cluster is reached
@@ -13,6 +14,9 @@ import { describeError, problem } from './errors.ts'
 import { discoverClusters } from './eks/eks-clusters.ts'
 import { eksApi } from './eks/eks-sdk.ts'
 import { iamApi, iamClient, type IamPort } from './iam/iam-api.ts'
+import { identityStoreApi, identityStoreClient } from './people/identity-store-api.ts'
+import { identityStorePeople } from './people/identity-store-people.ts'
+import type { PeopleSource } from './people/people-source.ts'
 import { kubeApi } from './kube/api.ts'
 import { kubeConfigFor } from './kube/connect.ts'
 import { kubeTransport } from './kube/http.ts'
@@ -22,7 +26,7 @@ import type { ClusterSource } from './reconcile/observe.ts'
 import { clusterSettings, runSync, type DiscoveryOutcome, type SyncReport } from './sync.ts'
 
 // The IAM client and a metered EKS client per region, from the config; destroy() closes them.
-export function awsPorts (config: Readonly<RbacsyncConfig>, meter: Meter): { iam: IamPort, eks: (region: string) => EKSClient, destroy: () => void } {
+export function awsPorts (config: Readonly<RbacsyncConfig>, meter: Meter): { iam: IamPort, people?: PeopleSource, eks: (region: string) => EKSClient, destroy: () => void } {
   const r = config.rbacsync
   const aws = { maxAttempts: r.iam.maxAttempts, timeoutMs: r.iam.timeoutMs }
   const iamSdk = iamClient({ ...aws, region: config.aws.region, ...(r.endpoints.iam !== undefined ? { endpoint: r.endpoints.iam } : {}) }, meter)
@@ -35,11 +39,17 @@ export function awsPorts (config: Readonly<RbacsyncConfig>, meter: Meter): { iam
     }
     return c
   }
+  const ic = r.identityCenter
+  const storeSdk = r.source === 'identity-center' && ic.identityStoreId !== undefined
+    ? identityStoreClient({ ...aws, region: ic.region ?? config.aws.region, ...(ic.endpoint !== undefined ? { endpoint: ic.endpoint } : {}) }, meter)
+    : undefined
   return {
     iam: iamApi(iamSdk, r.iam.pageSize),
+    ...(storeSdk !== undefined && ic.identityStoreId !== undefined ? { people: identityStorePeople(identityStoreApi(storeSdk, ic.identityStoreId, r.iam.pageSize), ic.identityStoreId, r.iam.concurrency) } : {}),
     eks,
     destroy () {
       iamSdk.destroy()
+      storeSdk?.destroy()
       for (const c of eksClients.values()) c.destroy()
     }
   }
@@ -48,7 +58,7 @@ export function awsPorts (config: Readonly<RbacsyncConfig>, meter: Meter): { iam
 export async function syncOnce (config: Readonly<RbacsyncConfig>, log: Logger, options: { dryRun: boolean, meter?: Meter }): Promise<SyncReport> {
   const r = config.rbacsync
   const meter = options.meter ?? createMeter()
-  const { iam, eks, destroy } = awsPorts(config, meter)
+  const { iam, people, eks, destroy } = awsPorts(config, meter)
   const closers: Array<() => void> = []
   let discovery: DiscoveryOutcome | undefined
   const clusters: Cluster[] = [...config.clusters]
@@ -84,7 +94,7 @@ export async function syncOnce (config: Readonly<RbacsyncConfig>, log: Logger, o
     }
   })
   try {
-    return await runSync(config, { iam, sources, meter, log, ...(discovery !== undefined ? { discovery } : {}) }, options)
+    return await runSync(config, { iam, ...(people !== undefined ? { people } : {}), sources, meter, log, ...(discovery !== undefined ? { discovery } : {}) }, options)
   } finally {
     destroy()
     for (const close of closers) close()

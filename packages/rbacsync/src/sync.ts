@@ -3,6 +3,7 @@
 // calls of each kind it took.
 import type { Logger } from 'pino'
 import type { IamPort } from './iam/iam-api.ts'
+import type { PeopleSource } from './people/people-source.ts'
 import { defaultClusterSettings, type ClusterSyncSettings, type RbacsyncConfig } from './config/schema.ts'
 import type { Problem } from './errors.ts'
 import { applyPlan, describeAction, type ActionResult } from './reconcile/apply.ts'
@@ -14,6 +15,8 @@ import { fitGroupQuota } from './reconcile/quota.ts'
 
 export interface SyncDeps {
   iam: IamPort
+  // Where people and groups come from; default: IAM groups under rbacsync.iam.path.
+  people?: PeopleSource
   // One per cluster to sync: the listed ones, then the discovered ones.
   sources: readonly ClusterSource[]
   // What discovery found missing or could not read (none when it is off).
@@ -68,7 +71,7 @@ export async function runSync (config: Readonly<RbacsyncConfig>, deps: SyncDeps,
   const now = deps.now ?? Date.now
   const started = now()
   const r = config.rbacsync
-  const observation = await observe(deps.iam, r.iam.path, deps.sources, r.iam.concurrency)
+  const observation = await observe(deps.iam, r.iam.path, deps.sources, r.iam.concurrency, deps.people)
   const listed = new Set(config.clusters.map((c) => c.name))
   const discovered = deps.sources.map((s) => s.name).filter((n) => !listed.has(n))
   const planned = makePlan(observation, planSettings(config, discovered, deps.discovery?.complete ?? true))

@@ -51,6 +51,15 @@ t.test('the template grants least privilege: our path, our tag, our clusters, on
     { Sid: 'ListClusters', Effect: 'Allow', Action: ['eks:ListClusters'], Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': 'DiscoverRegions' } } },
     { Sid: 'DescribeClusters', Effect: 'Allow', Action: ['eks:DescribeCluster'], Resource: 'arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/*', Condition: { StringEquals: { 'aws:RequestedRegion': 'DiscoverRegions' } } }
   ])
+  // Identity Center: the three reads of the one identity store, only when it is named.
+  const ic = doc.Resources.IdentityCenterPolicy as unknown as { Condition: string, Properties: { PolicyDocument: { Statement: unknown[] } } }
+  t.equal(ic.Condition, 'WithIdentityCenter')
+  t.same(ic.Properties.PolicyDocument.Statement, [{
+    Sid: 'ReadPeople',
+    Effect: 'Allow',
+    Action: ['identitystore:ListGroups', 'identitystore:ListGroupMemberships', 'identitystore:DescribeUser'],
+    Resource: ['arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/${IdentityStoreId}', 'arn:${AWS::Partition}:identitystore:::group/*', 'arn:${AWS::Partition}:identitystore:::user/*']
+  }])
   const fn = doc.Resources.Function!.Properties
   t.equal(fn.ReservedConcurrentExecutions, 1)
   t.equal(fn.Runtime, 'nodejs24.x')

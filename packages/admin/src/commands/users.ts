@@ -1,11 +1,14 @@
 // `bastion users sync`: the bastion's Unix accounts and the SSH keys sshd accepts, from
-// IAM (docs/admin/users.md). Run every minute by bastion-users-sync.timer.
+// IAM or IAM Identity Center (docs/admin/users.md). Run every minute by
+// bastion-users-sync.timer.
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { configPath } from '@bastion/config'
+import { createMeter, iamApi, iamPeople, identityStoreApi, identityStoreClient, identityStorePeople, type PeopleSource } from '@bastion/rbacsync'
 import { execaExec, runOk } from '../setup/exec.ts'
-import { formatUsersReport, hostAccounts, iamReader, loadUsersConfig, MARK, syncUsers, usersError } from '../users/index.ts'
+import { formatUsersReport, hostAccounts, iamKeys, keyDirectory, loadUsersConfig, MARK, syncUsers, usersError, type UsersConfig } from '../users/index.ts'
+import type { KeySource } from '../users/people.ts'
 import { KEYS_DIR, KEYS_USER } from '../users/keys-cache.ts'
 import { NAMESPACES_SUBDIR } from '../users/namespace-files.ts'
 
@@ -37,14 +40,10 @@ export function register (program: Command): void {
         return
       }
       const exec = execaExec()
-      const iam = new IAMClient({
-        region: config.aws.region,
-        ...(config.users.iam.endpoint === undefined ? {} : { endpoint: config.users.iam.endpoint }),
-        maxAttempts: 8,
-        requestHandler: { requestTimeout: config.users.iam.timeoutMs, connectionTimeout: config.users.iam.timeoutMs }
-      })
+      const { people, keys, destroy } = sources(config)
       const report = await syncUsers({
-        iam: iamReader(iam, config.users.iam.pageSize),
+        people,
+        keys,
         accounts: hostAccounts(exec, { allowedGroup: config.shell.allowedGroup, shell: config.users.loginShell, gecos: MARK }),
         keysDir: KEYS_DIR,
         keysGid: async () => {
@@ -55,7 +54,8 @@ export function register (program: Command): void {
         },
         gidOf: async (name) => Number((await runOk(exec, 'id', ['-g', '--', name])).stdout.trim()),
         now: () => new Date()
-      }, { path: config.users.iam.path, allowedGroup: config.shell.allowedGroup, shell: config.users.loginShell, maxAgeSeconds: config.users.keys.maxAgeSeconds, namespacesDir: join(config.shell.kubeconfigDir, NAMESPACES_SUBDIR), dryRun: opts.dryRun === true })
+      }, { allowedGroup: config.shell.allowedGroup, shell: config.users.loginShell, maxAgeSeconds: config.users.keys.maxAgeSeconds, namespacesDir: join(config.shell.kubeconfigDir, NAMESPACES_SUBDIR), dryRun: opts.dryRun === true })
+      destroy()
       process.stdout.write(opts.json === true ? JSON.stringify(report) + '\n' : formatUsersReport(report, opts.dryRun === true).join('\n') + '\n')
       if (report.failed !== undefined) {
         process.exitCode = 2
@@ -65,4 +65,22 @@ export function register (program: Command): void {
         process.stderr.write(`bastion: ${report.problems.length} problem(s), see above (BASTION_ADMIN_USERS_PROBLEMS)\n`)
       }
     })
+}
+
+// The people (rbacsync's shared reader) and their keys, for the configured source.
+function sources (config: Readonly<UsersConfig>): { people: PeopleSource, keys: KeySource, destroy: () => void } {
+  const u = config.users
+  const aws = { maxAttempts: 8, timeoutMs: u.iam.timeoutMs }
+  const ic = u.identityCenter
+  if (u.source === 'identity-center' && ic.identityStoreId !== undefined) {
+    const client = identityStoreClient({ ...aws, region: ic.region ?? config.aws.region, ...(ic.endpoint !== undefined ? { endpoint: ic.endpoint } : {}) }, createMeter())
+    return { people: identityStorePeople(identityStoreApi(client, ic.identityStoreId, u.iam.pageSize), ic.identityStoreId, 4), keys: keyDirectory(u.keys.directory), destroy: () => client.destroy() }
+  }
+  const iam = new IAMClient({
+    region: config.aws.region,
+    ...(u.iam.endpoint === undefined ? {} : { endpoint: u.iam.endpoint }),
+    maxAttempts: aws.maxAttempts,
+    requestHandler: { requestTimeout: aws.timeoutMs, connectionTimeout: aws.timeoutMs }
+  })
+  return { people: iamPeople(iamApi(iam, u.iam.pageSize), u.iam.path, 1), keys: iamKeys(iam, u.iam.pageSize), destroy: () => iam.destroy() }
 }

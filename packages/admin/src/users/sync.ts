@@ -1,14 +1,19 @@
 // `bastion users sync`: one Unix account per person in an access group, locked when they
-// are in none any more, and the keys cache sshd answers from. Fail closed: unless IAM
-// and the host's accounts were read in full, nothing is changed, not even the keys.
+// are in none any more, and the keys cache sshd answers from. Fail closed: unless the
+// source of people (IAM or Identity Center), their keys and the host's accounts were
+// read in full, nothing is changed, not even the keys.
 import { authorizedLines, readKnownBodies, writeKeysCache, writeKnownBodies } from './keys-cache.ts'
 import { writeNamespaceFiles } from './namespace-files.ts'
-import { readPeople, type IamReader } from './people.ts'
+import { PeopleReadError, type PeopleSource } from '@bastion/rbacsync'
+import { readPeople, type KeySource } from './people.ts'
 import { planUsers, type Change } from './plan.ts'
 import type { Accounts } from './accounts.ts'
 
 export interface UsersSyncDeps {
-  iam: IamReader
+  // The members of the access groups (rbacsync's shared reader: IAM or Identity Center).
+  people: PeopleSource
+  // Their SSH keys: IAM's, or the key directory's.
+  keys: KeySource
   accounts: Accounts
   keysDir: string
   // The group of the keys command's user, which may read the cache.
@@ -19,7 +24,6 @@ export interface UsersSyncDeps {
 }
 
 export interface UsersSyncSettings {
-  path: string
   allowedGroup: string
   shell: string
   maxAgeSeconds: number
@@ -44,13 +48,13 @@ export async function syncUsers (deps: UsersSyncDeps, s: UsersSyncSettings): Pro
   let keysGid
   try {
     keysGid = await deps.keysGid()
-    read = await readPeople(deps.iam, s.path, await readKnownBodies(deps.keysDir))
+    read = await readPeople(deps.people, deps.keys, await readKnownBodies(deps.keysDir))
     accounts = await deps.accounts.list()
   } catch (err) {
-    return { failed: (err as Error).message, changes: [], problems: [], people: 0 }
+    return { failed: describeReadError(err), changes: [], problems: [], people: 0 }
   }
   const plan = planUsers(read.people, accounts, { allowedGroup: s.allowedGroup, shell: s.shell })
-  const report: UsersReport = { changes: [], problems: [...plan.problems], people: read.people.length }
+  const report: UsersReport = { changes: [], problems: [...read.problems, ...plan.problems], people: read.people.length }
   if (s.dryRun) {
     report.changes = plan.changes.map((change) => ({ change, done: false }))
     return report
@@ -92,9 +96,16 @@ export async function syncUsers (deps: UsersSyncDeps, s: UsersSyncSettings): Pro
   return report
 }
 
+// What could not be read, with the service's own words (an SDK error keeps its name).
+function describeReadError (err: unknown): string {
+  if (!(err instanceof PeopleReadError)) return (err as Error).message
+  const cause = err.cause as Error
+  return `could not read ${err.what}: ${cause.message.startsWith(cause.name) || cause.name === 'Error' ? cause.message : `${cause.name}: ${cause.message}`}`
+}
+
 // The report as the command prints it, one line per fact.
 export function formatUsersReport (r: UsersReport, dryRun: boolean): string[] {
-  if (r.failed !== undefined) return [`users sync: IAM could not be read in full, nothing was changed: ${r.failed}`]
+  if (r.failed !== undefined) return [`users sync: the people and their keys could not be read in full, nothing was changed: ${r.failed}`]
   const lines = r.changes.map(({ change, done }) => dryRun ? `would ${change.why}` : done ? change.why.replace(/^(create|restore|lock)/, (w) => ({ create: 'created', restore: 'restored', lock: 'locked' })[w] ?? w) : `not done: ${change.why}`)
   for (const p of r.problems) lines.push(`problem: ${p}`)
   if (r.keys !== undefined) lines.push(`keys: ${r.keys.accounts} account(s) served until ${r.keys.validUntil} (${r.keys.written} file(s) written, ${r.keys.removed} removed)`)

@@ -7,17 +7,20 @@ import { join } from 'node:path'
 import { formatUsersReport, syncUsers, type UsersSyncDeps } from '../../src/users/sync.ts'
 import { MARK, type Account } from '../../src/users/plan.ts'
 import type { Accounts } from '../../src/users/accounts.ts'
-import type { IamReader } from '../../src/users/people.ts'
+import { iamPeople } from '@bastion/rbacsync'
+import type { KeySource } from '../../src/users/people.ts'
 
 const ED = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'
-const S = { path: '/k8s-access/', allowedGroup: 'bastion-users', shell: '/usr/local/bin/bastion-shell', maxAgeSeconds: 900, dryRun: false }
+const S = { allowedGroup: 'bastion-users', shell: '/usr/local/bin/bastion-shell', maxAgeSeconds: 900, dryRun: false }
 const NOW = new Date('2026-12-03T08:00:00Z')
 
-function iam (members: Record<string, string[]>, keys: Record<string, string[]> = {}): IamReader {
+// IAM as the shared reader sees it (groups under the path, their members), and IAM keys.
+interface FakeIam { groups: string[], members: (group: string) => Promise<string[]>, keys: KeySource }
+function iam (members: Record<string, string[]>, keys: Record<string, string[]> = {}): FakeIam {
   return {
-    async groups () { return Object.keys(members).map((name) => ({ name, path: '/k8s-access/' })) },
+    groups: Object.keys(members),
     async members (g) { return members[g] ?? [] },
-    async activeKeys (user) { return new Map((keys[user] ?? []).map((k, i) => [`${user}-${i}`, k])) }
+    keys: { remembers: true, async activeKeys (user) { return new Map((keys[user] ?? []).map((k, i) => [`${user}-${i}`, k])) } }
   }
 }
 
@@ -30,10 +33,14 @@ function accounts (list: Account[], fail: string[] = []): Accounts & { done: str
   return { done, list: async () => list, create: (n) => act('create', n), restore: (a) => act('restore', a.name), lock: (a) => act('lock', a.name) }
 }
 
-function deps (t: Test, i: IamReader, a: Accounts): UsersSyncDeps & { keysDir: string } {
+function deps (t: Test, i: FakeIam, a: Accounts): UsersSyncDeps & { keysDir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'bt-users-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return { iam: i, accounts: a, keysDir: join(dir, 'keys'), keysGid: async () => 0, gidOf: async () => 0, now: () => NOW }
+  const people = iamPeople({
+    listGroups: async () => i.groups.map((name) => ({ name, path: '/k8s-access/' })),
+    groupMembers: (g) => i.members(g)
+  }, '/k8s-access/', 2)
+  return { people, keys: i.keys, accounts: a, keysDir: join(dir, 'keys'), keysGid: async () => 0, gidOf: async () => 0, now: () => NOW }
 }
 
 const ours = (name: string): Account => ({ name, gecos: MARK, shell: S.shell, groups: [name, 'bastion-users'], expired: false })
@@ -65,7 +72,7 @@ t.test('a failed IAM read, account list or keys group changes nothing, not even 
     t.match(r.failed, /AccessDenied|getent|bastion-keys/, broken)
     t.same(a.done, [], `${broken}: no account changed`)
     t.notOk(existsSync(d.keysDir), `${broken}: no key written`)
-    t.match(formatUsersReport(r, false), [/^users sync: IAM could not be read in full, nothing was changed: /])
+    t.match(formatUsersReport(r, false), [/^users sync: the people and their keys could not be read in full, nothing was changed: /])
   }
 })
 

@@ -44,6 +44,7 @@ function crossChecks (config: RbacsyncConfig): string[] {
     if (!names.has(name) && config.rbacsync.discover.regions.length === 0) problems.push(`rbacsync.clusters.${name}: no cluster of that name in the top-level clusters list`)
     if (c.context !== undefined && c.kubeconfig === undefined) problems.push(`rbacsync.clusters.${name}.context: only means something with a kubeconfig`)
   }
+  if (config.rbacsync.source === 'identity-center' && config.rbacsync.identityCenter.identityStoreId === undefined) problems.push('rbacsync.identityCenter.identityStoreId: required when rbacsync.source is identity-center')
   if (config.clusters.length === 0 && config.rbacsync.discover.regions.length === 0) problems.push('clusters: rbacsync needs at least one cluster to sync, listed or in rbacsync.discover.regions')
   return problems
 }

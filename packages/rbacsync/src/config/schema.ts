@@ -20,6 +20,14 @@ const Iam = section({
   concurrency: Type.Integer({ minimum: 1, maximum: 32, default: 8, description: 'AWS and Kubernetes calls in flight at once' })
 })
 
+// Where people and groups come from when the source is identity-center; `bastion
+// users sync` reads the same keys in its users.identityCenter.
+export const IdentityCenterSection = section({
+  identityStoreId: Type.Optional(Type.String({ pattern: '^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$', description: 'The identity store of IAM Identity Center (d-xxxxxxxxxx, in the Identity Center console\'s settings)' })),
+  region: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$', description: 'Identity Center\'s home region; default: aws.region' })),
+  endpoint: Type.Optional(Type.String({ pattern: '^https?://', description: 'Identity Store endpoint; default: the region\'s. Point it at an emulator in tests' }))
+})
+
 const Endpoints = section({
   iam: Type.Optional(Type.String({ pattern: '^https?://', description: 'IAM endpoint; default: the partition\'s. Point it at an emulator in tests' })),
   eks: Type.Optional(Type.String({ pattern: '^https?://', description: 'EKS endpoint; default: the region\'s' }))
@@ -49,6 +57,8 @@ const Log = section({
 })
 
 export const RbacsyncSection = section({
+  source: Type.Union([Type.Literal('iam'), Type.Literal('identity-center')], { default: 'iam', description: 'Where people and access groups come from: iam (IAM groups under iam.path, their IAM users) or identity-center (the identity store\'s groups, identityCenter)' }),
+  identityCenter: IdentityCenterSection,
   iam: Iam,
   endpoints: Endpoints,
   kubernetes: Kubernetes,

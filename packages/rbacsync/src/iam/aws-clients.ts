@@ -3,6 +3,7 @@
 // middleware counts every request a command sends (each page of a paginator is one).
 import type { IAMClient } from '@aws-sdk/client-iam'
 import type { EKSClient } from '@aws-sdk/client-eks'
+import type { IdentitystoreClient } from '@aws-sdk/client-identitystore'
 import type { Meter } from '../reconcile/meter.ts'
 import { awsCallKind } from '../reconcile/meter.ts'
 
@@ -24,7 +25,7 @@ export function clientConfig (s: AwsClientSettings): Record<string, unknown> {
 }
 
 // Counts one call per command sent (retries of it are the SDK's business, not new calls).
-export function countCalls (client: IAMClient | EKSClient, service: string, meter: Meter): void {
+export function countCalls (client: IAMClient | EKSClient | IdentitystoreClient, service: string, meter: Meter): void {
   (client as IAMClient).middlewareStack.add((next, context) => async (args) => {
     const op = (context.commandName ?? 'Unknown').replace(/Command$/, '')
     meter.count(`${service}:${op}`, awsCallKind(op))

@@ -3,7 +3,9 @@
 // cluster with a failed read has no state, and the plan leaves it alone; discovery that
 // missed some API groups is the one partial read: the cluster keeps its state, marked
 // with what discovery missed, so that only the tiers' rules wait for it.
-import type { IamGroup, IamPort, IamRole } from '../iam/iam-api.ts'
+import type { IamPort, IamRole } from '../iam/iam-api.ts'
+import { iamPeople } from '../people/iam-people.ts'
+import { PeopleReadError, step, type AccessGroup, type PeopleSource } from '../people/people-source.ts'
 import type { KubePort } from '../kube/api.ts'
 import type { ConfigMap, RbacObject } from '../kube/objects.ts'
 import { RBAC_KINDS } from '../kube/objects.ts'
@@ -13,13 +15,16 @@ import type { AccessEntriesPort } from '../mapping/access-entries.ts'
 import type { ClusterSyncSettings } from '../config/schema.ts'
 import type { ApiResource } from '../model/tiers.ts'
 import { describeError, problem, type ErrorCode, type Problem } from '../errors.ts'
-import { mapLimit } from './limit.ts'
 
 export interface IamState {
-  // Groups under our path, with their members.
-  groups: Array<IamGroup & { members: string[] }>
+  // The source's access groups (IAM: every group under our path), with their members.
+  groups: AccessGroup[]
   // Roles under our path.
   roles: IamRole[]
+  // The source's groups are ours to create and delete (IAM groups; not Identity Center's).
+  ownsGroups?: boolean
+  // People the source left out, and why.
+  peopleProblems?: Problem[]
 }
 
 export interface ClusterState {
@@ -57,7 +62,8 @@ export interface Observation {
   failures: Problem[]
 }
 
-export async function observe (iam: IamPort, iamPath: string, sources: readonly ClusterSource[], concurrency: number): Promise<Observation> {
+// `people` is where people and groups come from; by default, IAM groups under iamPath.
+export async function observe (iam: IamPort, iamPath: string, sources: readonly ClusterSource[], concurrency: number, people: PeopleSource = iamPeople(iam, iamPath, concurrency)): Promise<Observation> {
   const failures: Problem[] = []
   const fail = (subject: string, what: string, err: unknown, code: ErrorCode = err instanceof AwsAuthInvalid ? 'BASTION_RBACSYNC_AWS_AUTH_INVALID' : 'BASTION_RBACSYNC_READ_FAILED'): undefined => {
     failures.push(problem(code, subject, `could not read ${what}: ${describeError(err)}`))
@@ -65,7 +71,7 @@ export async function observe (iam: IamPort, iamPath: string, sources: readonly 
   }
   const ports = new Map<string, ClusterPorts>()
   const [iamState, ...clusterStates] = await Promise.all([
-    readIam(iam, iamPath, concurrency).catch((err: unknown) => fail('iam', err instanceof ReadError ? err.what : 'IAM', err instanceof ReadError ? err.cause : err)),
+    readIam(iam, people, iamPath).catch((err: unknown) => fail('iam', err instanceof PeopleReadError ? err.what : 'IAM', err instanceof PeopleReadError ? err.cause : err)),
     ...sources.map(async (source) => {
       let p: ClusterPorts
       try {
@@ -80,25 +86,12 @@ export async function observe (iam: IamPort, iamPath: string, sources: readonly 
   return { iam: iamState, clusters: new Map(sources.map((s, i) => [s.name, clusterStates[i]])), ports, failures }
 }
 
-class ReadError extends Error {
-  readonly what: string
-  constructor (what: string, cause: unknown) {
-    super(what, { cause })
-    this.what = what
-  }
-}
-
-async function readIam (iam: IamPort, path: string, concurrency: number): Promise<IamState> {
-  const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try { return await fn() } catch (err) { throw new ReadError(what, err) }
-  }
-  // PathPrefix also matches deeper paths, and some emulators ignore it: keep exact matches.
-  const groups = (await step(`IAM groups under ${path}`, () => iam.listGroups(path))).filter((g) => g.path === path)
-  const [members, roles] = await Promise.all([
-    mapLimit(groups, concurrency, (g) => step(`the members of IAM group ${g.name}`, () => iam.groupMembers(g.name))),
+async function readIam (iam: IamPort, people: PeopleSource, path: string): Promise<IamState> {
+  const [read, roles] = await Promise.all([
+    people.read(),
     step(`IAM roles under ${path}`, () => iam.listRoles(path))
   ])
-  return { groups: groups.map((g, i) => ({ ...g, members: members[i]! })), roles: roles.filter((r) => r.path === path) }
+  return { groups: read.groups, roles: roles.filter((r) => r.path === path), ownsGroups: people.ownsGroups, peopleProblems: read.problems }
 }
 
 async function readCluster (source: ClusterSource, p: ClusterPorts, fail: (what: string, err: unknown) => undefined): Promise<ClusterState | undefined> {

@@ -4,7 +4,9 @@
 //     cluster this configuration does not sync keeps its members' roles, no more);
 //   - every user with a grant gets a role, a mapping and a binding per grant;
 //   - a user over an IAM limit is reported and left exactly as they are;
-//   - IAM failing means no writes at all; a cluster that could not be read in full is
+//   - the groups come from IAM or from Identity Center (people/); only IAM's are ours
+//     to create and delete;
+//   - IAM (or the source of people) failing means no writes at all; a cluster that could not be read in full is
 //     left alone (and its groups' members keep their roles), while every cluster that
 //     was read in full is brought to the desired state, removals included: revocation
 //     on one cluster never waits for another (invariant 9).
@@ -39,7 +41,7 @@ export interface Plan {
 }
 
 export function makePlan (obs: Observation, s: PlanSettings): Plan {
-  const problems: Problem[] = [...obs.failures]
+  const problems: Problem[] = [...obs.failures, ...obs.iam?.peopleProblems ?? []]
   if (obs.iam === undefined) return { actions: [], problems, heldBack: ['IAM could not be read in full: nothing was written anywhere and no access was taken away'], users: 0 }
   const heldBack: string[] = []
   for (const c of s.clusters) {
@@ -98,8 +100,10 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
   }
 
   const frozen = new Set<string>()
+  const ownsGroups = obs.iam.ownsGroups ?? true
   for (const [user, n] of groupsOf) {
-    if (n > LIMITS.groupsPerUser) {
+    // IAM's limit; Identity Center has none of its own to respect here.
+    if (ownsGroups && n > LIMITS.groupsPerUser) {
       frozen.add(user)
       problems.push(problem('BASTION_RBACSYNC_TOO_MANY_GROUPS', user, `${user} is in ${n} of our groups, IAM allows ${LIMITS.groupsPerUser} per user: their access was left as it was`))
     }
@@ -112,8 +116,11 @@ export function makePlan (obs: Observation, s: PlanSettings): Plan {
   const created = new Map(obs.iam.groups.flatMap((g) => g.created !== undefined ? [[g.name, g.created] as const] : []))
   const actions: Action[] = []
   const ownedGroups = new Set(obs.iam.groups.map((g) => g.name))
-  for (const group of validGroups) if (!ownedGroups.has(group)) actions.push({ op: 'createGroup', group })
-  for (const group of staleEmpty) actions.push({ op: 'deleteGroup', group })
+  // Identity Center's groups are made by whoever administers the identity store.
+  if (ownsGroups) {
+    for (const group of validGroups) if (!ownedGroups.has(group)) actions.push({ op: 'createGroup', group })
+    for (const group of staleEmpty) actions.push({ op: 'deleteGroup', group })
+  }
 
   const roles = new Map(obs.iam.roles.map((r) => [r.name, r]))
   for (const user of granted) {

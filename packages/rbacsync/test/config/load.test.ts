@@ -63,3 +63,15 @@ t.test('maxSessionDurationSeconds above 3600 is refused, and the error says why 
   t.match(problems(base + r), [/^rbacsync\.iam\.maxSessionDurationSeconds: /])
   t.throws(() => parseConfig(base + r), { code: 'BASTION_RBACSYNC_CONFIG_INVALID', message: /rbacsync\.iam\.maxSessionDurationSeconds: .*3600.*role chaining.*one hour/ })
 })
+
+t.test('the source of people: iam by default; identity-center needs its identity store id, well formed', async (t) => {
+  t.equal(testConfig().rbacsync.source, 'iam')
+  const r = (ic: string): string => `rbacsync: {source: identity-center, identityCenter: {${ic}}, iam: {trustedPrincipalArns: ["arn:aws:iam::123456789012:role/b"]}}\n`
+  t.same(problems(base + r('')), ['rbacsync.identityCenter.identityStoreId: required when rbacsync.source is identity-center'])
+  t.match(problems(base + r('identityStoreId: store-1')), [/^rbacsync\.identityCenter\.identityStoreId: /])
+  t.match(problems(base + r('identityStoreId: d-0123456789, region: Mars')), [/^rbacsync\.identityCenter\.region: /])
+  t.match(problems(base + r('identityStoreId: d-0123456789, color: red')), [/rbacsync\.identityCenter.*color/])
+  const c = parseConfig(base + r('identityStoreId: d-0123456789, region: us-east-1'))
+  t.same(c.rbacsync.identityCenter, { identityStoreId: 'd-0123456789', region: 'us-east-1' })
+  t.match(problems(base + 'rbacsync: {source: ldap, iam: {trustedPrincipalArns: ["arn:aws:iam::123456789012:role/b"]}}\n'), [/^rbacsync\.source: /])
+})
