@@ -31,6 +31,9 @@ const KEYS_COMMAND = '/usr/local/libexec/bastion/bastion-authorized-keys'
 const ACCOUNT = String(Date.now()).slice(-12)
 const ANN = 'bt-iam-ann'
 const BEN = 'bt-iam-ben'
+// A person of a second bastion on this host (users.instance), as the local bastion is.
+const CY = 'bt-iam-cy'
+const SECOND = 'bt2'
 const MARK = 'bastion users sync'
 
 const front = await startAwsFront(bedFacts()('BASTION_TEST_STS_ENDPOINT'), ACCOUNT)
@@ -39,11 +42,12 @@ const iam = new IAMClient({ region: 'eu-west-1', endpoint: front.url, credential
 const dir = mkdtempSync(join(tmpdir(), 'bt-iam-users-'))
 chmodSync(dir, 0o755)
 t.teardown(async () => {
-  for (const u of [ANN, BEN]) {
+  for (const u of [ANN, BEN, CY]) {
     await removeContainersOf(u).catch(() => {})
     await execa('userdel', ['-r', u], { reject: false })
     rmSync(join(KEYS_DIR, u), { force: true })
   }
+  rmSync(`${KEYS_DIR}-${SECOND}`, { recursive: true, force: true })
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -59,7 +63,7 @@ writeFileSync(config, usersConfigText(front.url, ['timeoutMs: 5000']))
 const setup = await execa(NODE, [BASTION, '--config', config, 'setup', 'users'], { reject: false })
 if (setup.exitCode !== 0) throw new Error(`bastion setup users failed: ${setup.stdout}${setup.stderr}`)
 // Last at the top level: a failure after it would leave sshd running (no teardown runs).
-const sshd = await startSshd(t, [ANN])
+const sshd = await startSshd(t, [ANN, CY])
 
 const sync = (args: string[] = []) => execa(NODE, [BASTION, '--config', config, 'users', 'sync', ...args], { reject: false, env: EMULATOR_ENV })
 const passwd = async (u: string) => (await execa('getent', ['passwd', u], { reject: false })).stdout.split(':')
@@ -114,6 +118,36 @@ t.test('the keys command answers only for our accounts, only while the cache is 
   t.match(stale.stderr, /keys cache expired/)
   t.equal((await asAnn()).exitCode, 255, 'so the login is refused')
   writeFileSync(until, kept)
+})
+
+t.test('two bastions on one host (users.instance): each sync makes, serves and locks its own accounts alone', async (t) => {
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'cy@laptop', '-f', join(dir, 'cy')])
+  await iam.send(new CreateGroupCommand({ GroupName: 'k8s-user@hyades', Path: '/bt2-access/' }))
+  await iam.send(new CreateUserCommand({ UserName: CY }))
+  await iam.send(new UploadSSHPublicKeyCommand({ UserName: CY, SSHPublicKeyBody: readFileSync(join(dir, 'cy.pub'), 'utf8') }))
+  await iam.send(new AddUserToGroupCommand({ GroupName: 'k8s-user@hyades', UserName: CY }))
+  const second = join(dir, 'second.yaml')
+  writeFileSync(second, usersConfigText(front.url, ['path: /bt2-access/']).replace(/^users:$/m, `users:\n  instance: ${SECOND}`))
+  const sync2 = () => execa(NODE, [BASTION, '--config', second, 'users', 'sync'], { reject: false, env: EMULATOR_ENV })
+  const r = await sync2()
+  t.equal(r.exitCode, 0, r.stdout + r.stderr)
+  t.match(r.stdout, `created account ${CY} for IAM user ${CY}`)
+  t.notMatch(r.stdout, `lock account ${ANN}`, "the first bastion's account is not the second's to lock")
+  t.equal((await passwd(CY))[4], `${MARK} (${SECOND})`, "marked as the second bastion's")
+  t.ok((await groupsOf(ANN)).includes('bastion-users'), 'Ann is as she was')
+  t.ok(existsSync(join(`${KEYS_DIR}-${SECOND}`, CY)), "Cy's keys are in the second bastion's cache")
+  t.ok(existsSync(join(KEYS_DIR, ANN)), "Ann's stay in the first's")
+  const first = await sync()
+  t.equal(first.exitCode, 0, first.stdout + first.stderr)
+  t.notMatch(first.stdout, CY, "the first bastion's sync does not touch Cy")
+  const login = await sshd.ssh(CY, [join(dir, 'cy')], 'id -un')
+  t.equal(login.exitCode, 0, login.stderr)
+  t.equal(login.stdout, CY, 'Cy logs in with her IAM key, through the same keys command')
+  t.equal((await asAnn()).exitCode, 0, 'and so does Ann')
+  await iam.send(new RemoveUserFromGroupCommand({ GroupName: 'k8s-user@hyades', UserName: CY }))
+  t.match((await sync2()).stdout, `locked account ${CY}`, 'the second bastion takes its own away')
+  t.equal((await sshd.ssh(CY, [join(dir, 'cy')], 'true')).exitCode, 255, 'refused at once')
+  t.equal((await asAnn()).exitCode, 0, 'Ann still logs in')
 })
 
 t.test('a failed read of IAM changes nothing and says so', async (t) => {

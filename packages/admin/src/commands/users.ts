@@ -7,9 +7,8 @@ import { IAMClient } from '@aws-sdk/client-iam'
 import { configPath } from '@bastion/config'
 import { createMeter, iamApi, iamPeople, identityStoreApi, identityStoreClient, identityStorePeople, type PeopleSource } from '@bastion/rbacsync'
 import { execaExec, runOk } from '../setup/exec.ts'
-import { formatUsersReport, hostAccounts, iamKeys, keyDirectory, loadUsersConfig, MARK, syncUsers, usersError, type UsersConfig } from '../users/index.ts'
+import { formatUsersReport, hostAccounts, iamKeys, keyDirectory, KEYS_DIR, KEYS_USER, keysDirFor, loadUsersConfig, MARK, markFor, syncUsers, usersError, type UsersConfig } from '../users/index.ts'
 import type { KeySource } from '../users/people.ts'
-import { KEYS_DIR, KEYS_USER } from '../users/keys-cache.ts'
 import { NAMESPACES_SUBDIR } from '../users/namespace-files.ts'
 
 interface SyncOptions { dryRun?: boolean, json?: boolean }
@@ -23,9 +22,10 @@ export function register (program: Command): void {
     .option('--json', 'print the report as JSON')
     .addHelpText('after', [
       '',
-      `Accounts it makes carry the GECOS "${MARK}"; no other account is ever touched.`,
+      `Accounts it makes carry the GECOS "${MARK}" ("${MARK} (NAME)" with users.instance);`,
+      'no other account is ever touched.',
       'A person in no access group any more is locked (expired, out of shell.allowedGroup),',
-      `and their home is kept. The keys go to ${KEYS_DIR}, which sshd's AuthorizedKeysCommand`,
+      `and their home is kept. The keys go to ${KEYS_DIR} (${KEYS_DIR}-NAME), which sshd's AuthorizedKeysCommand`,
       'reads; they are served for users.keys.maxAgeSeconds after the last complete read.',
       'If IAM cannot be read in full, nothing changes. Exit codes: 0 done, 2 a problem or a',
       'failed read. AWS credentials come from the environment or the instance role.'
@@ -44,8 +44,8 @@ export function register (program: Command): void {
       const report = await syncUsers({
         people,
         keys,
-        accounts: hostAccounts(exec, { allowedGroup: config.shell.allowedGroup, shell: config.users.loginShell, gecos: MARK }),
-        keysDir: KEYS_DIR,
+        accounts: hostAccounts(exec, { allowedGroup: config.shell.allowedGroup, shell: config.users.loginShell, gecos: markFor(config.users.instance) }),
+        keysDir: keysDirFor(config.users.instance),
         keysGid: async () => {
           const r = await runOk(exec, 'getent', ['group', KEYS_USER]).catch((err: Error) => {
             throw new Error(`the keys command's group ${KEYS_USER} is missing (run \`bastion setup users\`): ${err.message}`)
@@ -54,7 +54,7 @@ export function register (program: Command): void {
         },
         gidOf: async (name) => Number((await runOk(exec, 'id', ['-g', '--', name])).stdout.trim()),
         now: () => new Date()
-      }, { allowedGroup: config.shell.allowedGroup, shell: config.users.loginShell, maxAgeSeconds: config.users.keys.maxAgeSeconds, namespacesDir: join(config.shell.kubeconfigDir, NAMESPACES_SUBDIR), dryRun: opts.dryRun === true })
+      }, { allowedGroup: config.shell.allowedGroup, shell: config.users.loginShell, mark: markFor(config.users.instance), maxAgeSeconds: config.users.keys.maxAgeSeconds, namespacesDir: join(config.shell.kubeconfigDir, NAMESPACES_SUBDIR), dryRun: opts.dryRun === true })
       destroy()
       process.stdout.write(opts.json === true ? JSON.stringify(report) + '\n' : formatUsersReport(report, opts.dryRun === true).join('\n') + '\n')
       if (report.failed !== undefined) {

@@ -10,6 +10,7 @@ import { IdentityCenterSection } from '@bastion/rbacsync'
 
 export const UsersSection = Type.Object({
   source: Type.Union([Type.Literal('iam'), Type.Literal('identity-center'), Type.Literal('none')], { default: 'iam', description: "Where the bastion's accounts come from: iam (the members of rbacsync's access groups, with their IAM SSH keys), identity-center (the identity store's access groups, with keys from keys.directory) or none (accounts kept outside IAM: Chef, LDAP)" }),
+  instance: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$', description: "A name for this bastion when several share one host, as the local bastion and the test bed do: its accounts carry the GECOS 'bastion users sync (NAME)' and its keys cache is /var/lib/bastion/keys-NAME, so that each sync touches its own accounts alone. Leave it out on a bastion host: one host, one sync" })),
   loginShell: Type.String({ default: '/usr/local/bin/bastion-shell', pattern: '^/', description: 'Login shell of the accounts it makes: bastion-shell as `bastion setup shell` installs it' }),
   iam: Type.Object({
     path: Type.String({ default: '/k8s-access/', pattern: '^/([\\x21-\\x7E]+/)?$', maxLength: 512, description: "IAM path of rbacsync's access groups (rbacsync.iam.path): their members are the bastion's people" }),

@@ -8,6 +8,11 @@ import { dirname, join } from 'node:path'
 
 // host/bastion-authorized-keys names the same directory, user and files.
 export const KEYS_DIR = '/var/lib/bastion/keys'
+
+// The cache of one sync: KEYS_DIR, or KEYS_DIR-NAME with users.instance (markFor).
+export function keysDirFor (instance?: string): string {
+  return instance === undefined ? KEYS_DIR : `${KEYS_DIR}-${instance}`
+}
 export const KEYS_USER = 'bastion-keys'
 export const VALID_UNTIL = '.valid-until'
 const BODIES = '.key-bodies.json'

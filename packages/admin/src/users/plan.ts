@@ -1,9 +1,15 @@
 // What `bastion users sync` changes, from what IAM says and what the host has: a pure
 // function, so that every rule is unit-tested. Ours are only the accounts whose GECOS
-// is MARK; any other account is never touched, even when a person is named like it.
+// is our mark (markFor); any other account is never touched, even when a person is named like it.
 import { unixNameFor } from './names.ts'
 
 export const MARK = 'bastion users sync'
+
+// The GECOS of the accounts one sync makes: MARK, or with users.instance (several
+// bastions on one host) MARK and that name, so that each sync sees only its own.
+export function markFor (instance?: string): string {
+  return instance === undefined ? MARK : `${MARK} (${instance})`
+}
 
 // A namespace of a cluster that a person holds through a namespace-tier group.
 export interface NamespaceHeld { cluster: string, namespace: string }
@@ -43,9 +49,12 @@ export interface UsersPlan {
 export interface PlanSettings {
   allowedGroup: string
   shell: string
+  // The GECOS that marks our accounts (markFor); MARK when not given.
+  mark?: string
 }
 
 export function planUsers (people: readonly Person[], accounts: readonly Account[], s: PlanSettings): UsersPlan {
+  const mark = s.mark ?? MARK
   const byName = new Map(accounts.map((a) => [a.name, a]))
   const problems: string[] = []
   const wanted = new Map<string, Person>()
@@ -69,7 +78,7 @@ export function planUsers (people: readonly Person[], accounts: readonly Account
     const a = byName.get(name)
     if (a === undefined) {
       changes.push({ op: 'create', name, why: `create account ${name} for IAM user ${person.iamName}` })
-    } else if (a.gecos !== MARK) {
+    } else if (a.gecos !== mark) {
       problems.push(`IAM user ${JSON.stringify(person.iamName)}: the account ${name} exists and bastion did not make it: skipped, left as it is`)
       continue
     } else if (a.expired || !a.groups.includes(s.allowedGroup) || a.shell !== s.shell || a.groups.includes('docker')) {
@@ -79,7 +88,7 @@ export function planUsers (people: readonly Person[], accounts: readonly Account
     namespaces.set(name, person.namespaces ?? [])
   }
   for (const a of [...accounts].sort((x, y) => x.name.localeCompare(y.name))) {
-    if (a.gecos !== MARK || wanted.has(a.name)) continue
+    if (a.gecos !== mark || wanted.has(a.name)) continue
     if (!a.expired || a.groups.includes(s.allowedGroup)) {
       changes.push({ op: 'lock', name: a.name, why: `lock account ${a.name}: in no access group any more (out of ${s.allowedGroup}, expired; home kept)` })
     }

@@ -26,6 +26,8 @@ export interface UsersSyncDeps {
 export interface UsersSyncSettings {
   allowedGroup: string
   shell: string
+  // The GECOS of our accounts (plan.ts markFor).
+  mark?: string
   maxAgeSeconds: number
   // Where each person's namespaces file goes (namespace-files.ts); none: not written.
   namespacesDir?: string
@@ -53,7 +55,7 @@ export async function syncUsers (deps: UsersSyncDeps, s: UsersSyncSettings): Pro
   } catch (err) {
     return { failed: describeReadError(err), changes: [], problems: [], people: 0 }
   }
-  const plan = planUsers(read.people, accounts, { allowedGroup: s.allowedGroup, shell: s.shell })
+  const plan = planUsers(read.people, accounts, { allowedGroup: s.allowedGroup, shell: s.shell, ...(s.mark !== undefined ? { mark: s.mark } : {}) })
   const report: UsersReport = { changes: [], problems: [...read.problems, ...plan.problems], people: read.people.length }
   if (s.dryRun) {
     report.changes = plan.changes.map((change) => ({ change, done: false }))

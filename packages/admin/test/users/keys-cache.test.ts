@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { authorizedLines, readKnownBodies, VALID_UNTIL, writeKeysCache, writeKnownBodies } from '../../src/users/keys-cache.ts'
+import { authorizedLines, KEYS_DIR, keysDirFor, readKnownBodies, VALID_UNTIL, writeKeysCache, writeKnownBodies } from '../../src/users/keys-cache.ts'
 
 const ED = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'
 
@@ -48,4 +48,10 @@ t.test('key bodies seen before are kept for the next run, root-only; a broken fi
   t.equal(statSync(join(dir, '.key-bodies.json')).mode & 0o777, 0o600)
   writeFileSync(join(dir, '.key-bodies.json'), '{"K1": 5, "K2": "x"}')
   t.same([...await readKnownBodies(dir)], [['K2', 'x']], 'only strings count')
+})
+
+t.test('each users.instance has a cache directory of its own; none means the default one', async (t) => {
+  t.equal(keysDirFor(undefined), KEYS_DIR)
+  t.equal(keysDirFor('local'), `${KEYS_DIR}-local`)
+  t.not(keysDirFor('a'), keysDirFor('b'))
 })

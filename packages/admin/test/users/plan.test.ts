@@ -1,7 +1,7 @@
 // The rules of `bastion users sync`: who gets an account, who is locked, and what is
 // reported and skipped, with the host's accounts as the input.
 import t from 'tap'
-import { MARK, planUsers, type Account } from '../../src/users/plan.ts'
+import { MARK, markFor, planUsers, type Account } from '../../src/users/plan.ts'
 
 const S = { allowedGroup: 'bastion-users', shell: '/usr/local/bin/bastion-shell' }
 const ours = (name: string, o: Partial<Account> = {}): Account => ({ name, gecos: MARK, shell: S.shell, groups: [name, 'bastion-users'], expired: false, ...o })
@@ -49,4 +49,17 @@ t.test('two people who would be the same account are both skipped, and an accoun
   t.same(p.problems, ['"carol" and "carol" would all be the Unix account carol: all skipped'])
   t.same(p.changes.map((c) => c.op), ['lock'])
   t.same([...p.keys], [])
+})
+
+t.test('with users.instance, only the accounts of that instance are ours: another sync\'s are never locked, restored or taken', async (t) => {
+  t.equal(markFor(), MARK)
+  t.equal(markFor('local'), 'bastion users sync (local)')
+  const mine = markFor('local')
+  const accounts = [ours('johnsmith', { gecos: mine }), ours('alice'), ours('gone', { gecos: mine })]
+  const p = planUsers([{ iamName: 'johnsmith', keys: [] }, { iamName: 'alice', keys: [] }], accounts, { ...S, mark: mine })
+  t.same(p.changes, [{ op: 'lock', name: 'gone', why: 'lock account gone: in no access group any more (out of bastion-users, expired; home kept)' }], 'alice, the default sync\'s, is not locked')
+  t.same([...p.keys.keys()], ['johnsmith'], 'no keys served for an account of another sync')
+  t.match(p.problems, [/the account alice exists and bastion did not make it/])
+  const other = planUsers([], accounts, S)
+  t.same(other.changes.map((c) => c.name), ['alice'], 'the default sync locks its own alone')
 })
