@@ -1,15 +1,25 @@
-// scripts/local up's seed of the emulator's IAM: the story's people and their groups.
-//   node scripts/seed-iam.ts <IAM endpoint> USER=GROUP...
-// Creates each IAM user that is missing and puts them in GROUP (which rbacsync made).
-// Idempotent: prints one line per change and nothing when there is none. Only ever
-// pointed at the local emulator, with its stand-in credentials.
-import { AddUserToGroupCommand, CreateUserCommand, GetUserCommand, IAMClient, ListGroupsForUserCommand } from '@aws-sdk/client-iam'
+// scripts/local up's seed of the emulator's IAM: the story's people, their groups and
+// their SSH keys, as an admin gives them on AWS.
+//   node scripts/seed-iam.ts <IAM endpoint> KEY.pub USER=GROUP...
+// Creates each IAM user that is missing, puts them in GROUP (which rbacsync made) and
+// uploads the public key KEY.pub as their SSH key (iam:UploadSSHPublicKey), which
+// `bastion users sync` serves to sshd. Idempotent: prints one line per change and
+// nothing when there is none. Only ever pointed at the local emulator, with its
+// stand-in credentials.
+import { readFileSync } from 'node:fs'
+import {
+  AddUserToGroupCommand, CreateUserCommand, GetSSHPublicKeyCommand, GetUserCommand, IAMClient,
+  ListGroupsForUserCommand, ListSSHPublicKeysCommand, UploadSSHPublicKeyCommand
+} from '@aws-sdk/client-iam'
 
-const [endpoint, ...pairs] = process.argv.slice(2)
-if (endpoint === undefined || !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(endpoint) || pairs.length === 0) {
-  process.stderr.write('usage: node scripts/seed-iam.ts http://127.0.0.1:<port> USER=GROUP...  (the local emulator only)\n')
+const [endpoint, keyFile, ...pairs] = process.argv.slice(2)
+if (endpoint === undefined || !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(endpoint) || keyFile === undefined || !keyFile.endsWith('.pub') || pairs.length === 0) {
+  process.stderr.write('usage: node scripts/seed-iam.ts http://127.0.0.1:<port> KEY.pub USER=GROUP...  (the local emulator only)\n')
   process.exit(2)
 }
+const key = readFileSync(keyFile, 'utf8').trim()
+// "type base64", without the comment: how IAM's copy is compared with the file.
+const bare = (k: string): string => k.trim().split(/\s+/).slice(0, 2).join(' ')
 
 const iam = new IAMClient({
   endpoint,
@@ -32,5 +42,11 @@ for (const pair of pairs) {
   if (!groups.some((g) => g.GroupName === group)) {
     await iam.send(new AddUserToGroupCommand({ UserName: user, GroupName: group }))
     console.log(`added ${user} to ${group}`)
+  }
+  const ids = ((await iam.send(new ListSSHPublicKeysCommand({ UserName: user }))).SSHPublicKeys ?? []).map((k) => k.SSHPublicKeyId as string)
+  const bodies = await Promise.all(ids.map(async (id) => (await iam.send(new GetSSHPublicKeyCommand({ UserName: user, SSHPublicKeyId: id, Encoding: 'SSH' }))).SSHPublicKey?.SSHPublicKeyBody ?? ''))
+  if (!bodies.some((b) => bare(b) === bare(key))) {
+    await iam.send(new UploadSSHPublicKeyCommand({ UserName: user, SSHPublicKeyBody: key }))
+    console.log(`uploaded ${keyFile} as an SSH key of ${user}`)
   }
 }
