@@ -4,7 +4,7 @@
 // both; setup and doctor build the proxy's rule set with their ids.
 import { stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { IMDS_GROUP, PROXY_USER, ruleOptions, type IdLookup, type RuleOptions } from '@bastion/metadataproxy'
+import { anyIdLookup, IMDS_GROUP, PROXY_USER, ruleOptions, type IdLookup, type RuleOptions } from '@bastion/metadataproxy'
 import { account, group } from './accounts.ts'
 import type { Exec } from './exec.ts'
 import type { HostConfig } from './config.ts'
@@ -23,10 +23,10 @@ export function lookupOf (found: GuardAccounts): IdLookup {
 }
 
 // The proxy's rules with the accounts' real ids. `planned`: accounts setup is about to
-// make stand in with a placeholder id, which no rule description shows.
+// make stand in with the proxy's placeholder id (anyIdLookup), which no rule description shows.
 export function guardedRuleOptions (config: HostConfig, found: GuardAccounts, planned = false): RuleOptions {
   const lookup = lookupOf(found)
-  return ruleOptions(config.proxy, undefined, planned ? (db, name) => lookup(db, name) ?? 4294967294 : lookup)
+  return ruleOptions(config.proxy, undefined, planned ? (db, name) => lookup(db, name) ?? anyIdLookup(db, name) : lookup)
 }
 
 // What makes the accounts, in order: the proxy's user (with its own group) and the
