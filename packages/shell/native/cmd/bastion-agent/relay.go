@@ -12,8 +12,9 @@ import (
 )
 
 const (
-	// chunkSize bounds the output frames the agent sends (the protocol allows 64 KiB).
-	chunkSize = 32 << 10
+	// chunkSize bounds the output frames the agent sends: the protocol's 64 KiB, which
+	// is also a pipe's whole buffer, so one read drains a full pipe into one frame.
+	chunkSize = 64 << 10
 	// quietPeriod is how long output may pause before a session whose command has
 	// exited counts as drained: with a TTY, a background process can hold the pty
 	// open forever, so EIO may never come.
@@ -127,11 +128,12 @@ func (s *session) readInput() {
 // pump sends one output stream as frames until its end, or until the command has
 // exited and the stream has been quiet for quietPeriod.
 func (s *session) pump(out output) {
-	buf := make([]byte, chunkSize)
+	// The frame's header goes in front of what is read, and the frame out in one write.
+	buf := make([]byte, frame.HeaderSize+chunkSize)
 	for {
-		n, err := out.file.Read(buf)
+		n, err := out.file.Read(buf[frame.HeaderSize:])
 		if n > 0 {
-			if s.w.Send(out.typ, buf[:n]) != nil {
+			if s.w.SendFramed(out.typ, buf[:frame.HeaderSize+n]) != nil {
 				s.abandon()
 				return
 			}

@@ -9,8 +9,12 @@ import (
 	"bastion/shell/native/internal/frame"
 )
 
-// chunkSize bounds the stdin frames the client sends (the protocol allows 64 KiB).
-const chunkSize = 32 << 10
+const (
+	// chunkSize bounds the stdin frames the client sends (the protocol allows 64 KiB).
+	chunkSize = 32 << 10
+	// outputBuffer is the read buffer of the session's output.
+	outputBuffer = 256 << 10
+)
 
 // session relays a running session: stdin and resizes to the broker, output back.
 type session struct {
@@ -69,8 +73,10 @@ func (s *session) pumpStdin() {
 
 // relayOutput writes the broker's frames to fds 1 and 2 until X, and never returns.
 func (s *session) relayOutput() {
+	// Buffered: bulk output comes as 64 KiB frames, and one read takes several.
+	r := frame.NewReader(s.conn, outputBuffer)
 	for {
-		f, err := frame.Read(s.conn)
+		f, err := r.Next()
 		if err != nil {
 			s.c.exit(codeInternal, msgInternal) // lost, or a protocol error: either way no X
 		}

@@ -67,6 +67,11 @@ func (e *UnknownTypeError) Error() string {
 // Read reads one frame. It returns io.EOF only when the stream ends cleanly between
 // frames, and io.ErrUnexpectedEOF when it ends inside one.
 func Read(r io.Reader) (Frame, error) {
+	return readFrame(r, func(n uint32) []byte { return make([]byte, n) })
+}
+
+// readFrame reads one frame, its payload into the n bytes that payload gives it.
+func readFrame(r io.Reader, payload func(n uint32) []byte) (Frame, error) {
 	var header [HeaderSize]byte
 	if _, err := io.ReadFull(r, header[:]); err != nil {
 		return Frame{}, err
@@ -79,14 +84,14 @@ func Read(r io.Reader) (Frame, error) {
 	if n > MaxPayload {
 		return Frame{}, ErrTooLarge
 	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(r, payload); err != nil {
+	body := payload(n)
+	if _, err := io.ReadFull(r, body); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return Frame{}, err
 	}
-	return Frame{Type: t, Payload: payload}, nil
+	return Frame{Type: t, Payload: body}, nil
 }
 
 // Append encodes one frame onto dst.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,14 +57,16 @@ func loadVectors(t *testing.T) []vector {
 
 func TestVectorsDecodeToTheirTypeAndPayload(t *testing.T) {
 	for _, v := range loadVectors(t) {
-		got, err := Read(bytes.NewReader(v.frame))
-		if err != nil {
-			t.Errorf("%s: %v", v.name, err)
-			continue
-		}
-		if got.Type != v.typ || !bytes.Equal(got.Payload, v.payload) {
-			t.Errorf("%s: decoded %v %x, want %v %x", v.name, got.Type, got.Payload, v.typ, v.payload)
-		}
+		eachDecoder(t, func() io.Reader { return bytes.NewReader(v.frame) }, func(t *testing.T, next func() (Frame, error)) {
+			got, err := next()
+			if err != nil {
+				t.Errorf("%s: %v", v.name, err)
+				return
+			}
+			if got.Type != v.typ || !bytes.Equal(got.Payload, v.payload) {
+				t.Errorf("%s: decoded %v %x, want %v %x", v.name, got.Type, got.Payload, v.typ, v.payload)
+			}
+		})
 	}
 }
 

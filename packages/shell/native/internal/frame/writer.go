@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"encoding/binary"
 	"io"
 	"sync"
 )
@@ -22,6 +23,28 @@ func (w *Writer) Send(t Type, payload []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return Write(w.w, t, payload)
+}
+
+// SendFramed writes one frame whose payload already sits in buf after HeaderSize bytes
+// of room: the header is filled in place and the frame goes out in one write, with no
+// copy (the agent's output pumps read straight into such a buffer).
+func (w *Writer) SendFramed(t Type, buf []byte) error {
+	if !t.Known() {
+		return &UnknownTypeError{Type: byte(t)}
+	}
+	if len(buf) < HeaderSize {
+		return io.ErrShortBuffer
+	}
+	n := len(buf) - HeaderSize
+	if n > MaxPayload {
+		return ErrTooLarge
+	}
+	buf[0] = byte(t)
+	binary.BigEndian.PutUint32(buf[1:HeaderSize], uint32(n))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, err := w.w.Write(buf)
+	return err
 }
 
 // SendJSON writes one frame with v encoded as its JSON payload.

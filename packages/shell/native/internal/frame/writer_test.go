@@ -2,6 +2,8 @@ package frame
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -38,4 +40,34 @@ func TestConcurrentSendersNeverInterleaveFrames(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+func TestSendFramedSendsTheFrameThatSendWould(t *testing.T) {
+	for _, payload := range [][]byte{nil, []byte("out"), bytes.Repeat([]byte{0xff}, 64<<10)} {
+		var framed, sent bytes.Buffer
+		buf := append(make([]byte, HeaderSize), payload...)
+		if err := NewWriter(&framed).SendFramed(Stdout, buf); err != nil {
+			t.Fatal(err)
+		}
+		if err := NewWriter(&sent).Send(Stdout, payload); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(framed.Bytes(), sent.Bytes()) {
+			t.Fatalf("%d bytes: SendFramed wrote %x..., Send %x...", len(payload), framed.Bytes()[:HeaderSize], sent.Bytes()[:HeaderSize])
+		}
+	}
+}
+
+func TestSendFramedRefusesWhatSendRefuses(t *testing.T) {
+	w := NewWriter(io.Discard)
+	var unknown *UnknownTypeError
+	if err := w.SendFramed(Type('z'), make([]byte, HeaderSize)); !errors.As(err, &unknown) {
+		t.Errorf("unknown type: %v", err)
+	}
+	if err := w.SendFramed(Stdout, make([]byte, HeaderSize+MaxPayload+1)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("oversize: %v", err)
+	}
+	if err := w.SendFramed(Stdout, make([]byte, HeaderSize-1)); !errors.Is(err, io.ErrShortBuffer) {
+		t.Errorf("no room for the header: %v", err)
+	}
 }
