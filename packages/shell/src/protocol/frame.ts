@@ -23,11 +23,16 @@ export class ProtocolError extends Error {
 
 export function encode (type: FrameType, payload: Buffer | string = Buffer.alloc(0)): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload
-  if (body.length > MAX_PAYLOAD) throw new ProtocolError(`a ${type} frame of ${body.length} bytes exceeds ${MAX_PAYLOAD}`)
+  return Buffer.concat([header(type, body.length), body])
+}
+
+// The 5 bytes in front of a payload of `length` bytes.
+export function header (type: FrameType, length: number): Buffer {
+  if (length > MAX_PAYLOAD) throw new ProtocolError(`a ${type} frame of ${length} bytes exceeds ${MAX_PAYLOAD}`)
   const head = Buffer.allocUnsafe(5)
   head.write(type, 0, 'latin1')
-  head.writeUInt32BE(body.length, 1)
-  return Buffer.concat([head, body])
+  head.writeUInt32BE(length, 1)
+  return head
 }
 
 export function encodeJson (type: FrameType, value: object): Buffer {
@@ -117,6 +122,9 @@ export class FrameDecoder {
 
 export interface FrameChannel extends EventEmitter<{ frame: [Frame], end: [], error: [Error] }> {
   send (type: FrameType, payload?: Buffer | string): boolean
+  // Data frames of at most DATA_CHUNK bytes each, out of one buffer without copying it
+  // (one writev for all of them); false when the socket is full.
+  sendData (type: '0' | '1' | '2', data: Buffer): boolean
   sendJson (type: FrameType, value: object): boolean
   // Stop and restart delivering frames (and reading the socket): backpressure.
   pause (): void
@@ -166,6 +174,18 @@ export function frameChannel (socket: Duplex): FrameChannel {
   const channel = Object.assign(emitter, {
     socket,
     send: (type: FrameType, payload?: Buffer | string) => !socket.destroyed && socket.write(encode(type, payload)),
+    sendData: (type: '0' | '1' | '2', data: Buffer) => {
+      if (socket.destroyed) return false
+      socket.cork()
+      let ok = true
+      for (let at = 0; at < data.length; at += DATA_CHUNK) {
+        const part = data.subarray(at, at + DATA_CHUNK)
+        socket.write(header(type, part.length))
+        ok = socket.write(part)
+      }
+      socket.uncork()
+      return ok
+    },
     sendJson: (type: FrameType, value: object) => !socket.destroyed && socket.write(encodeJson(type, value)),
     pause: () => { paused = true; socket.pause() },
     resume: () => { paused = false; drain(); if (!paused) socket.resume() }
@@ -200,9 +220,7 @@ export function frameWriter (channel: FrameChannel, type: '0' | '1' | '2', optio
     write (chunk: Buffer, _encoding, callback) {
       options.onWrite?.(chunk)
       if (socket.destroyed || options.stopped?.() === true) { callback(); return }
-      let ok = true
-      for (let at = 0; at < chunk.length; at += DATA_CHUNK) ok = channel.send(type, chunk.subarray(at, at + DATA_CHUNK))
-      if (ok) { callback(); return }
+      if (channel.sendData(type, chunk)) { callback(); return }
       const done = (): void => { socket.off('drain', done); socket.off('close', done); callback() }
       socket.on('drain', done)
       socket.on('close', done)

@@ -50,9 +50,11 @@ export function startRecording (path: string, header: { cols: number, rows: numb
   const inDecoder = new StringDecoder('utf8')
   const t0 = header.startMs
   const at = (): number => Math.round((Date.now() - t0) / 1000 * 1e6) / 1e6
-  const put = (line: string): void => {
-    bytes += Buffer.byteLength(line)
-    file.write(line)
+  // Each line is encoded once, and its bytes are what is counted and written.
+  const put = (line: string | Buffer): void => {
+    const data = typeof line === 'string' ? Buffer.from(line) : line
+    bytes += data.length
+    file.write(data)
   }
   const stop = (): void => {
     cut = true
@@ -69,8 +71,8 @@ export function startRecording (path: string, header: { cols: number, rows: numb
   const event = (kind: string, data: string): void => {
     if (failed || cut) return
     const time = at()
-    const line = JSON.stringify([time, kind, data]) + '\n'
-    if (cap === undefined || bytes + Buffer.byteLength(line) <= cap.maxBytes - CUT_RESERVE) { put(line); return }
+    const line = Buffer.from(JSON.stringify([time, kind, data]) + '\n')
+    if (cap === undefined || bytes + line.length <= cap.maxBytes - CUT_RESERVE) { put(line); return }
     if (kind !== 'r') {
       const head = fittingPrefix(data, (d) => JSON.stringify([time, kind, d]) + '\n', cap.maxBytes - CUT_RESERVE - bytes)
       if (head !== '') put(JSON.stringify([time, kind, head]) + '\n')

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { PassThrough } from 'node:stream'
+import { Duplex, PassThrough } from 'node:stream'
 import { encode, encodeJson, FrameDecoder, frameChannel, frameWriter, json, MAX_PAYLOAD, nextFrame, windowSize, ProtocolError, type Frame, type FrameType } from '../../src/protocol/frame.ts'
 
 const VECTORS = fileURLToPath(new URL('../../native/testdata/frames.hex', import.meta.url))
@@ -216,6 +216,25 @@ t.test('frameWriter sends each write as data frames of at most 64 KiB, and end()
   t.same(got, [['1', 65536], ['1', 65536], ['1', 22528]])
   t.same(seen, [150 * 1024], 'onWrite sees the whole chunk')
   t.equal(ended, 1)
+})
+
+t.test('sendData puts the header in front of each 64 KiB of the caller\'s buffer, in one writev and without copying it', async (t) => {
+  const written: Buffer[][] = []
+  const wire = new Duplex({
+    read () {},
+    write (chunk: Buffer, _encoding, callback) { written.push([chunk]); callback() },
+    writev (chunks, callback) { written.push(chunks.map((c) => c.chunk as Buffer)); callback() }
+  })
+  const ch = frameChannel(wire)
+  const data = Buffer.alloc(150 * 1024, 7)
+  t.notOk(ch.sendData('1', data), 'more than the socket\'s high-water mark waits: false, as write() says')
+  await new Promise((r) => setImmediate(r))
+  t.equal(written.length, 1, 'one writev')
+  const parts = [data.subarray(0, 65536), data.subarray(65536, 131072), data.subarray(131072)]
+  t.same(Buffer.concat(written.flat()), Buffer.concat(parts.map((p) => encode('1', p))))
+  t.ok(written.flat().some((c) => c.buffer === data.buffer), 'the payload is the caller\'s memory, not a copy')
+  wire.destroy()
+  t.notOk(ch.sendData('1', data), 'nothing is sent once the socket is gone')
 })
 
 t.test('frameWriter drops writes once stopped or once the socket is gone, and releases a write that waited', async (t) => {
