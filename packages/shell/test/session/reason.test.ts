@@ -36,12 +36,12 @@ t.test('control, format and separator characters are refused: nothing can drive 
     'a bidi override (RLO)': 'INC-1 \u202egnp.exe',
     'a bidi isolate (LRI)': 'INC-1 \u2066x\u2069',
     'a zero-width joiner': 'INC\u200d-1',
-    'a byte order mark': '\ufeffINC-1',
+    'a byte order mark inside (trim takes one at either end)': 'INC\ufeff-1',
     'a line separator': 'INC-1\u2028x',
     'a lone surrogate': 'INC-1 \ud800'
   }
   for (const [what, reason] of Object.entries(hostile)) t.equal(code(() => checkReason(reason)), 'BASTION_SHELL_REASON_INVALID', what)
-  t.throws(() => checkReason('ok\u001b[0m'), /U\+001B at character 3/, 'the log says which character and where')
+  t.throws(() => checkReason('ok\u001b[0m'), /U\+001B, at character 3/, 'the log says which character and where')
 })
 
 t.test('off records nothing, even a reason that was sent, and even a bad one', async (t) => {
