@@ -20,6 +20,9 @@ export interface SessionRecord {
   transfer: Transfer | null
   tty: boolean
   recording: string | null
+  // The person's own reason for the session (shell.reason), checked; null for none.
+  // Not the session-end line's `reason`, which says why the session ended.
+  statedReason: string | null
 }
 
 export interface AuditTrail {

@@ -18,6 +18,9 @@ export const codes = {
   BASTION_SHELL_HOME_UNAVAILABLE: 'Your home cannot be made ready right now, so the bastion does not start your session. Please tell the operators.',
   BASTION_SHELL_HOME_TOO_LARGE: 'Your home is larger than this bastion\'s size limit for homes. Please tell the operators.',
   BASTION_SHELL_AUDIT_UNAVAILABLE: 'The bastion cannot record your session right now, so it does not start it. Please tell the operators.',
+  BASTION_SHELL_REASON_REQUIRED: 'This bastion needs a reason for every session: answer the prompt, or give one with ssh -o SetEnv=BASTION_REASON=...',
+  BASTION_SHELL_REASON_INVALID: 'The reason for this session must be 1 to 200 characters of plain text, without control characters.',
+  BASTION_SHELL_REASON_TIMEOUT: 'No reason for this session was given in time.',
   BASTION_SHELL_INTERNAL: 'Something went wrong on the bastion. Please tell the operators.'
 } as const
 

@@ -24,6 +24,7 @@ import { registerSession } from './session/registry.ts'
 import { startRecording, type Recorder, type RecordingSummary } from './session/recorder.ts'
 import { recordingBudget } from './session/recording-budget.ts'
 import { sessionKind } from './session/kind.ts'
+import { statedReason } from './session/reason.ts'
 import { auditTrail, sourceOf, type AuditTrail, type SessionRecord } from './audit.ts'
 import type { FrameChannel } from './protocol/frame.ts'
 import type { SessionRequest } from './broker/handshake.ts'
@@ -76,6 +77,13 @@ export async function login (ctx: LoginContext): Promise<number> {
   if (!caller.groups.includes(config.shell.allowedGroup)) {
     return exit(fail(new ShellError('BASTION_SHELL_NOT_ALLOWED', `${caller.user} is not in group ${config.shell.allowedGroup}`), channel, slog))
   }
+  // Refused here, before any container work: a missing or unacceptable reason.
+  let stated: string | null
+  try {
+    stated = statedReason(config.shell.reason, request.reason)
+  } catch (err) {
+    return exit(fail(err, channel, slog))
+  }
   const name = containerName(caller.user)
   // Registered before the container is looked at, so a racing login that would
   // recreate an outdated container sees this session as live.
@@ -114,7 +122,8 @@ export async function login (ctx: LoginContext): Promise<number> {
       command: request.command ?? (kind.kind === 'shell' ? 'bash -l' : null),
       transfer: kind.transfer,
       tty: request.tty,
-      recording: recordingPath
+      recording: recordingPath,
+      statedReason: stated
     }
     // The session-start line is on disk before anything runs: a login whose audit trail
     // cannot be written (a full or read-only disk) is refused, and nothing has started.
@@ -127,7 +136,7 @@ export async function login (ctx: LoginContext): Promise<number> {
     }
     const backend: Backend = await deadline(startBackend(docker, config, container, commandSpec(request, caller), session, slog), config.shell.stepTimeoutMs, 'starting the session')
     mark('started')
-    slog.info({ container: container.name, command: request.command, tty: request.tty, backend: backend.kind, commandPid: backend.pid }, 'session started')
+    slog.info({ container: container.name, command: request.command, tty: request.tty, statedReason: stated, backend: backend.kind, commandPid: backend.pid }, 'session started')
     if (recordingPath !== null) {
       const term = typeof request.env.TERM === 'string' ? request.env.TERM : 'xterm'
       const budget = await recordingBudget(config, caller.user)

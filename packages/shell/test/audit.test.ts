@@ -20,12 +20,25 @@ const record: SessionRecord = {
   command: 'kubectl get pods',
   transfer: null,
   tty: false,
-  recording: null
+  recording: null,
+  statedReason: 'INC-123 pods crash-looping'
 }
 
 function read (file: string): Array<Record<string, unknown>> {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
 }
+
+t.test('the person\'s reason is statedReason on both lines, apart from the end line\'s reason', async (t) => {
+  const file = join(t.testdir(), 'sessions.jsonl')
+  const audit = auditTrail(file)
+  audit.start(record)
+  audit.end(record, { exitCode: 0, durationMs: 5, reason: 'idle', recordingCut: false })
+  const [start, end] = read(file)
+  t.equal(start?.statedReason, 'INC-123 pods crash-looping')
+  t.notOk(Object.hasOwn(start ?? {}, 'reason'), 'the start line has no reason key')
+  t.equal(end?.statedReason, 'INC-123 pods crash-looping')
+  t.equal(end?.reason, 'idle', 'the end line\'s reason still says why it ended')
+})
 
 t.test('a session writes a start line and an end line with every field', async (t) => {
   const file = join(t.testdir(), 'sessions.jsonl')

@@ -90,7 +90,7 @@ t.test('toShellError makes anything else INTERNAL, keeping its message and the c
 
 t.test('the Go login shell prints its three messages exactly as the codes define them', async (t) => {
   const go = readFileSync(fileURLToPath(new URL('../native/cmd/bastion-shell-client/messages.go', import.meta.url)), 'utf8')
-  for (const code of ['BASTION_SHELL_BROKER_UNAVAILABLE', 'BASTION_SHELL_USAGE', 'BASTION_SHELL_INTERNAL'] as const) {
+  for (const code of ['BASTION_SHELL_BROKER_UNAVAILABLE', 'BASTION_SHELL_USAGE', 'BASTION_SHELL_INTERNAL', 'BASTION_SHELL_REASON_TIMEOUT'] as const) {
     t.ok(go.includes(`"${new ShellError(code, '').userMessage}\\n"`), `${code}: the client's text is the code's`)
   }
 })

@@ -196,10 +196,10 @@ t.test("the test sshd's effective config turns every forwarding off and serves s
   const r = await execa('/usr/sbin/sshd', ['-T', '-f', facts.sshdConfig, '-C', 'user=bt-alice,host=localhost,addr=127.0.0.1'])
   const lines = r.stdout.split('\n')
   for (const line of ['disableforwarding yes', 'allowtcpforwarding no', 'allowstreamlocalforwarding no', 'allowagentforwarding no',
-    'x11forwarding no', 'permittunnel no', 'permituserrc no', 'permituserenvironment no', 'acceptenv LANG', 'acceptenv LC_*']) {
+    'x11forwarding no', 'permittunnel no', 'permituserrc no', 'permituserenvironment no', 'acceptenv LANG', 'acceptenv LC_*', 'acceptenv BASTION_REASON']) {
     t.ok(lines.includes(line), line)
   }
-  t.same(lines.filter((l) => l.startsWith('acceptenv ')), ['acceptenv LANG', 'acceptenv LC_*'], 'no other AcceptEnv')
+  t.same(lines.filter((l) => l.startsWith('acceptenv ')), ['acceptenv LANG', 'acceptenv LC_*', 'acceptenv BASTION_REASON'], 'no other AcceptEnv')
   t.same(lines.filter((l) => l.startsWith('subsystem ')), ['subsystem sftp /usr/lib/openssh/sftp-server'])
   t.notMatch(r.stdout, /internal-sftp/)
 })

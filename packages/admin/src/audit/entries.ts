@@ -24,7 +24,8 @@ export interface SshEntry {
   recording: string | null // the session's asciicast file (none for a file transfer)
   exitCode?: number
   durationMs?: number
-  reason?: string
+  reason?: string // an end's: why the session ended (exited, idle, ...)
+  statedReason?: string // the person's own reason for the session (shell.reason), on both lines
 }
 
 // Credentials the metadata proxy handed to one of the user's containers.

@@ -1,12 +1,17 @@
 // The timeline for a person (aligned text) or a program (--json). Every string from a
-// log is shown with control characters escaped: a user's own command line must not be
-// able to drive the auditor's terminal.
+// log is shown with control characters escaped: a user's own command line, or the
+// reason they gave, must not be able to drive the auditor's terminal.
 import type { AwsEntry, CredentialEntry, Entry, KubeEntry, SshEntry } from './entries.ts'
 import type { Timeline } from './timeline.ts'
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
-export const safe = (s: string): string => s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+// Control characters (C0, DEL, C1), and the format characters, surrogates and line
+// separators that reorder or break what a terminal shows (a bidi override, U+202E,
+// would turn a command or a stated reason around).
+const CONTROL = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu
+export const safe = (s: string): string => s.replace(CONTROL, (c) => {
+  const code = c.codePointAt(0) as number
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+})
 
 const KIND_WIDTH = 'credentials'.length
 
@@ -14,6 +19,7 @@ function ssh (e: SshEntry): string[] {
   if (e.event === 'start') {
     const what = e.command === null ? 'interactive login' : `command ${safe(JSON.stringify(e.command))}`
     const lines = [`session ${safe(e.session)} started${e.source !== null ? ` from ${safe(e.source)}` : ''}: ${what}${e.tty ? ' (tty)' : ''}, container ${safe(e.container)}`]
+    if (e.statedReason !== undefined) lines.push(`reason: ${safe(e.statedReason)}`)
     if (e.recording !== null) lines.push(`recording: file://${encodeURI(e.recording)}`)
     return lines
   }

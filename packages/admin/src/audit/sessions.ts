@@ -46,6 +46,8 @@ export async function sessionEntries (file: string | AsyncIterable<JsonLine>, us
     if (exitCode !== undefined) entry.exitCode = exitCode
     if (durationMs !== undefined) entry.durationMs = durationMs
     if (reason !== undefined) entry.reason = reason
+    const statedReason = str(v.statedReason)
+    if (statedReason !== undefined) entry.statedReason = statedReason
     entries.push(entry)
   }
   malformed.report()

@@ -21,6 +21,21 @@ t.test('a user\'s session starts and ends, with source, command and recording; n
   t.notOk('exitCode' in (got[0] as object), 'a start has no exit code')
 })
 
+t.test('the person\'s stated reason is on both entries; a line without one (older, or shell.reason off) has none', async (t) => {
+  const dir = tempDir(t)
+  const file = writeLines(join(dir, 'sessions.jsonl'), [
+    sessionStart('bob', 's1', '2026-11-26T20:00:00.000Z', { statedReason: 'INC-123' }),
+    sessionEnd('bob', 's1', '2026-11-26T20:00:05.000Z', { statedReason: 'INC-123', reason: 'idle' }),
+    sessionStart('bob', 's2', '2026-11-26T20:00:06.000Z', { statedReason: null }),
+    sessionStart('bob', 's3', '2026-11-26T20:00:07.000Z')
+  ])
+  const got = await sessionEntries(file, 'bob', collect())
+  t.match(got[0], { event: 'start', statedReason: 'INC-123' })
+  t.match(got[1], { event: 'end', statedReason: 'INC-123', reason: 'idle' })
+  t.notOk('statedReason' in (got[2] as object), 'null: none')
+  t.notOk('statedReason' in (got[3] as object), 'absent: none')
+})
+
 t.test('a record with missing fields is skipped with a warning; a repeated line counts once', async (t) => {
   const dir = tempDir(t)
   const file = writeLines(join(dir, 'sessions.jsonl'), [

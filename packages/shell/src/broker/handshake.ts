@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net'
 import { frameChannel, json, nextFrame, ProtocolError, windowSize, type FrameChannel } from '../protocol/frame.ts'
 import { startProof, type ProofDirs } from './proof.ts'
+import type { ReasonMode } from '../session/reason.ts'
 
 export interface SessionRequest {
   command: string | undefined
@@ -15,6 +16,8 @@ export interface SessionRequest {
   // As the client sent it; session/env.ts keeps only the allowlist.
   env: Record<string, unknown>
   sshConnection: string | undefined
+  // The person's reason for the session, unchecked (session/reason.ts checks it).
+  reason: string | undefined
 }
 
 export interface Handshake {
@@ -34,12 +37,17 @@ export interface HandshakeOptions extends ProofDirs {
   // Aborted when the broker has closed this connection to make room: whatever it says
   // after that gets no proof.
   signal?: AbortSignal
+  // shell.reason as it is now, told to the client in P so that it knows whether to ask
+  // the person; off when unset.
+  reason?: () => ReasonMode | Promise<ReasonMode>
 }
 
 export interface ProvenConnection {
   uid: number
   // The connection to the proof socket, paused and unread: the session channel.
   socket: Socket
+  // The shell.reason the client was told in P.
+  reason: ReasonMode
 }
 
 // The hello and the proof, on the broker's side: who is on the other end, as the kernel
@@ -59,15 +67,17 @@ export async function proveUid (hello: Socket, options: HandshakeOptions): Promi
     if (aborted()) throw evicted()
     options.onClaim?.(uid)
     if (aborted()) throw evicted()
+    const reason = await options.reason?.() ?? 'off'
+    if (aborted()) throw evicted()
     const proof = await startProof(uid, options, left())
     if (hello.destroyed || aborted()) { await proof.cancel(); throw aborted() ? evicted() : new ProtocolError(`the login shell claiming uid ${uid} went away before its proof`) }
     hello.once('close', () => { void proof.cancel() })
     options.signal?.addEventListener('abort', () => { void proof.cancel() }, { once: true })
-    helloChannel.sendJson('P', { path: proof.path })
+    helloChannel.sendJson('P', { path: proof.path, reason })
     const proven = await proof.connection
     if (proven !== undefined && aborted()) { proven.destroy(); throw evicted() }
     if (proven === undefined) throw new ProtocolError(`the login shell claiming uid ${uid} did not prove it: no connection to its proof socket (it hung up, or within ${options.timeoutMs} ms)`)
-    return { uid, socket: proven }
+    return { uid, socket: proven, reason }
   } finally {
     hello.destroy()
   }
@@ -89,8 +99,9 @@ export async function handshake (hello: Socket, options: HandshakeOptions): Prom
 }
 
 export function parseRequest (r: Record<string, unknown>): SessionRequest {
-  const { command, tty, env, sshConnection } = r
+  const { command, tty, env, sshConnection, reason } = r
   if (command !== null && typeof command !== 'string') throw new ProtocolError('the request\'s command is neither null nor a string')
+  if (reason !== undefined && reason !== null && typeof reason !== 'string') throw new ProtocolError('the request\'s reason is neither absent, null nor a string')
   if (typeof tty !== 'boolean') throw new ProtocolError('the request does not say whether it has a TTY')
   const size = windowSize(r) ?? { cols: 80, rows: 24 }
   return {
@@ -98,6 +109,7 @@ export function parseRequest (r: Record<string, unknown>): SessionRequest {
     tty,
     ...size,
     env: typeof env === 'object' && env !== null && !Array.isArray(env) ? env as Record<string, unknown> : {},
-    sshConnection: typeof sshConnection === 'string' ? sshConnection : undefined
+    sshConnection: typeof sshConnection === 'string' ? sshConnection : undefined,
+    reason: typeof reason === 'string' ? reason : undefined
   }
 }

@@ -20,6 +20,7 @@ import { runDirs, type RunDirs } from './run-dir.ts'
 import { createPool, type Pool, type Ticket, type WorkerEvents, type WorkerHandle } from './pool.ts'
 import { createGate, type Gate, type GateLimits } from './gate.ts'
 import { proveUid } from './handshake.ts'
+import { REASON_PROMPT_MS } from '../session/reason.ts'
 
 export interface BrokerOptions {
   configPath: string
@@ -80,7 +81,9 @@ export async function serveBroker (config: Readonly<ShellConfig>, options: Broke
       evicted.abort()
       refuse(socket, 'BASTION_SHELL_TOO_MANY_CONNECTIONS')
     })
-    proveUid(socket, { privateDir: dirs.privateDir, authDir: dirs.authDir, timeoutMs, signal: evicted.signal, onClaim: (uid) => pending.claimed(uid) }).then(async ({ uid, socket: proven }) => {
+    // shell.reason as the config says now: the client asks the person only when told to.
+    const reason = async (): Promise<ShellConfig['shell']['reason']> => { await refresh(); return current.shell.reason }
+    proveUid(socket, { privateDir: dirs.privateDir, authDir: dirs.authDir, timeoutMs, signal: evicted.signal, onClaim: (uid) => pending.claimed(uid), reason }).then(async ({ uid, socket: proven, reason: asked }) => {
       pending.settled()
       proven.on('error', () => {})
       await refresh()
@@ -90,7 +93,8 @@ export async function serveBroker (config: Readonly<ShellConfig>, options: Broke
         refuse(proven, 'BASTION_SHELL_USER_SESSION_LIMIT')
         return
       }
-      pool.dispatch(proven, { uid, requestTimeoutMs: Math.max(1, until - Date.now()) }, release)
+      // A client told to ask for a reason sends its request once the person answered.
+      pool.dispatch(proven, { uid, requestTimeoutMs: Math.max(1, until - Date.now()) + (asked === 'off' ? 0 : REASON_PROMPT_MS) }, release)
     }, (err: unknown) => {
       pending.settled()
       unproven.failed(err)

@@ -23,7 +23,7 @@ const DAEMON = 1
 interface Bed { socket: string, privateDir: string, authDir: string, results: Array<Promise<Handshake>> }
 
 // A broker socket whose every connection goes through handshake().
-async function bed (t: Test, timeoutMs = 2000, onClaim?: (uid: number) => void): Promise<Bed> {
+async function bed (t: Test, timeoutMs = 2000, onClaim?: (uid: number) => void, reason?: () => Promise<'off' | 'optional' | 'required'>): Promise<Bed> {
   const dir = mkdtempSync(join(tmpdir(), 'bt-handshake-'))
   chmodSync(dir, 0o755)
   const privateDir = join(dir, 'private')
@@ -32,7 +32,7 @@ async function bed (t: Test, timeoutMs = 2000, onClaim?: (uid: number) => void):
   mkdirSync(authDir, { mode: 0o711 })
   const results: Array<Promise<Handshake>> = []
   const server = createServer({ pauseOnConnect: true }, (s: Socket) => {
-    const r = handshake(s, { privateDir, authDir, timeoutMs, ...(onClaim === undefined ? {} : { onClaim }) })
+    const r = handshake(s, { privateDir, authDir, timeoutMs, ...(onClaim === undefined ? {} : { onClaim }), ...(reason === undefined ? {} : { reason }) })
     r.catch(() => {})
     results.push(r)
   })
@@ -58,12 +58,25 @@ t.test('a login shell that claims its own uid is proven, and its request arrives
   const b = await bed(t)
   const client = await claim('nobody', b.socket, NOBODY, { command: 'id', tty: true, cols: 120, rows: 40, env: { TERM: 'xterm' }, sshConnection: '10.0.0.5 51234 10.0.0.1 22' })
   t.equal(client.step, 'proven')
+  t.equal(client.reason, 'off', 'P says shell.reason is off when the broker names none')
   const hs = await b.results[0]!
   t.equal(hs.uid, NOBODY)
-  t.same(hs.request, { command: 'id', tty: true, cols: 120, rows: 40, env: { TERM: 'xterm' }, sshConnection: '10.0.0.5 51234 10.0.0.1 22' })
+  t.same(hs.request, { command: 'id', tty: true, cols: 120, rows: 40, env: { TERM: 'xterm' }, sshConnection: '10.0.0.5 51234 10.0.0.1 22', reason: undefined })
   hs.channel.socket.destroy()
   t.same(readdirSync(b.authDir), [], 'the proof socket is gone')
   t.same(readdirSync(b.privateDir), [])
+})
+
+t.test('P tells the client shell.reason as it is at the hello, and the request\'s reason arrives as sent', async (t) => {
+  let mode: 'optional' | 'required' = 'optional'
+  const b = await bed(t, 2000, undefined, async () => mode)
+  const first = await claim('nobody', b.socket, NOBODY, { command: null, tty: true, reason: ' INC-123 ' })
+  t.equal(first.reason, 'optional')
+  t.equal((await b.results[0]!).request.reason, ' INC-123 ', 'unchecked: session/reason.ts checks it')
+  mode = 'required'
+  t.equal((await claim('nobody', b.socket, NOBODY)).reason, 'required')
+  t.equal((await b.results[1]!).request.reason, undefined)
+  for (const r of b.results) (await r).channel.socket.destroy()
 })
 
 t.test('a login shell that claims another uid cannot connect to the proof, and gets no session', async (t) => {
@@ -110,12 +123,20 @@ t.test('the claimed uid is handed over at once, for a lookup during the proof', 
 })
 
 t.test('a request must say command and tty; a bad size becomes 80x24, a bad env none', async (t) => {
-  t.same(parseRequest({ command: null, tty: false }), { command: undefined, tty: false, cols: 80, rows: 24, env: {}, sshConnection: undefined })
-  t.same(parseRequest({ command: 'ls', tty: true, cols: 0, rows: 30, env: ['TERM=x'], sshConnection: 5 }), { command: 'ls', tty: true, cols: 80, rows: 24, env: {}, sshConnection: undefined })
+  t.same(parseRequest({ command: null, tty: false }), { command: undefined, tty: false, cols: 80, rows: 24, env: {}, sshConnection: undefined, reason: undefined })
+  t.same(parseRequest({ command: 'ls', tty: true, cols: 0, rows: 30, env: ['TERM=x'], sshConnection: 5 }), { command: 'ls', tty: true, cols: 80, rows: 24, env: {}, sshConnection: undefined, reason: undefined })
   t.throws(() => parseRequest({ tty: false }), ProtocolError)
   t.throws(() => parseRequest({ command: 5, tty: false }), ProtocolError)
   t.throws(() => parseRequest({ command: 'ls' }), ProtocolError)
   t.throws(() => parseRequest({ command: 'ls', tty: 'yes' }), ProtocolError)
+})
+
+t.test('a request\'s reason is a string, or absent or null; anything else is a protocol error', async (t) => {
+  t.equal(parseRequest({ command: null, tty: true, reason: 'INC-1' }).reason, 'INC-1')
+  t.equal(parseRequest({ command: null, tty: true, reason: null }).reason, undefined)
+  for (const reason of [5, true, ['INC-1'], { text: 'INC-1' }]) {
+    t.throws(() => parseRequest({ command: null, tty: true, reason }), ProtocolError, `reason ${JSON.stringify(reason)}`)
+  }
 })
 
 t.test('a connection the broker closed to make room gets no proof, whatever it says after', async (t) => {

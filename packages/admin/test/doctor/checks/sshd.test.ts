@@ -53,7 +53,7 @@ t.test('drop-in missing: the problem says so and the fix installs it', async (t)
 
 t.test('drop-in there but overridden: the fix is the Include line', async (t) => {
   const ctx = ctxWith(t, APPLIED.replace('acceptenv LC_*\n', 'acceptenv LC_*\nacceptenv LD_PRELOAD\n'))
-  t.match(await sshdCheck.run(ctx), { problems: [{ problem: /^sshd does not apply the drop-in, so sshd is weaker .*: acceptenv is LANG LC_\* LD_PRELOAD, the drop-in says LANG LC_\* \(also LD_PRELOAD\)$/, fix: /^put `Include .*\/\*\.conf` at the top of/ }] })
+  t.match(await sshdCheck.run(ctx), { problems: [{ problem: /^sshd does not apply the drop-in, so sshd is weaker .*: acceptenv is LANG LC_\* LD_PRELOAD BASTION_REASON, the drop-in says LANG LC_\* BASTION_REASON \(also LD_PRELOAD\)$/, fix: /^put `Include .*\/\*\.conf` at the top of/ }] })
 })
 
 t.test("sshd -T failing is a problem with sshd's words", async (t) => {

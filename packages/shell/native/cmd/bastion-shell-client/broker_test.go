@@ -74,8 +74,15 @@ func (b *fakeBroker) greet() (*brokerConn, frame.HelloPayload) {
 // login runs the whole handshake and returns the session connection and R.
 func (b *fakeBroker) login() (*brokerConn, clientRequest) {
 	b.t.Helper()
+	return b.loginAsking("")
+}
+
+// loginAsking is login with P's reason set to mode ("" leaves it out, as an older
+// broker does).
+func (b *fakeBroker) loginAsking(mode string) (*brokerConn, clientRequest) {
+	b.t.Helper()
 	hello, _ := b.greet()
-	hello.sendJSON(frame.Prove, frame.ProvePayload{Path: b.proofs})
+	hello.sendJSON(frame.Prove, frame.ProvePayload{Path: b.proofs, Reason: mode})
 	session := acceptOn(b.t, b.proof)
 	f := session.read()
 	if f.Type != frame.Request {
@@ -100,6 +107,7 @@ type clientRequest struct {
 	Rows          int               `json:"rows"`
 	Env           map[string]string `json:"env"`
 	SSHConnection *string           `json:"sshConnection"`
+	Reason        *string           `json:"reason"`
 }
 
 // brokerConn is one of the broker's connections to the client.

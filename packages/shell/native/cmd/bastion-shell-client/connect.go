@@ -14,9 +14,10 @@ import (
 const proofTimeout = 10 * time.Second
 
 // connect says hello on the broker's socket, follows the P to the one-time socket that
-// proves the uid, and returns that second connection, on which the session runs. A
-// broker that refuses the login answers 2 and X instead; those are passed through.
-func (c *client) connect(socket string) net.Conn {
+// proves the uid, and returns that second connection, on which the session runs, with
+// the shell.reason P named. A broker that refuses the login answers 2 and X instead;
+// those are passed through.
+func (c *client) connect(socket string) (net.Conn, string) {
 	hello, err := net.DialTimeout("unix", socket, proofTimeout)
 	if err != nil {
 		c.exit(codeBrokerUnavailable, msgBrokerUnavailable)
@@ -28,18 +29,18 @@ func (c *client) connect(socket string) net.Conn {
 	if err := frame.WriteJSON(hello, frame.Hello, frame.HelloPayload{V: 1, UID: os.Getuid()}); err != nil {
 		c.exit(codeBrokerUnavailable, msgBrokerUnavailable)
 	}
-	path := c.awaitProof(hello)
-	session, err := net.DialTimeout("unix", path, proofTimeout)
+	prove := c.awaitProof(hello)
+	session, err := net.DialTimeout("unix", prove.Path, proofTimeout)
 	if err != nil {
 		c.exit(codeInternal, msgInternal)
 	}
 	c.setConn(session)
 	_ = hello.Close() // the broker only needed it until we reached the proof socket
-	return session
+	return session, prove.Reason
 }
 
 // awaitProof reads the broker's answer to H: the proof socket's path, or a refusal.
-func (c *client) awaitProof(hello net.Conn) string {
+func (c *client) awaitProof(hello net.Conn) frame.ProvePayload {
 	for {
 		f, err := frame.Read(hello)
 		if err != nil {
@@ -54,7 +55,7 @@ func (c *client) awaitProof(hello net.Conn) string {
 			if err := f.DecodeJSON(&prove); err != nil || prove.Path == "" {
 				c.exit(codeInternal, msgInternal)
 			}
-			return prove.Path
+			return prove
 		case frame.Stdout, frame.Stderr, frame.Exit:
 			c.handleOutput(f)
 		default:

@@ -39,9 +39,19 @@ func (c *client) run(args []string) {
 		}
 		c.exit(0, "")
 	}
-	conn := c.connect(opts.socket)
+	conn, reasonMode := c.connect(opts.socket)
 	term := openTerminal()
 	req := newRequest(opts.command, os.Environ(), term)
+	if askReason(reasonMode, req) {
+		reason, answered := promptReason(os.Stdin, os.Stdout, reasonMode, reasonPromptTimeout)
+		if !answered {
+			_, _ = os.Stdout.WriteString("\n")
+			c.exit(codeReasonTimeout, msgReasonTimeout)
+		}
+		req.Reason = reason
+		size := currentSize() // the terminal may have been resized meanwhile
+		req.Cols, req.Rows = int(size.Cols), int(size.Rows)
+	}
 	session := newSession(c, conn, term)
 	session.start(req)
 	session.relayOutput()

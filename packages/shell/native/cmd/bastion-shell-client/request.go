@@ -13,7 +13,14 @@ type request struct {
 	Rows          int               `json:"rows"`
 	Env           map[string]string `json:"env"`
 	SSHConnection *string           `json:"sshConnection"`
+	// The person's reason for the session, from BASTION_REASON or the prompt; the
+	// broker checks it.
+	Reason *string `json:"reason,omitempty"`
 }
+
+// reasonVar is the one variable, besides the locale, that sshd accepts from ssh's
+// SetEnv (the shipped drop-in's AcceptEnv): `ssh -o SetEnv=BASTION_REASON=INC-123`.
+const reasonVar = "BASTION_REASON"
 
 // localeVar is LC_ALL, LC_CTYPE and the rest of the LC_* family.
 var localeVar = regexp.MustCompile(`^LC_[A-Z_]+$`)
@@ -35,6 +42,9 @@ func newRequest(command *string, environ []string, term terminal) request {
 	}
 	if conn, ok := env["SSH_CONNECTION"]; ok {
 		req.SSHConnection = &conn
+	}
+	if reason := env[reasonVar]; reason != "" {
+		req.Reason = &reason
 	}
 	return req
 }

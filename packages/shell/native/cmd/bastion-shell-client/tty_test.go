@@ -23,6 +23,12 @@ type ptyClient struct {
 
 func startOnPty(t *testing.T, b *fakeBroker, size tty.Size) *ptyClient {
 	t.Helper()
+	return startOnPtyWith(t, b, size, nil, []string{"TERM=xterm"})
+}
+
+// startOnPtyWith is startOnPty with these arguments (after --socket) and environment.
+func startOnPtyWith(t *testing.T, b *fakeBroker, size tty.Size, args []string, env []string) *ptyClient {
+	t.Helper()
 	master, slave, err := tty.Open()
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +48,7 @@ func startOnPty(t *testing.T, b *fakeBroker, size tty.Size) *ptyClient {
 			}
 		}
 	}()
-	p.runningClient = startClient(t, []string{"--socket", b.socket}, []string{"TERM=xterm"}, func(cmd *exec.Cmd) {
+	p.runningClient = startClient(t, append([]string{"--socket", b.socket}, args...), env, func(cmd *exec.Cmd) {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	})

@@ -9,9 +9,12 @@ type HelloPayload struct {
 	UID int `json:"uid"`
 }
 
-// ProvePayload is P: the one-time socket that proves the client's uid.
+// ProvePayload is P: the one-time socket that proves the client's uid, and whether
+// the client is to ask the person for their reason (shell.reason: "off", "optional" or
+// "required"; empty, from an older broker, means off).
 type ProvePayload struct {
-	Path string `json:"path"`
+	Path   string `json:"path"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // StartedPayload is S: the command's pid in the container.
