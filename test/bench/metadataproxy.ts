@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process'
 import { median, printTable, type Row } from '../fixtures/bench-table.ts'
 import { readFileSync, realpathSync } from 'node:fs'
 import { execa } from 'execa'
+import { Value } from '@sinclair/typebox/value'
+import { ShellConfigSchema } from '@bastion/shell'
 import { startProxy, NODE, type Proxy } from '../fixtures/proxy.ts'
 import { runBox, type Box } from '../fixtures/containers.ts'
 import { startStsFront, type StsFront } from '../fixtures/sts-front.ts'
@@ -152,7 +154,11 @@ async function flood (front: StsFront): Promise<void> {
   await wrk(box, url, token, warmup)
   const quiet = await wrk(box, url, token)
   const name = `bt-flood-${proxy.network}`
-  await execa(DOCKER, ['run', '-d', '--name', name, '--network', proxy.network, '--label', 'bastion.user=benchflood', '-e', 'IAM_ROLE=benchflood',
+  // The flooder is a user's container as the login shell makes it: the shipped
+  // shell.limits (CPU, tasks, memory), which no user of a bastion can leave.
+  const limits = Value.Default(ShellConfigSchema.properties.shell.properties.limits, {}) as { cpus: number, pids: number, memoryMb: number }
+  const shipped = ['--cpus', String(limits.cpus), '--pids-limit', String(limits.pids), '--memory', `${limits.memoryMb}m`, '--memory-swap', `${limits.memoryMb}m`]
+  await execa(DOCKER, ['run', '-d', '--name', name, '--network', proxy.network, '--label', 'bastion.user=benchflood', '-e', 'IAM_ROLE=benchflood', ...shipped,
     '-v', `${realpathSync(process.execPath)}:/usr/local/bin/node:ro`, '-v', `${new URL('../fixtures/imds-flood.mjs', import.meta.url).pathname}:/flood.mjs:ro`,
     testbed().clientImage, 'sleep', 'infinity'])
   teardowns.push(() => execa(DOCKER, ['rm', '-f', name], { reject: false }))
@@ -168,7 +174,20 @@ async function flood (front: StsFront): Promise<void> {
   const loaded = await wrk(box, url, token)
   const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proxy.pid()}/status`, 'utf8'))?.[1]) / 1024
   await Promise.all(floods)
+  await execa(DOCKER, ['rm', '-f', name], { reject: false })
   rows.push(["another container's p99 (ms) while one holds 28,000 connections at the caps", fmt(loaded.p99, 2), `${fmt(quiet.p99, 2)} (unloaded)`, `${fmt(loaded.p99 / quiet.p99, 2)}x (target <= 2x); p50 ${fmt(loaded.p50, 2)} vs ${fmt(quiet.p50, 2)}; ${attempts[0]! + attempts[1]!} connection attempts; peak RSS ${fmt(peak, 0)} MB`])
+  // The control: a neighbour with the same limits that only burns its CPU, two busy
+  // processes as the flood's two, and sends nothing: what any busy container costs
+  // the others on this machine, with the proxy not involved.
+  const burner = `bt-burn-${proxy.network}`
+  await execa(DOCKER, ['run', '-d', '--name', burner, '--network', 'none', ...shipped,
+    '-v', `${realpathSync(process.execPath)}:/usr/local/bin/node:ro`, testbed().clientImage,
+    'node', '-e', `const { fork } = require('node:child_process'); if (!process.env.BURN_CHILD) fork(__filename, [], { env: { BURN_CHILD: '1' } }); const end = Date.now() + ${(seconds + 30) * 1000}; while (Date.now() < end) {}`])
+  teardowns.push(() => execa(DOCKER, ['rm', '-f', burner], { reject: false }))
+  await sleep(2000)
+  const busy = await wrk(box, url, token)
+  await execa(DOCKER, ['rm', '-f', burner], { reject: false })
+  rows.push(["  control: another container's p99 (ms) while a neighbour only burns its CPU limit", fmt(busy.p99, 2), `${fmt(quiet.p99, 2)} (unloaded)`, `${fmt(busy.p99 / quiet.p99, 2)}x; the flood's own cost is its p99 against this: ${fmt(loaded.p99 / busy.p99, 2)}x`])
 }
 
 // After a restart with 20 containers running, each one's first request is a cache hit.

@@ -26,6 +26,7 @@ export function ruleOptions (config: Readonly<Config>, ipv6: boolean = existsSyn
     bridge: config.network.bridge,
     proxyAddress: gatewayOf(config.network.subnet),
     proxyPort: config.metadataproxy.imds.port,
+    perSource: config.metadataproxy.imds.maxConnectionsPerSource,
     chainPrefix: config.metadataproxy.iptables.chainPrefix,
     egress: config.network.egress,
     ipv6,

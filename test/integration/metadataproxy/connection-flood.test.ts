@@ -95,3 +95,40 @@ t.test('a container flooding the proxy with 28,000 connections, silent and byte 
   for (let i = 0; i < 40 && await metric('bastion_imds_connections') > 1; i++) await sleep(500)
   t.ok(await metric('bastion_imds_connections') <= 1, 'every flood connection is gone')
 })
+
+// The per-source cap twice: the kernel's connlimit in the proxy's INPUT chain drops the
+// SYNs of a container that holds its share already, so that a flood costs the proxy
+// almost nothing, and the proxy's cap at accept stays the exact one.
+t.test('past the per-source cap the kernel drops a container\'s new connections, and the proxy holds no more than the cap', async (t) => {
+  const proxy = await startProxy(t, { logLevel: 'info' })
+  const cap = Number(proxy.config.metadataproxy.imds.maxConnectionsPerSource ?? 32)
+  const chain = `${String(proxy.config.metadataproxy.iptables.chainPrefix)}-INPUT`
+  // The packets the connlimit rule dropped (iptables -L shows it as "#conn src/32 > N").
+  const drops = async (): Promise<number> => {
+    const rows = (await execa('iptables', ['-w', '-t', 'filter', '-L', chain, '-v', '-x', '-n'])).stdout.split('\n')
+    const row = rows.find((r) => r.includes(`#conn src/32 > ${cap}`))
+    if (row === undefined) throw new Error(`no connlimit rule in ${chain}:\n${rows.join('\n')}`)
+    return Number(row.trim().split(/\s+/)[0])
+  }
+  const name = `bt-cap-${randomBytes(4).toString('hex')}`
+  await execa(DOCKER, ['run', '-d', '--name', name, '--network', proxy.network, '--label', 'bastion.user=johnsmith', '-e', 'IAM_ROLE=johnsmith',
+    '-v', `${realpathSync(process.execPath)}:/usr/local/bin/node:ro`, testbed().clientImage, 'sleep', 'infinity'])
+  t.teardown(() => execa(DOCKER, ['rm', '-f', name], { reject: false }))
+  const before = await drops()
+  // cap connections one at a time, held; then 8 more at once, and one that has not
+  // connected within 1.5 s counts as dropped. All of it within 3 s: the proxy cuts a
+  // silent connection only after headersTimeoutMs (5 s).
+  const script = `const net = require('node:net'); const cap = ${cap}; const out = { open: 0, dropped: 0, closed: 0, other: 0 }; const held = [];
+    const one = () => new Promise((resolve) => { const s = net.connect({ host: '169.254.169.254', port: 80, timeout: 1500 });
+      s.once('connect', () => { s.setTimeout(0); held.push(s); resolve() });
+      s.once('timeout', () => { out.dropped++; s.destroy(); resolve() });
+      s.once('error', () => { out.other++; resolve() }) });
+    (async () => { for (let i = 0; i < cap; i++) await one(); await Promise.all(Array.from({ length: 8 }, one)); await new Promise((r) => setTimeout(r, 300));
+      out.open = held.filter((s) => !s.destroyed).length; out.closed = held.length - out.open; console.log(JSON.stringify(out)); for (const s of held) s.destroy() })()`
+  const r = await execa(DOCKER, ['exec', name, 'node', '-e', script], { timeout: 60_000 })
+  const got = JSON.parse(r.stdout) as { open: number, dropped: number, closed: number, other: number }
+  t.equal(got.open, cap, `the container holds exactly its ${cap}: ${JSON.stringify(got)}`)
+  t.ok(got.dropped >= 1 && await drops() - before >= got.dropped, `the kernel dropped SYNs past the cap (${got.dropped} connections never came up; ${await drops() - before} SYNs dropped)`)
+  t.equal(got.dropped + got.closed + got.open, cap + 8, 'and each of the rest was dropped by the kernel or closed by the proxy at accept')
+  t.equal(got.other, 0)
+})

@@ -5,11 +5,12 @@
 // our rules back and moving nothing of anyone else's. The proxy's checks are numbered in
 // its log, which is how "within one interval" is shown without timing anything.
 //
-// A real dockerd restart is not exercised: the bed's dockerd serves every helper on this
-// machine. What it does to the rules is reproduced instead: dockerd deletes its
-// FORWARD -j DOCKER-USER jump and inserts it again first.
+// dockerd is restarted for real too (the bed runs it with live-restore, so every
+// container outlives that), and what it does to the rules is also reproduced step by
+// step: it deletes its FORWARD -j DOCKER-USER jump and inserts it again first.
 import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
+import { resolve } from 'node:path'
 import { execa } from 'execa'
 import { startProxy, type Proxy } from '../../fixtures/proxy.ts'
 import { runBox } from '../../fixtures/containers.ts'
@@ -132,7 +133,8 @@ t.test('our chains flushed, and a foreign ACCEPT put into one: refilled in order
     `added nat ${prefix}: DNAT IMDS port 80 to the proxy at ${proxy.gateway}:${proxy.port}`,
     `added filter ${prefix}-GUARD: reject TCP to IMDS with a reset`,
     `added filter ${prefix}-GUARD: reject anything else to IMDS`,
-    `added filter ${prefix}-INPUT: reject proxy connections not from ${proxy.bridge}`
+    `added filter ${prefix}-INPUT: reject proxy connections not from ${proxy.bridge}`,
+    `added filter ${prefix}-INPUT: drop a new connection from a container that holds ${proxy.config.metadataproxy.imds.maxConnectionsPerSource ?? 32} already`
   ])
   t.same((await saved('filter')).filter((l) => l.startsWith(`-A ${prefix}-GUARD `)), [
     `-A ${prefix}-GUARD -d 169.254.169.254/32 -p tcp -j REJECT --reject-with tcp-reset`,
@@ -168,4 +170,24 @@ t.test('dockerd restarting (its FORWARD jump deleted, then inserted first again)
   t.notOk(proxy.logs.some((l) => l.msg === 'iptables drift found' && l.time > quiet), 'no drift from the duplicate')
   await execa('iptables', ['-w', '5', '-D', 'FORWARD', ...jump])
   await after(did.length > 0 ? 1 : 0)
+})
+
+t.test('dockerd restarted for real: our rules are all in place within one check of its answering again, nobody else\'s touched, and containers old and new are served', async (t) => {
+  const { proxy, box, after } = await setup(t)
+  const docker = async (...args: string[]) => (await execa('docker', args)).stdout.trim()
+  t.equal(await docker('info', '--format', '{{.LiveRestoreEnabled}}'), 'true', 'the bed\'s dockerd has live-restore: the containers outlive the restart')
+  const started = await docker('inspect', '--format', '{{.State.StartedAt}}', box.name)
+  const dockerRules = async () => [...await saved('nat'), ...await saved('filter')].filter((l) => /^-A \S+ .*-j DOCKER/.test(l) || l.startsWith('-A DOCKER'))
+  const before = await dockerRules()
+  await execa(resolve(import.meta.dirname, '../../bed/restart-dockerd.sh'), { timeout: 120_000 })
+  const answered = Date.now()
+  t.equal(await docker('inspect', '--format', '{{.State.StartedAt}}', box.name), started, 'the container kept running through the restart')
+  // Whatever dockerd did to the chains while it started, before it answered, one check repairs.
+  const { found, did } = await repairedWithinOneCheck(t, proxy, answered)
+  t.comment(`found after the restart: ${JSON.stringify(found)}; did: ${JSON.stringify(did)}`)
+  t.same((await dockerRules()).filter((l) => !before.includes(l)), [], 'dockerd\'s own rules are its own again, none added by us')
+  await after(0)
+  // The proxy follows the new dockerd: a container started after the restart is served.
+  const fresh = await runBox(t, proxy, { user: 'sid' })
+  t.equal((await fresh.imds('/latest/meta-data/iam/security-credentials/sid', { token: await fresh.token() })).status, 200, 'a container started after the restart is served')
 })

@@ -21,7 +21,7 @@ const Imds = Type.Object({
   port: Type.Integer({ minimum: 1, maximum: 65535, default: 8775, description: 'Port on the bridge gateway that the iptables DNAT sends IMDS traffic to' }),
   allowV1: Type.Boolean({ default: false, description: 'Answer IMDSv1 (tokenless) requests; off by default, as AWS recommends' }),
   maxHeaderBytes: Type.Integer({ minimum: 1024, maximum: 65536, default: 8192, description: 'Largest request header block accepted; larger ones get 431' }),
-  maxConnectionsPerSource: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'Open connections one container may hold; more are closed at accept, before any work' }),
+  maxConnectionsPerSource: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'Open connections one container may hold; the kernel drops the SYNs of more (connlimit), and the proxy closes any that get past it at accept, before any work' }),
   maxConnections: Type.Integer({ minimum: 64, maximum: 60000, default: 4096, description: 'Open connections in all; the last eighth is kept for containers holding none (keep it under the unit\'s LimitNOFILE)' }),
   headersTimeoutMs: Type.Integer({ minimum: 500, maximum: 60000, default: 5000, description: 'A new connection must send its first byte, and then its whole header block, within this' }),
   requestTimeoutMs: Type.Integer({ minimum: 500, maximum: 120000, default: 10000, description: 'A whole request must be received within this (never cuts an answer waiting on STS)' }),

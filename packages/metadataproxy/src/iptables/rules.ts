@@ -8,7 +8,11 @@
 // 2. filter FORWARD (through DOCKER-USER): anything from the bridge still headed for
 //    IMDS (the DNAT is missing, or another port) is rejected and never leaves the host.
 // 3. filter INPUT: the proxy port on the proxy address answers only the bridge, so no
-//    other interface can ask the proxy for a container's credentials.
+//    other interface can ask the proxy for a container's credentials; and the SYNs of
+//    a container that holds its share of connections already are dropped, before the
+//    proxy spends anything on them (a drop, not a reset: a reset made here, after the
+//    DNAT, does not reach the container as one; a dropped SYN is sent again, so a
+//    client that is only busy gets in once one of its own connections closes).
 // The host guard (host-guard.ts) adds filter OUTPUT: of the host's own processes only
 // the proxy's user and holders of the IMDS group reach the real IMDS.
 // The egress policy (egress.ts) adds what else a container may reach, and no more.
@@ -44,6 +48,10 @@ export interface RuleOptions {
   egress?: EgressPolicy
   /** Whether the kernel has IPv6, so that ip6tables rules can (and must) be made; default true. */
   ipv6?: boolean
+  /** Connections one container may hold to the proxy (imds.maxConnectionsPerSource): the
+   * kernel drops the SYNs of more, so that a flood costs the proxy almost nothing. Left
+   * out, only the proxy's own cap at accept applies (the rules' unit tests). */
+  perSource?: number
   /** Who of the host's own processes may reach IMDS (metadataproxy.iptables.hostGuard, with the
    * accounts' ids); left out, the host's processes are left alone (hostGuard off, or unit tests). */
   host?: HostGuard
@@ -99,6 +107,9 @@ function validate (opts: RuleOptions): void {
   }
   if (opts.imdsAddress !== undefined && opts.imdsAddress !== IMDS_ADDRESS) {
     throw invalid('imdsAddress', `must be ${IMDS_ADDRESS}`)
+  }
+  if (opts.perSource !== undefined && (!Number.isInteger(opts.perSource) || opts.perSource < 1)) {
+    throw invalid('perSource', `${String(opts.perSource)} is not a positive whole number`)
   }
   if (opts.chainPrefix !== undefined && !chainPrefixPattern.test(opts.chainPrefix)) {
     throw invalid('chainPrefix', `${JSON.stringify(opts.chainPrefix)} is not a usable chain name`)
@@ -182,6 +193,15 @@ export function buildRules (opts: RuleOptions): RuleSet {
       position: 1,
       description: `filter ${inputChain}: reject proxy connections not from ${opts.bridge}`
     },
+    ...(opts.perSource === undefined
+      ? []
+      : [{
+          table: 'filter' as const,
+          chain: inputChain,
+          args: ['-i', opts.bridge, '-p', 'tcp', '-m', 'tcp', '--tcp-flags', 'FIN,SYN,RST,ACK', 'SYN', '-m', 'connlimit', '--connlimit-above', String(opts.perSource), '--connlimit-mask', '32', '--connlimit-saddr', '-j', 'DROP'],
+          position: 2,
+          description: `filter ${inputChain}: drop a new connection from a container that holds ${opts.perSource} already`
+        }]),
     {
       table: 'filter',
       chain: 'INPUT',

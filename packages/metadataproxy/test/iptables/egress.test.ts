@@ -109,6 +109,11 @@ t.test("ruleOptions carries the config's egress policy into the proxy's rule set
   t.ok(buildRules(ruleOptions(parseConfig('aws: {accountId: "123456789012"}\n'), true, ids)).rules.some((r) => r.table === 'filter6'))
 })
 
+t.test('ruleOptions gives the kernel the same per-source cap as the proxy\'s accept', async (t) => {
+  t.equal(ruleOptions(parseConfig('aws: {accountId: "123456789012"}\n'), false, ids).perSource, 32, 'the default')
+  t.equal(ruleOptions(parseConfig('aws: {accountId: "123456789012"}\nmetadataproxy: {imds: {maxConnectionsPerSource: 5}}\n'), false, ids).perSource, 5)
+})
+
 t.test('the schema refuses an egress entry that is not an address, or an unknown key', async (t) => {
   t.throws(() => parseConfig('aws: {accountId: "123456789012"}\nnetwork: {egress: {allow: [{to: "10.0.0.300"}]}}\n'), /network\.egress\.allow\.0\.to/)
   t.throws(() => parseConfig('aws: {accountId: "123456789012"}\nnetwork: {egress: {allow: [{to: "10.0.0.1", ports: [1]}]}}\n'), /network\.egress\.allow\.0\.ports: unknown key/)

@@ -30,6 +30,15 @@ t.test('builds the exact chains and rules for the default prefix', async (t) => 
   t.equal(IMDS_ADDRESS, '169.254.169.254')
 })
 
+t.test('with a per-source cap, the kernel drops a container\'s new connections past it, right after the bridge check', async (t) => {
+  const { rules } = buildRules({ ...opts, perSource: 32 })
+  t.same(rules.filter((r) => r.chain === 'BASTION-IMDS-INPUT').map((r) => [r.position, r.args.join(' ')]), [
+    [1, '! -i bastion0 -p tcp -j REJECT --reject-with tcp-reset'],
+    [2, '-i bastion0 -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -m connlimit --connlimit-above 32 --connlimit-mask 32 --connlimit-saddr -j DROP']
+  ])
+  t.same(buildRules(opts).rules.filter((r) => r.args.includes('connlimit')), [], 'no cap, no rule')
+})
+
 t.test('without the host guard nothing touches OUTPUT (hostGuard off: the test bed)', async (t) => {
   const { rules } = buildRules(opts)
   t.notOk(rules.some((r) => r.chain === 'OUTPUT'))
@@ -86,7 +95,9 @@ t.test('options that could turn into other iptables arguments are refused', asyn
     ['imdsAddress', { imdsAddress: '169.254.169.253' as '169.254.169.254' }],
     ['chainPrefix', { chainPrefix: 'lower' }],
     ['chainPrefix', { chainPrefix: 'A'.repeat(23) }],
-    ['chainPrefix', { chainPrefix: '-X' }]
+    ['chainPrefix', { chainPrefix: '-X' }],
+    ['perSource', { perSource: 0 }],
+    ['perSource', { perSource: 2.5 }]
   ]
   for (const [key, patch] of bad) {
     let caught: unknown
