@@ -151,6 +151,19 @@ start_daemon() {
   echo "$pid $(_proc_start "$pid" || true) $(_boot_id)" > "$pidfile.start"
 }
 
+# stop_if_changed NAME PATH...: stops NAME when a file under PATHs (files, or directories
+# searched for *.js and *.yaml) changed since the last call, so that the start_daemon after
+# it starts the new code: a daemon that outlives an upgrade runs the old one (an old
+# metadata proxy would take out of its chains the rules the new setup adds).
+stop_if_changed() {
+  local name="$1" sum; shift
+  sum="$(find "$@" -type f \( -name '*.js' -o -name '*.yaml' \) -print0 2>/dev/null | sort -z | xargs -0 cat | sha256sum | cut -c1-16)"
+  if [ "$(cat "$BASTION_RUN/$name.code-sha" 2>/dev/null)" != "$sum" ]; then
+    stop_daemon "$name"
+    echo "$sum" > "$BASTION_RUN/$name.code-sha"
+  fi
+}
+
 # stop_daemon NAME: stops a daemon started by start_daemon, if it runs. It never
 # signals a process the bed did not start, whatever the pid file says.
 stop_daemon() {

@@ -100,6 +100,8 @@ YAML
   # proxy runs as that user, as its unit does. A proxy still running as root (a bed
   # from before) is replaced.
   mkdir -p /var/log/bastion-testbed
+  # A proxy from older code goes first: it would take out of its chains what setup adds.
+  stop_if_changed shell-metadataproxy "$BASTION_ROOT/packages/metadataproxy/dist" "$BASTION_ROOT/packages/config/dist" "$SHELL_TEST_CONFIG"
   env -u NODE_OPTIONS "$NODE_HOME/bin/node" "$BASTION_ROOT/packages/admin/dist/bin/bastion.js" --config "$SHELL_TEST_CONFIG" setup iptables >/dev/null
   proxy_can_read "$BASTION_ROOT"
   local running; running="$(curl -sf -m 2 http://127.0.0.1:8786/process 2>/dev/null | sed -n 's/.*"uid":\([0-9]*\).*/\1/p' || true)"
