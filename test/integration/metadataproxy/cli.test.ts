@@ -1,13 +1,14 @@
 // The command line on bad input: clear errors with the key path and the code, exit
 // status 2, nothing half-done; --help, --config and BASTION_CONFIG.
 import t from 'tap'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { BIN, NODE } from '../../fixtures/proxy.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'bastion-cli-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const run = (args: string[], env: Record<string, string> = {}) => execa(NODE, [BIN, ...args], { reject: false, env: { NODE_OPTIONS: '', BASTION_CONFIG: '', ...env } })
 const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p }
 

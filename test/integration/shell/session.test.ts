@@ -3,7 +3,7 @@
 // through the real sshd and OpenSSH clients into the user's container.
 import t from 'tap'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
@@ -44,6 +44,7 @@ t.test('stdin is half-closed at EOF so that cat-like commands end', async (t) =>
 
 t.test('scp, sftp and rsync put files in the container home, never in the host home', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'bt-xfer-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const src = join(dir, 'payload.bin')
   writeFileSync(src, randomBytes(256 * 1024))
   const want = sha(readFileSync(src))

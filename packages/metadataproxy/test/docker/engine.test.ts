@@ -1,7 +1,7 @@
 // The Engine API calls over docker-modem, against a stand-in Engine on a unix socket.
 import t from 'tap'
 import { createServer, type IncomingMessage } from 'node:http'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { dockerEngine } from '../../src/docker/engine.ts'
@@ -24,9 +24,10 @@ async function engine (t: { teardown: (fn: () => unknown) => void }) {
       res.writeHead(500).end()
     })
   })
-  const socket = join(mkdtempSync(join(tmpdir(), 'engine-')), 'docker.sock')
+  const dir = mkdtempSync(join(tmpdir(), 'engine-'))
+  const socket = join(dir, 'docker.sock')
   await new Promise<void>((resolve) => server.listen(socket, resolve))
-  t.teardown(() => server.close())
+  t.teardown(() => { server.close(); rmSync(dir, { recursive: true, force: true }) })
   return { api: dockerEngine(socket), seen }
 }
 
