@@ -151,13 +151,15 @@ start_daemon() {
   echo "$pid $(_proc_start "$pid" || true) $(_boot_id)" > "$pidfile.start"
 }
 
-# stop_if_changed NAME PATH...: stops NAME when a file under PATHs (files, or directories
-# searched for *.js and *.yaml) changed since the last call, so that the start_daemon after
-# it starts the new code: a daemon that outlives an upgrade runs the old one (an old
-# metadata proxy would take out of its chains the rules the new setup adds).
+# stop_if_changed NAME PATH...: stops NAME when the PATHs themselves or a file under them
+# (files, or directories searched for *.js and *.yaml) changed since the last call, so
+# that the start_daemon after it starts the new code from this tree: a daemon that
+# outlives an upgrade runs the old code (an old metadata proxy would take out of its
+# chains the rules the new setup adds), and one started from another checkout runs
+# that checkout's, which may be gone.
 stop_if_changed() {
   local name="$1" sum; shift
-  sum="$(find "$@" -type f \( -name '*.js' -o -name '*.yaml' \) -print0 2>/dev/null | sort -z | xargs -0 cat | sha256sum | cut -c1-16)"
+  sum="$( { printf '%s\n' "$@"; find "$@" -type f \( -name '*.js' -o -name '*.yaml' \) -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)"
   if [ "$(cat "$BASTION_RUN/$name.code-sha" 2>/dev/null)" != "$sum" ]; then
     stop_daemon "$name"
     echo "$sum" > "$BASTION_RUN/$name.code-sha"
