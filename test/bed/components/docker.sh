@@ -25,7 +25,7 @@ JSON
 # docker_live_restore: a dockerd that was started before daemon.json said live-restore
 # reloads it (SIGHUP; live-restore is one of the settings a reload applies).
 docker_live_restore() {
-  [ "$($DOCKER info --format '{{.LiveRestoreEnabled}}')" = true ] && return 0
+  docker_has_live_restore && return 0
   local pid
   log "dockerd: reloading /etc/docker/daemon.json (live-restore)"
   if pid="$(daemon_pid dockerd)"; then

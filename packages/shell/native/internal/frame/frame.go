@@ -94,13 +94,21 @@ func readFrame(r io.Reader, payload func(n uint32) []byte) (Frame, error) {
 	return Frame{Type: t, Payload: body}, nil
 }
 
+// sendable says whether a frame of type t with n bytes of payload may be sent.
+func sendable(t Type, n int) error {
+	if !t.Known() {
+		return &UnknownTypeError{Type: byte(t)}
+	}
+	if n > MaxPayload {
+		return ErrTooLarge
+	}
+	return nil
+}
+
 // Append encodes one frame onto dst.
 func Append(dst []byte, t Type, payload []byte) ([]byte, error) {
-	if !t.Known() {
-		return dst, &UnknownTypeError{Type: byte(t)}
-	}
-	if len(payload) > MaxPayload {
-		return dst, ErrTooLarge
+	if err := sendable(t, len(payload)); err != nil {
+		return dst, err
 	}
 	dst = append(dst, byte(t))
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(payload)))

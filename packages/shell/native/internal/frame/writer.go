@@ -29,15 +29,12 @@ func (w *Writer) Send(t Type, payload []byte) error {
 // of room: the header is filled in place and the frame goes out in one write, with no
 // copy (the agent's output pumps read straight into such a buffer).
 func (w *Writer) SendFramed(t Type, buf []byte) error {
-	if !t.Known() {
-		return &UnknownTypeError{Type: byte(t)}
-	}
-	if len(buf) < HeaderSize {
-		return io.ErrShortBuffer
-	}
 	n := len(buf) - HeaderSize
-	if n > MaxPayload {
-		return ErrTooLarge
+	if err := sendable(t, n); err != nil {
+		return err
+	}
+	if n < 0 {
+		return io.ErrShortBuffer
 	}
 	buf[0] = byte(t)
 	binary.BigEndian.PutUint32(buf[1:HeaderSize], uint32(n))
