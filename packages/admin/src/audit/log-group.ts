@@ -32,8 +32,10 @@ export interface ReadDeps {
 }
 
 // A line from a log group: its origin names region, group and stream; host is the stream.
+// message is the event's text as it was shipped (a line of a host's log, unchanged).
 export interface GroupLine extends JsonLine {
   stream: string
+  message: string
 }
 
 const RETRIED = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException', 'ServiceUnavailableException', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout'])
@@ -107,7 +109,7 @@ export async function * groupLines (deps: ReadDeps, q: GroupQuery, needle: strin
           bad.set(file, [...(bad.get(file) ?? []), n])
           continue
         }
-        yield { file, line: n, value, stream: e.logStreamName }
+        yield { file, line: n, value, stream: e.logStreamName, message: e.message }
       }
       nextToken = page.nextToken
     } while (nextToken !== undefined)
