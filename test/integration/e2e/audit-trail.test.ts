@@ -5,7 +5,7 @@
 import t from 'tap'
 import { existsSync, readFileSync } from 'node:fs'
 import { execa } from 'execa'
-import { bastion, localBastion, session, sleep } from '../../fixtures/e2e-bastion.ts'
+import { bastion, lineIn, localBastion, session } from '../../fixtures/e2e-bastion.ts'
 import { seedPods } from '../../fixtures/e2e-cluster.ts'
 import { bedFacts } from '../../fixtures/testbed.ts'
 
@@ -14,20 +14,6 @@ await seedPods()
 const sessionsLog: string = b.config.shell?.audit?.file ?? '/var/log/bastion/sessions.jsonl'
 const credentialsLog: string | undefined = b.config.metadataproxy?.log?.auditFile
 const kubeAuditLog = bedFacts()('BASTION_TEST_KUBE_AUDIT_LOG')
-
-const jsonLines = (file: string): any[] => existsSync(file) // eslint-disable-line @typescript-eslint/no-explicit-any
-  ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').flatMap((l) => { try { return [JSON.parse(l)] } catch { return [] } })
-  : []
-
-// Polls until a log holds a matching line: the proxy writes its audit file asynchronously.
-async function lineIn (file: string, match: (v: any) => boolean, timeoutMs = 10_000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const hit = jsonLines(file).find(match)
-    if (hit !== undefined || Date.now() > deadline) return hit
-    await sleep(200)
-  }
-}
 
 t.test('one kubectl call through ssh is in the session log, the credential log and the kube-apiserver audit log', async (t) => {
   t.ok(credentialsLog, 'the bastion\'s config names the proxy\'s audit file (metadataproxy.log.auditFile)')
