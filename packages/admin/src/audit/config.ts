@@ -31,6 +31,14 @@ export const AuditConfigSchema = Type.Object({
       recordingsDir: Type.String({ default: '/var/log/bastion/recordings' })
     }, open)
   }, open),
+  // bastion ship's section, for where it uploads recordings (its owner validates it).
+  ship: Type.Object({
+    host: Type.Optional(Type.String()),
+    recordings: Type.Object({
+      bucket: Type.Optional(Type.String()),
+      prefix: Type.String({ default: 'bastion/recordings/' })
+    }, open)
+  }, open),
   metadataproxy: Type.Object({
     credentials: Type.Object({ rolePrefix: Type.String({ default: 'k8s-access/' }) }, open),
     log: Type.Object({ auditFile: Type.Optional(Type.String()) }, open)

@@ -22,6 +22,7 @@ export interface SshEntry {
   command: string | null // null: an interactive login
   tty: boolean
   recording: string | null // the session's asciicast file (none for a file transfer)
+  recordingUrl?: string // s3://... once the local file is gone and bastion ship uploads recordings
   exitCode?: number
   durationMs?: number
   reason?: string // an end's: why the session ended (exited, idle, ...)

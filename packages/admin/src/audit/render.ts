@@ -20,7 +20,7 @@ function ssh (e: SshEntry): string[] {
     const what = e.command === null ? 'interactive login' : `command ${safe(JSON.stringify(e.command))}`
     const lines = [`session ${safe(e.session)} started${e.source !== null ? ` from ${safe(e.source)}` : ''}: ${what}${e.tty ? ' (tty)' : ''}, container ${safe(e.container)}`]
     if (e.statedReason !== undefined) lines.push(`reason: ${safe(e.statedReason)}`)
-    if (e.recording !== null) lines.push(`recording: file://${encodeURI(e.recording)}`)
+    if (e.recording !== null) lines.push(`recording: ${e.recordingUrl !== undefined ? safe(e.recordingUrl) : `file://${encodeURI(e.recording)}`}`)
     return lines
   }
   const after = e.durationMs !== undefined ? ` after ${(e.durationMs / 1000).toFixed(1)} s` : ''

@@ -5,6 +5,7 @@ import { AdminError } from '../cli-errors.ts'
 import { configuredRole, readAuditConfig, sources, type AuditConfig } from '../audit/config.ts'
 import { buildTimeline } from '../audit/timeline.ts'
 import { renderJson, renderText, safe } from '../audit/render.ts'
+import { linkRecordings } from '../audit/recording-links.ts'
 import { parseTimeArg, type TimeRange } from '../audit/time-range.ts'
 import { remoteSources } from '../audit/remote-sources.ts'
 import { progressLine } from '../audit/progress.ts'
@@ -78,6 +79,7 @@ export async function runAudit (opts: AuditOptions, { config, note }: { config: 
     range,
     remote
   }).finally(() => { progress.done() })
+  linkRecordings(timeline.entries, config)
   timeline.warnings.unshift(...early)
   if (note !== undefined) timeline.warnings.unshift(note)
   if (timeline.readable === 0) {

@@ -33,9 +33,19 @@ export async function registeredSessions (config: Readonly<ShellConfig>, contain
   let live = 0
   for (const name of names) {
     if (name === exclude || name.endsWith('.tmp')) continue
-    const [pid, start] = (await readFile(join(dir, name), 'utf8').catch(() => '')).trim().split(' ')
-    if (pid !== undefined && /^[0-9]+$/.test(pid) && start !== undefined && start !== '' && await startTimeOf(Number(pid)) === start) live++
+    if (await recordLive(join(dir, name))) live++
     else if (prune) await rm(join(dir, name), { force: true })
   }
   return live
+}
+
+// Whether `session` of `container` has a live worker; read only (bastion ship asks it
+// before it takes a quiet recording for one whose session died).
+export async function sessionLive (stateDir: string, container: string, session: string): Promise<boolean> {
+  return /^[0-9a-f]+$/.test(session) && await recordLive(join(stateDir, 'sessions', container, session))
+}
+
+async function recordLive (file: string): Promise<boolean> {
+  const [pid, start] = (await readFile(file, 'utf8').catch(() => '')).trim().split(' ')
+  return pid !== undefined && /^[0-9]+$/.test(pid) && start !== undefined && start !== '' && await startTimeOf(Number(pid)) === start
 }

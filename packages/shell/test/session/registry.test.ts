@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { registerSession, registeredSessions } from '../../src/session/registry.ts'
+import { registerSession, registeredSessions, sessionLive } from '../../src/session/registry.ts'
 import { testConfig } from '../fixtures/config.ts'
 
 function config (t: { teardown (fn: () => void): void }) {
@@ -67,4 +67,18 @@ t.test('a reader that only reports leaves stale records in place', async (t) => 
   writeFileSync(join(dir, 'stale'), '999999999 1\n')
   t.equal(await registeredSessions(c, 'shell-alice', undefined, false), 1)
   t.same(readdirSync(dir).sort(), ['live', 'stale'])
+})
+
+t.test('sessionLive: a session with a live worker is live, a stale one or an odd name is not, and nothing is removed', async (t) => {
+  const c = config(t)
+  const dir = join(c.shell.stateDir, 'sessions', 'shell-alice')
+  const done = await registerSession(c, 'shell-alice', 'a1')
+  writeFileSync(join(dir, 'b2'), `${process.pid} 1\n`)
+  t.equal(await sessionLive(c.shell.stateDir, 'shell-alice', 'a1'), true)
+  t.equal(await sessionLive(c.shell.stateDir, 'shell-alice', 'b2'), false, 'a reused pid')
+  t.equal(await sessionLive(c.shell.stateDir, 'shell-alice', 'c3'), false, 'no record')
+  t.equal(await sessionLive(c.shell.stateDir, 'shell-alice', '../shell-alice/a1'), false, 'not a session id')
+  t.same(readdirSync(dir).sort(), ['a1', 'b2'], 'read only')
+  await done()
+  t.equal(await sessionLive(c.shell.stateDir, 'shell-alice', 'a1'), false)
 })
