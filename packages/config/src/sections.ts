@@ -15,7 +15,7 @@ export const ForeignSection = Type.Optional(Type.Object({}, { additionalProperti
 
 // Every top-level section of the config file that is an object. A new section is
 // added here, once, and every component then accepts it as another's.
-export const OBJECT_SECTIONS = ['aws', 'network', 'metadataproxy', 'shell', 'rbacsync', 'toolbox', 'audit', 'users'] as const
+export const OBJECT_SECTIONS = ['aws', 'network', 'metadataproxy', 'shell', 'rbacsync', 'toolbox', 'audit', 'users', 'ship'] as const
 export type SectionName = typeof OBJECT_SECTIONS[number] | 'clusters'
 
 // The top-level `clusters` list, as a component that does not read it accepts it.

@@ -66,8 +66,8 @@ t.test('a YAML alias bomb is a config problem, not a crash', async (t) => {
 })
 
 t.test('foreignSections: every section but the named ones, accepted unread', async (t) => {
-  t.same(Object.keys(foreignSections('aws', 'network', 'metadataproxy')).sort(), ['audit', 'clusters', 'rbacsync', 'shell', 'toolbox', 'users'])
-  t.same(Object.keys(foreignSections('aws', 'clusters', 'rbacsync')).sort(), ['audit', 'metadataproxy', 'network', 'shell', 'toolbox', 'users'])
+  t.same(Object.keys(foreignSections('aws', 'network', 'metadataproxy')).sort(), ['audit', 'clusters', 'rbacsync', 'shell', 'ship', 'toolbox', 'users'])
+  t.same(Object.keys(foreignSections('aws', 'clusters', 'rbacsync')).sort(), ['audit', 'metadataproxy', 'network', 'shell', 'ship', 'toolbox', 'users'])
   t.same(Object.keys(foreignSections()).sort(), [...OBJECT_SECTIONS, 'clusters'].sort())
   const Schema = Type.Object({ mine: Type.Object({ a: Type.Integer({ default: 1 }) }, { additionalProperties: false, default: {} }), ...foreignSections() }, { additionalProperties: false })
   const config = parseConfigText(Schema, 'mine: {}\nshell: {anything: [1, 2]}\nclusters: [{name: x}]\n')

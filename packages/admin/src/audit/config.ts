@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { ConfigProblem, parseConfigText, readConfigFile } from '@bastion/config'
 import { AdminError } from '../cli-errors.ts'
 import { CloudWatchSection, HostDirs } from './aws-config.ts'
+import { ShipSection } from '../ship/config.ts'
 
 const open = { additionalProperties: true, default: {} } as const
 
@@ -21,6 +22,8 @@ export const AuditSection = Type.Object({
 
 export const AuditConfigSchema = Type.Object({
   audit: AuditSection,
+  // Where `bastion ship` sends this host's logs: the hosts' groups when audit.cloudwatch names none.
+  ship: ShipSection,
   aws: Type.Object({ region: Type.String({ default: 'us-east-1' }) }, open),
   clusters: Type.Array(Type.Object({ name: Type.String(), region: Type.String() }, { additionalProperties: true }), { default: [] }),
   toolbox: Type.Object({ kubeconfig: Type.Object({ discover: Type.Object({ regions: Type.Array(Type.String(), { default: [] }) }, open), eksEndpoint: Type.Optional(Type.String()) }, open) }, open),

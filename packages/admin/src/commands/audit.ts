@@ -9,6 +9,7 @@ import { parseTimeArg, type TimeRange } from '../audit/time-range.ts'
 import { remoteSources } from '../audit/remote-sources.ts'
 import { progressLine } from '../audit/progress.ts'
 import { verifySessionLog } from '../audit/verify.ts'
+import { shortHostname } from '../ship/config.ts'
 
 export interface AuditOptions {
   user?: string
@@ -70,7 +71,9 @@ export async function runAudit (opts: AuditOptions, { config, note }: { config: 
     }),
     role: configuredRole(config, user),
     range,
-    remote
+    remote,
+    // This host's lines in its own files and in its stream are the same events.
+    ...(config.ship.enabled ? { host: config.ship.host ?? shortHostname() } : {})
   }).finally(() => { progress.done() })
   timeline.warnings.unshift(...early)
   if (note !== undefined) timeline.warnings.unshift(note)
