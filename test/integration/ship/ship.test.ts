@@ -157,12 +157,17 @@ t.test('the three kinds shipped; with the local files gone, bastion audit reads 
   t.same(await streamLines(g.sessions as string, 'bastion-s1'), sessions.text.trimEnd().split('\n'), 'each line unchanged, in order')
   t.same((await streamLines(g.recordings as string, 'bastion-s1')).map((l) => JSON.parse(l)), index, 'the index of recordings')
   t.equal((await streamLines(g.credentials as string, 'bastion-s1')).length, 1)
+  const expected = ['bastion-s1 ssh k1 start', 'bastion-s1 credentials WFQW', 'bastion-s1 ssh k1 end']
+  const show = (e: Record<string, string>): string => `${e.host} ${e.kind} ${e.kind === 'ssh' ? `${e.session} ${e.event}` : e.accessKeyIdSuffix}`
+  const both = await bastion(cfg, ['audit', '--user', user, '--json'])
+  t.equal(both.exitCode, 0, both.stderr)
+  t.same(JSON.parse(both.stdout).entries.map(show), expected, 'in the local files and in the stream: each once, this host named as its stream')
   rmSync(join(dir, 'sessions.jsonl'))
   rmSync(join(dir, 'credentials.jsonl'))
   const a = await bastion(cfg, ['audit', '--user', user, '--json'])
   t.equal(a.exitCode, 0, a.stderr)
   const doc = JSON.parse(a.stdout)
-  t.same(doc.entries.map((e: Record<string, string>) => `${e.host} ${e.kind} ${e.kind === 'ssh' ? `${e.session} ${e.event}` : e.accessKeyIdSuffix}`), ['bastion-s1 ssh k1 start', 'bastion-s1 credentials WFQW', 'bastion-s1 ssh k1 end'], 'from ship\'s groups (audit.cloudwatch names none)')
+  t.same(doc.entries.map(show), expected, 'from ship\'s groups (audit.cloudwatch names none)')
   t.match(doc.entries[0].origin.file, `cloudwatch:us-east-1:${g.sessions}:bastion-s1`)
   const again = await bastion(cfg, ['ship', '--once'])
   t.equal(again.exitCode, 0)

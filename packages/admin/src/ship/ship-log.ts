@@ -63,8 +63,10 @@ export async function shipLog (target: LogTarget, cursor: Cursor, deps: LogDeps,
     count(cursor.lost, deps.now(), detail)
     deps.log.warn(`${target.kind}: ${detail}`)
   }
+  const before = JSON.stringify(cursor)
   cursor.positions = plan.segments.map((s) => s.position)
-  await saveCursor(target.stateDir, target.kind, cursor)
+  // Saved only when the files moved (or one went away): no offset changes here.
+  if (JSON.stringify(cursor) !== before) await saveCursor(target.stateDir, target.kind, cursor)
   const pass: LogPass = { sent: 0, more: false, backlog: { bytes: 0, oldest: null, files: [] } }
   let calls = 0
   try {

@@ -35,6 +35,7 @@ export interface ShipOutcome {
 const BASE_MS = 500
 const CAP_MS = 30_000
 const SLOW_MS = 60_000
+const LOCAL = new Set(['EACCES', 'EPERM', 'ENOSPC', 'EROFS', 'EISDIR', 'EIO', 'EMFILE'])
 const DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation', 'UnrecognizedClientException'])
 
 export const denied = (e: LogsCallError): boolean => DENIED.has(e.code) || e.status === 403
@@ -43,6 +44,13 @@ export const denied = (e: LogsCallError): boolean => DENIED.has(e.code) || e.sta
 export function retryDelay (e: LogsCallError, failures: number, random: () => number): number {
   if (denied(e) || e.code === 'ResourceNotFoundException') return SLOW_MS
   return Math.min(CAP_MS, BASE_MS * 2 ** Math.min(failures - 1, 16)) * (0.5 + random() / 2)
+}
+
+// A failure on this host (a log or the state directory unreadable or full), as a pass
+// that failed: the log waits and is tried again, the others go on.
+function local (err: unknown, last: LogPass | null): LogPass {
+  const e = err as NodeJS.ErrnoException
+  return { sent: 0, more: false, error: new LogsCallError(e.code ?? e.name, e.message, undefined), backlog: last?.backlog ?? { bytes: 0, oldest: null, files: [] } }
 }
 
 // The failure as the operator reads it: what was refused, and the fix where there is one.
@@ -54,6 +62,7 @@ export function describeFailure (e: LogsCallError, group: string, stream: string
   if (e.code === 'ResourceNotFoundException') {
     return `the log group ${group} (or its stream ${stream}) does not exist in ${region} (${said}): create the group (aws logs create-log-group --log-group-name ${group}, or in CloudFormation); bastion ship makes only its stream`
   }
+  if (e.status === undefined && LOCAL.has(e.code)) return `cannot read the log or keep its cursor on this host (${said}): retried with backoff`
   return `CloudWatch Logs did not take the lines into ${group} (${said}${e.status !== undefined ? `, HTTP ${e.status}` : ''}): retried with backoff, the lines wait on disk`
 }
 
@@ -96,7 +105,7 @@ export async function runShipper (settings: ShipSettings, deps: ShipDeps, run: S
     let failed = false
     for (const s of logs) {
       if (s.target === null || s.cursor === null || deps.now() < s.retryAt || stop()) continue
-      const pass = await shipLog(s.target, s.cursor, deps, { maxBatches: run.maxBatches ?? 20, stop })
+      const pass = await shipLog(s.target, s.cursor, deps, { maxBatches: run.maxBatches ?? 20, stop }).catch((err: unknown) => local(err, s.last))
       s.last = pass
       more ||= pass.more
       if (pass.error !== undefined) {

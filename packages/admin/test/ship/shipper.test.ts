@@ -1,7 +1,7 @@
 // The loop: each log every interval, backoff on failure while the others go on, the
 // status for doctor, --once, a stop, and the recordings step.
 import t from 'tap'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LogsCallError } from '../../src/audit/logs-api.ts'
 import type { ShipSettings } from '../../src/ship/config.ts'
@@ -116,4 +116,18 @@ t.test('the delays and the messages', async (t) => {
   t.equal(retryDelay(e('ThrottlingException'), 100, () => 1), 30_000)
   t.match(describeFailure(e('ResourceNotFoundException'), '/g', 'h', 'r'), /the log group \/g \(or its stream h\) does not exist in r .*aws logs create-log-group --log-group-name \/g/)
   t.match(describeFailure(e('InternalFailure', 500), '/g', 'h', 'r'), /did not take the lines into \/g \(InternalFailure: msg, HTTP 500\): retried with backoff/)
+})
+
+t.test('a failure on this host (the cursor cannot be written) is that log\'s, retried; the others go on', async (t) => {
+  const s = setup(t)
+  writeFileSync(s.settings.sources[0]?.file as string, text([line(1)]))
+  mkdirSync(join(s.settings.stateDir, 'sessions.cursor.json.tmp'), { recursive: true })
+  writeFileSync(s.settings.sources[2]?.file as string, text([JSON.stringify({ time: '2026-12-07T08:59:00.000Z', key: 'r1' })]))
+  const r = await runShipper(s.settings, s.deps, { once: true, signal: s.controller.signal })
+  t.equal(r.complete, false)
+  t.match(r.lastError, { kind: 'sessions', code: 'EISDIR', message: /^cannot read the log or keep its cursor on this host \(EISDIR: .*\): retried with backoff$/ })
+  t.equal(s.logs.lines('/g/recordings', 'bastion-a').length, 1, 'the recordings index went')
+  rmSync(join(s.settings.stateDir, 'sessions.cursor.json.tmp'), { recursive: true })
+  t.same(await runShipper(s.settings, s.deps, { once: true, signal: s.controller.signal }), { complete: true, lastError: null })
+  t.same(s.logs.lines('/g/sessions', 'bastion-a'), [line(1)])
 })
