@@ -32,6 +32,16 @@ default['bastion']['config']['metadataproxy'] = {}
 default['bastion']['config']['shell']['image'] = 'bastion/toolbox:latest'
 default['bastion']['config']['shell']['allowedGroup'] = 'bastion-users'
 default['bastion']['config']['shell']['roles'] = {}
+# bastion ship: this host's session log, credential log and index of recordings to
+# CloudWatch Logs (docs/admin/audit.md, "Shipping the logs"). true enables and starts
+# bastion-ship.service; false stops and disables it. Its other keys (host, region,
+# stateDir, the three log groups, ...) are the suite's, with its defaults. The groups are
+# made by the operator (CloudFormation); the host's instance role needs exactly this:
+#   { "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+#     "Resource": ["arn:aws:logs:<region>:<account>:log-group:/bastion/sessions:*",
+#                  "arn:aws:logs:<region>:<account>:log-group:/bastion/credentials:*",
+#                  "arn:aws:logs:<region>:<account>:log-group:/bastion/recordings:*"] }
+default['bastion']['config']['ship']['enabled'] = false
 # One entry per EKS cluster: { 'name' =>, 'region' =>, 'endpoint' =>, 'certificateAuthority' => }.
 default['bastion']['config']['clusters'] = []
 

@@ -54,6 +54,12 @@ module Bastion
       end
     end
 
+    # Whether bastion ship sends the logs (ship.enabled): only then is its unit enabled,
+    # started and restarted.
+    def ship_enabled?(node)
+      ((node['bastion']['config'] || {})['ship'] || {})['enabled'] == true
+    end
+
     # node['bastion']['app']['revision'], checked to be a release tag or a 40-hex commit.
     def pinned_revision(node)
       rev = node['bastion']['app']['revision']

@@ -33,6 +33,7 @@ execute 'build the bastion suite' do
   not_if "test \"$(git -C #{app} rev-parse HEAD)\" = \"$(cat #{stamp} 2>/dev/null)\""
   notifies :restart, 'service[bastion-shell-broker]', :delayed
   notifies :restart, 'service[bastion-metadataproxy]', :delayed
+  notifies :restart, 'service[bastion-ship]', :delayed if Bastion::Helpers.ship_enabled?(node)
 end
 
 template node['bastion']['cli'] do

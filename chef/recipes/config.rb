@@ -19,4 +19,5 @@ template node['bastion']['config_path'] do
   verify "#{Bastion::Helpers.bastion_command(node).join(' ')} --config %{path} setup --check config"
   notifies :restart, 'service[bastion-metadataproxy]', :delayed
   notifies :restart, 'service[bastion-shell-broker]', :delayed
+  notifies :restart, 'service[bastion-ship]', :delayed if Bastion::Helpers.ship_enabled?(node)
 end

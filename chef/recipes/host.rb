@@ -22,6 +22,7 @@ end
 bastion_setup 'host' do
   steps %w(config units iptables shell sshd)
   notifies :restart, 'service[bastion-shell-broker]', :delayed
+  notifies :restart, 'service[bastion-ship]', :delayed if Bastion::Helpers.ship_enabled?(node)
 end
 
 service 'ssh' do

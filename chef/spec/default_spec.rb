@@ -6,7 +6,7 @@ describe 'bastion::default' do
   let(:index) { ->(r) { names.index(r) || raise("#{r} is not in the run") } }
 
   it 'includes every recipe of the cookbook, once' do
-    expect(run.included).to eq(%w(default node app config host docker users image kubeconfig))
+    expect(run.included).to eq(%w(default node app config host docker users image kubeconfig ship))
   end
 
   it 'installs Node 24 from the npm registry, guarded by the installed version' do

@@ -60,6 +60,7 @@ t.test('a healthy host: every check ok, exit 0', async (t) => {
   t.match(r.stdout, /^ok clusters: 1 cluster\(s\) answer over TLS: testbed$/m)
   t.match(r.stdout, `ok broker: the session broker answers on ${need('BASTION_TEST_SHELL_RUN_DIR')}/broker.sock`)
   t.match(r.stdout, `ok shell: ${need('BASTION_TEST_SHELL_BIN')} connects to ${need('BASTION_TEST_SHELL_RUN_DIR')}/broker.sock;`)
+  t.match(r.stdout, /^skipped shipping: ship\.enabled is false/m, 'the logs are not shipped on the bed')
   t.match(r.stdout, /^doctor: no problems$/m)
   const quiet = await doctor(config(), ['--quiet', '--sshd-config', SSHD_CONFIG, '--instance', INSTANCE])
   t.equal(quiet.stdout, 'doctor: no problems')

@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { ConfigProblem, parseConfigText, readConfigFile } from '@bastion/config'
 import { AdminError } from '../cli-errors.ts'
 import { CloudWatchSection, HostDirs } from './aws-config.ts'
+import { ShipSection } from '../ship/config.ts'
 
 const open = { additionalProperties: true, default: {} } as const
 
@@ -21,6 +22,9 @@ export const AuditSection = Type.Object({
 
 export const AuditConfigSchema = Type.Object({
   audit: AuditSection,
+  // Where `bastion ship` sends this host's logs (the hosts' groups when audit.cloudwatch
+  // names none) and uploads its recordings (the S3 links of recordings gone here).
+  ship: ShipSection,
   aws: Type.Object({ region: Type.String({ default: 'us-east-1' }) }, open),
   clusters: Type.Array(Type.Object({ name: Type.String(), region: Type.String() }, { additionalProperties: true }), { default: [] }),
   toolbox: Type.Object({ kubeconfig: Type.Object({ discover: Type.Object({ regions: Type.Array(Type.String(), { default: [] }) }, open), eksEndpoint: Type.Optional(Type.String()) }, open) }, open),
@@ -29,14 +33,6 @@ export const AuditConfigSchema = Type.Object({
     audit: Type.Object({
       file: Type.String({ default: '/var/log/bastion/sessions.jsonl' }),
       recordingsDir: Type.String({ default: '/var/log/bastion/recordings' })
-    }, open)
-  }, open),
-  // bastion ship's section, for where it uploads recordings (its owner validates it).
-  ship: Type.Object({
-    host: Type.Optional(Type.String()),
-    recordings: Type.Object({
-      bucket: Type.Optional(Type.String()),
-      prefix: Type.String({ default: 'bastion/recordings/' })
     }, open)
   }, open),
   metadataproxy: Type.Object({

@@ -1,6 +1,7 @@
 // Which CloudWatch Logs groups `bastion audit` reads, from the config: each EKS cluster's
 // control plane log group (the clusters list, what EKS discovery finds, and overrides),
-// CloudTrail's group, and the groups the bastion hosts' own logs are shipped to.
+// CloudTrail's group, and the groups the bastion hosts' own logs are shipped to
+// (audit.cloudwatch's, else bastion ship's when ship.enabled).
 import type { EksApi } from '../kubeconfig/eks.ts'
 import type { AuditConfig } from './config.ts'
 import type { Warnings } from './log-files.ts'
@@ -57,10 +58,13 @@ export async function cloudGroups (config: Readonly<AuditConfig>, eks: EksApi | 
       }
     }
   }
+  // Unset, the hosts' groups are those bastion ship sends to, when it does.
+  const ship = config.ship
+  const shipped = (logGroup: string): { region: string, logGroup: string } | null => ship.enabled ? { region: ship.region ?? home, logGroup } : null
   return {
     kube,
     cloudTrail: at(cw.cloudTrail?.logGroup, cw.cloudTrail?.region),
-    sessions: at(cw.sessionsLogGroup, undefined),
-    credentials: at(cw.credentialsLogGroup, undefined)
+    sessions: cw.sessionsLogGroup !== undefined ? at(cw.sessionsLogGroup, undefined) : shipped(ship.sessionsLogGroup),
+    credentials: cw.credentialsLogGroup !== undefined ? at(cw.credentialsLogGroup, undefined) : shipped(ship.credentialsLogGroup)
   }
 }

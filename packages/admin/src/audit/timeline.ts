@@ -16,6 +16,7 @@ export interface TimelineRequest {
   role: string // the role name the configuration gives the user
   range: TimeRange
   remote?: RemoteSources // other hosts' trails and the trails on AWS
+  host?: string // this host's name in the entries (default: its host name); bastion ship's stream name when it ships
 }
 
 export interface Timeline {
@@ -39,9 +40,9 @@ export async function buildTimeline (req: TimelineRequest): Promise<Timeline> {
   }
 
   await exists(sources.sessions)
-  const ssh = await sessionEntries(sources.sessions, user, sink)
+  const ssh = await sessionEntries(sources.sessions, user, sink, req.host)
 
-  const creds = sources.credentials === null ? [] : (await exists(sources.credentials), await credentialEntries(sources.credentials, user, sink))
+  const creds = sources.credentials === null ? [] : (await exists(sources.credentials), await credentialEntries(sources.credentials, user, sink, req.host))
   if (sources.credentials === null) {
     warnings.push('credentials: metadataproxy.log.auditFile is not set, so issuance is only in the proxy\'s journal; set it, or pass --credentials FILE')
   }

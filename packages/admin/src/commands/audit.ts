@@ -13,6 +13,7 @@ import { verifySessionLog } from '../audit/verify.ts'
 import { compareWithShipped } from '../audit/verify-shipped.ts'
 import { cloudGroups } from '../audit/log-groups.ts'
 import { awsLogs } from '../audit/logs-api.ts'
+import { shortHostname } from '../ship/config.ts'
 
 export interface AuditOptions {
   user?: string
@@ -77,7 +78,9 @@ export async function runAudit (opts: AuditOptions, { config, note }: { config: 
     }),
     role: configuredRole(config, user),
     range,
-    remote
+    remote,
+    // This host's lines in its own files and in its stream are the same events.
+    ...(config.ship.enabled ? { host: config.ship.host ?? shortHostname() } : {})
   }).finally(() => { progress.done() })
   linkRecordings(timeline.entries, config)
   timeline.warnings.unshift(...early)

@@ -7,6 +7,7 @@ import { register as image } from './image.ts'
 import { register as kubeconfig } from './kubeconfig.ts'
 import { register as audit } from './audit.ts'
 import { register as users } from './users.ts'
+import { register as ship } from './ship.ts'
 
 export type Register = (program: Command) => void
 
@@ -17,4 +18,5 @@ export const commands: Register[] = [
   kubeconfig,
   audit,
   users,
+  ship,
 ]

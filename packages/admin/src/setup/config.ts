@@ -2,8 +2,9 @@
 // refuse a file that any of them would refuse, and report all their problems at once.
 import { readFile } from 'node:fs/promises'
 import { parseConfig, type Config as ProxyConfig } from '@bastion/metadataproxy'
-import type { Cluster } from '@bastion/config'
+import { parseConfigText, type Cluster } from '@bastion/config'
 import { parseToolboxConfig, type ToolboxConfig } from '../image/config.ts'
+import { ShipConfigSchema, type ShipConfig } from '../ship/config.ts'
 import { setupError } from './errors.ts'
 
 export interface HostConfig {
@@ -14,6 +15,8 @@ export interface HostConfig {
   // clusters list, as `bastion image` and `bastion kubeconfig` read them.
   shell: Readonly<ToolboxConfig>
   clusters: readonly Cluster[]
+  // The log shipper's section (bastion ship), for doctor's shipping check.
+  ship: Readonly<ShipConfig>
 }
 
 export async function loadHostConfig (path: string): Promise<HostConfig> {
@@ -38,8 +41,9 @@ export function parseHostConfig (text: string, path: string): HostConfig {
   }
   const proxy = attempt('metadata proxy', () => parseConfig(text, path))
   const shell = attempt('login shell, toolbox and clusters', () => parseToolboxConfig(text, path))
-  if (proxy === undefined || shell === undefined) {
+  const ship = attempt('log shipper', () => parseConfigText(ShipConfigSchema, text, path))
+  if (proxy === undefined || shell === undefined || ship === undefined) {
     throw setupError('BASTION_ADMIN_HOST_CONFIG_INVALID', `${path} is not a valid bastion config:\n  ${problems.join('\n  ')}`)
   }
-  return { path, text, proxy, shell, clusters: shell.clusters }
+  return { path, text, proxy, shell, clusters: shell.clusters, ship }
 }

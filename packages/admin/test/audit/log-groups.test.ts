@@ -59,3 +59,14 @@ t.test('a discovery that fails is a warning; without an EKS client nothing is di
   t.match(w.all, [/cannot list the EKS clusters of eu-central-1 \(eks:ListClusters: AccessDeniedException: no\)/])
   t.same((await cloudGroups(config, null, false, collect())).kube, [])
 })
+
+t.test('the hosts\' groups default to bastion ship\'s when it ships, and only then', async (t) => {
+  const on = parse('aws: { region: us-east-1 }\nship: { enabled: true, region: eu-west-3, sessionsLogGroup: /s }\naudit: { cloudwatch: { credentialsLogGroup: /mine } }')
+  const g = await cloudGroups(on, null, false, collect())
+  t.same(g.sessions, { region: 'eu-west-3', logGroup: '/s' }, 'ship\'s group in ship\'s region')
+  t.same(g.credentials, { region: 'us-east-1', logGroup: '/mine' }, 'audit.cloudwatch\'s own wins')
+  const home = await cloudGroups(parse('ship: { enabled: true }\naudit: { cloudwatch: { region: ap-south-1 } }'), null, false, collect())
+  t.same([home.sessions, home.credentials], [{ region: 'ap-south-1', logGroup: '/bastion/sessions' }, { region: 'ap-south-1', logGroup: '/bastion/credentials' }])
+  const off = await cloudGroups(parse('ship: { sessionsLogGroup: /s }'), null, false, collect())
+  t.same([off.sessions, off.credentials], [null, null])
+})

@@ -1,6 +1,6 @@
 // Step `units`: the suite's systemd units (the IMDS firewall, the metadata proxy, the
-// shell's session broker, and its gc service and timer, and the users sync service and
-// timer) in /etc/systemd/system. The
+// shell's session broker, and its gc service and timer, the users sync service and
+// timer, and the log shipper) in /etc/systemd/system. The
 // shipped units name the default locations (/opt/bastion/app, /opt/bastion/node/bin/node,
 // /etc/bastion/bastion.yaml); when the suite, Node or the config live elsewhere, the
 // installed copies name those instead. Enabling and starting the services, and
@@ -44,7 +44,7 @@ function localize (text: string, ctx: SetupContext): string {
 
 export const unitsStep: Step = {
   name: 'units',
-  summary: "systemd units of the IMDS firewall, the metadata proxy, the shell's session broker and its gc, and bastion users sync",
+  summary: "systemd units of the IMDS firewall, the metadata proxy, the shell's session broker and its gc, bastion users sync and bastion ship",
   async plan (ctx) {
     const changes: string[] = []
     for (const unit of await wantedUnits(ctx)) {

@@ -12,7 +12,7 @@ t.test('the shipped units, with the real locations in place of the shipped defau
   const units = await wantedUnits(setupContext(root, { paths: hostPaths({ root, app: APP, node: '/usr/local/node24/bin/node', config: '/srv/etc/b.yaml' }) }))
   t.same(units.map((u) => u.path.slice(root.length)), ['/etc/systemd/system/bastion-imds-firewall.service', '/etc/systemd/system/bastion-metadataproxy.service',
     '/etc/systemd/system/bastion-shell-broker.service', '/etc/systemd/system/bastion-shell-gc.service', '/etc/systemd/system/bastion-shell-gc.timer',
-    '/etc/systemd/system/bastion-users-sync.service', '/etc/systemd/system/bastion-users-sync.timer'])
+    '/etc/systemd/system/bastion-ship.service', '/etc/systemd/system/bastion-users-sync.service', '/etc/systemd/system/bastion-users-sync.timer'])
   const proxy = units[1]?.content ?? ''
   t.match(proxy, `ExecStart=/usr/local/node24/bin/node ${APP}/packages/metadataproxy/dist/bin/bastion-metadataproxy.js serve`)
   t.match(proxy, 'Environment=BASTION_CONFIG=/srv/etc/b.yaml')
@@ -21,10 +21,13 @@ t.test('the shipped units, with the real locations in place of the shipped defau
   const broker = units[2]?.content as string
   t.match(broker, /^ExecStart=\/usr\/local\/libexec\/bastion\/shell-broker serve$/m, "the broker's unit runs install.sh's wrapper, which names Node, the suite and the config")
   t.match(broker, /^KillMode=process$/m, 'a restart leaves live sessions running')
-  const users = units[5]?.content as string
+  const ship = units[5]?.content as string
+  t.match(ship, `ExecStart=/usr/local/node24/bin/node ${APP}/packages/admin/dist/bin/bastion.js ship`)
+  t.match(ship, 'Environment=BASTION_CONFIG=/srv/etc/b.yaml')
+  const users = units[6]?.content as string
   t.match(users, `ExecStart=/usr/local/node24/bin/node ${APP}/packages/admin/dist/bin/bastion.js users sync`)
   t.match(users, 'Environment=BASTION_CONFIG=/srv/etc/b.yaml')
-  t.match(units[6]?.content, /^OnUnitActiveSec=60s$/m, 'the users sync runs every minute')
+  t.match(units[7]?.content, /^OnUnitActiveSec=60s$/m, 'the users sync runs every minute')
 })
 
 t.test('at the default locations the units are the shipped files, byte for byte', async (t) => {
@@ -45,7 +48,7 @@ t.test('plan lists the files to write; apply writes them; then both find nothing
   const root = scratchDir(t)
   const ctx = setupContext(root)
   const plan = await unitsStep.plan(ctx)
-  t.equal(plan.length, 7)
+  t.equal(plan.length, 8)
   t.ok(plan.every((p) => p.startsWith(`create ${root}/etc/systemd/system/`)))
   t.same((await unitsStep.apply(ctx)).map((c) => c.replace(root, '')), plan.map((p) => p.replace('create', 'wrote').replace(root, '')))
   t.same(await unitsStep.plan(ctx), [])
@@ -58,7 +61,7 @@ t.test("systemd is reloaded after a change only when it runs and the root is the
   const paths: HostPaths = { ...hostPaths({ root, app: APP, node: '/n', config: '/c' }), root: '/' }
   const ctx = setupContext(root, { paths, systemd: true })
   ctx.exec.handlers.push((cmd) => cmd === 'systemctl' ? { exitCode: 0, stdout: '', stderr: '' } : undefined)
-  t.match(await unitsStep.plan(ctx), ['create', 'create', 'create', 'create', 'create', 'create', 'create', 'reload systemd (systemctl daemon-reload)'].map((w) => new RegExp(`^${w.replace(/[()]/g, '\\$&')}`)))
+  t.match(await unitsStep.plan(ctx), ['create', 'create', 'create', 'create', 'create', 'create', 'create', 'create', 'reload systemd (systemctl daemon-reload)'].map((w) => new RegExp(`^${w.replace(/[()]/g, '\\$&')}`)))
   const done = await unitsStep.apply(ctx)
   t.equal(done.at(-1), 'reloaded systemd (systemctl daemon-reload)')
   t.same(ctx.exec.calls, [['systemctl', 'daemon-reload']])

@@ -1,0 +1,34 @@
+// The recordings step as bastion ship wires it: its pass as status.json's `recordings`,
+// an upload that fails kept as the status's error (AccessDenied named so), its log lines
+// on the shipper's stderr. S3 here is an endpoint that refuses connections, on loopback.
+import t from 'tap'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseConfigText } from '@bastion/config'
+import { ShipConfigSchema, shipSettings } from '../../src/ship/config.ts'
+import { recordingsStep } from '../../src/ship/recordings-step.ts'
+import { sessionEnd, sessionStart, tempDir, writeLines } from '../audit/fixtures.ts'
+
+function setup (t: Parameters<typeof tempDir>[0]) {
+  const dir = tempDir(t)
+  const config = parseConfigText(ShipConfigSchema, `ship: { enabled: true, host: bastion-1, endpoint: "http://127.0.0.1:9", stateDir: ${dir}/ship, recordings: { bucket: trail-bucket } }\n` +
+    `shell: { stateDir: ${dir}/state, audit: { file: ${dir}/sessions.jsonl, recordingsDir: ${dir}/recordings } }\n`)
+  const lines: string[] = []
+  const step = recordingsStep(config, shipSettings(config), 'trail-bucket', (level) => (m) => { lines.push(`${level}${m}`) })
+  return { dir, step, lines }
+}
+
+t.test('nothing to upload: a status with no backlog and no error', async (t) => {
+  const { step } = setup(t)
+  t.same(await step(AbortSignal.timeout(5000)), { bucket: 'trail-bucket', uploaded: 0, failed: 0, live: 0, backlogFiles: 0, backlogBytes: 0, oldestUnshipped: null, error: null })
+})
+
+t.test('an upload S3 does not take: failed, kept in the backlog, the error in the status and on stderr', async (t) => {
+  const { dir, step, lines } = setup(t)
+  mkdirSync(join(dir, 'recordings', 'johnsmith'), { recursive: true })
+  writeFileSync(join(dir, 'recordings', 'johnsmith', '2026-12-07T07-00-00-000Z-aaaaaaaaaaaa.cast'), '{"version":2}\n')
+  writeLines(join(dir, 'sessions.jsonl'), [sessionStart('johnsmith', 'aaaaaaaaaaaa', '2026-12-07T07:00:00.000Z'), sessionEnd('johnsmith', 'aaaaaaaaaaaa', '2026-12-07T07:00:00.000Z')])
+  const r = await step(AbortSignal.timeout(60_000))
+  t.match(r, { bucket: 'trail-bucket', uploaded: 0, failed: 1, backlogFiles: 1, error: { code: 'UploadFailed', message: /recording not uploaded/ } })
+  t.ok(lines.some((l) => /^warning: recordings: recording not uploaded/.test(l)), lines.join('\n'))
+})
