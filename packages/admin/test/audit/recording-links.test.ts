@@ -41,3 +41,11 @@ t.test('the local file while it is there; no bucket, or a name ship would not up
   linkRecordings(real, config('ship: { recordings: { bucket: rec-bkt } }'))
   t.match(real[0]?.recordingUrl, /^s3:\/\/rec-bkt\//, 'existsSync and the host name by default')
 })
+
+t.test('another host\'s recording links to S3 even when a file at its path exists here: that file is this host\'s', async (t) => {
+  const entries = [entry('bastion-2'), entry('b1'), entry('h')]
+  linkRecordings(entries, config('ship: { host: b1, recordings: { bucket: rec-bkt } }'), () => true, 'h')
+  t.equal(entries[0]?.recordingUrl, `s3://rec-bkt/bastion/recordings/bastion-2/alice/${FILE}`)
+  t.equal(entries[1]?.recordingUrl, undefined, 'this host under its ship name: its own file')
+  t.equal(entries[2]?.recordingUrl, undefined, 'this host under its full name: its own file')
+})
