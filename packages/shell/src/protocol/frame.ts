@@ -134,15 +134,18 @@ export interface FrameChannel extends EventEmitter<{ frame: [Frame], end: [], er
 
 // Frames over a socket, in both directions. A channel starts paused: frames wait until
 // a consumer calls resume() (nextFrame does), and again whenever it pauses, so none is
-// ever lost. 'end' comes once after the last frame, when the peer closed; 'error' on a
-// protocol error or a socket error (the socket is destroyed).
+// ever lost. 'end' comes once after the last frame, when the peer closed or the socket
+// did; 'error' on a protocol error or a socket error (the socket is destroyed). A
+// consumer must wait for 'end', not for the socket's 'close': a socket closes as soon
+// as the peer has hung up, while frames may still wait here for a paused consumer.
 export function frameChannel (socket: Duplex): FrameChannel {
   const emitter = new EventEmitter<{ frame: [Frame], end: [], error: [Error] }>()
   const decoder = new FrameDecoder()
   const queue: Frame[] = []
   let paused = true
   socket.pause()
-  let ended = false
+  let ended = false // the socket has no more to give: 'end' follows the last frame
+  let endSent = false
   let failed = false
   const fail = (err: Error): void => {
     if (failed) return
@@ -154,8 +157,8 @@ export function frameChannel (socket: Duplex): FrameChannel {
   }
   const drain = (): void => {
     while (!paused && !failed && queue.length > 0) emitter.emit('frame', queue.shift() as Frame)
-    if (!paused && !failed && ended && queue.length === 0) {
-      ended = false
+    if (!paused && !failed && ended && !endSent && queue.length === 0) {
+      endSent = true
       if (decoder.buffered > 0) fail(new ProtocolError(`the connection closed inside a frame (${decoder.buffered} bytes)`))
       else emitter.emit('end')
     }
@@ -169,7 +172,9 @@ export function frameChannel (socket: Duplex): FrameChannel {
     }
     drain()
   })
-  socket.on('end', () => { ended = true; drain() })
+  const over = (): void => { ended = true; drain() }
+  socket.on('end', over)
+  socket.on('close', over)
   socket.on('error', fail)
   const channel = Object.assign(emitter, {
     socket,

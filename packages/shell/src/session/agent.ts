@@ -95,9 +95,11 @@ function agentBackend (channel: FrameChannel, pid: number | undefined, log: Logg
             finish()
           }
         })
+        // The channel's end, never the socket's close: the agent hangs up right after
+        // X, and the socket may close while the last output and X still wait in the
+        // channel for a slow client.
         channel.once('end', finish)
         channel.once('error', (err) => { log.warn({ err }, 'the agent connection failed'); finish() })
-        socket.once('close', finish)
         channel.resume()
       })
     },
