@@ -34,7 +34,8 @@ export async function startAgentSession (target: AgentTarget, spec: CommandSpec,
     log.warn({ dir: target.dir, timeoutMs: target.timeoutMs }, 'the container\'s agent did not connect in time')
     return undefined
   }
-  const channel = frameChannel(socket)
+  // Output in pieces as it arrives: the bulk path copies no frame to make it whole.
+  const channel = frameChannel(socket, { streamData: true })
   channel.sendJson('R', {
     argv: spec.command === undefined ? ['bash', '-l'] : ['bash', '-c', spec.command],
     env: spec.env,
