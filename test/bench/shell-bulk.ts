@@ -40,8 +40,8 @@ function cpuSampler (): { sample (): void, seconds: Map<string, number> } {
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
         const used = Number(fields[11]) + Number(fields[12])
-        const what = cmdline.includes('worker-main') ? 'worker (node)' : comm
         const pid = Number(entry)
+        const what = pid === process.pid ? 'the bench, reading ssh\'s output' : cmdline.includes('worker-main') ? 'worker (node)' : comm
         const before = last.get(pid)
         if (before !== undefined) ticks.set(what, (ticks.get(what) ?? 0) + used - before)
         last.set(pid, used)
