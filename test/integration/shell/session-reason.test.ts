@@ -6,81 +6,32 @@
 // code before any container work; an interactive login is asked on its terminal; a
 // reason with an escape is refused; and sshd accepts no other variable from SetEnv.
 import t from 'tap'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { spawn } from 'node:child_process'
-import { connect } from 'node:net'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import { spawn as spawnPty } from 'node-pty'
-import { parse, stringify } from 'yaml'
+import { parse } from 'yaml'
 import { SSH, sshFacts } from '../../fixtures/ssh.ts'
 import { startSshd } from '../../fixtures/sshd-instance.ts'
 import { containersOf, removeContainersOf, SHELL_CONFIG } from '../../fixtures/shell.ts'
+import { startShellInstance } from '../../fixtures/shell-instance.ts'
 
 const facts = sshFacts()
-const REPO = join(import.meta.dirname, '../../..')
-const INSTALL = join(REPO, 'packages/shell/host/install.sh')
-const INSTANCE = 'reason'
 const USER = 'bt-reason'
 const PLAIN = 'bt-plain' // /bin/bash: what sshd itself hands a login shell
-const RUN_DIR = '/run/bt-reason'
-const LOGIN_SHELL = `/usr/local/bin/bastion-shell-${INSTANCE}`
-const BROKER = `/usr/local/libexec/bastion/shell-broker-${INSTANCE}`
-
-// Root's and trusted (assertDataDirs): the config, the audit trail, the recordings, the log.
-const dir = mkdtempSync('/var/lib/bt-reason-')
-chmodSync(dir, 0o700)
-t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-const CONFIG = join(dir, 'bastion.yaml')
-const AUDIT = join(dir, 'sessions.jsonl')
-mkdirSync(join(dir, 'recordings'), { mode: 0o700 })
 
 // The bed's config with this instance's run directory, agent and files, and `reason`.
 // The broker's main process, which tells the client the mode, reads the config again at
 // most once a second (the worker that enforces it reads it at each login): configure()
 // waits that second, or the next prompt would follow the previous mode.
 async function configure (reason: 'off' | 'optional' | 'required'): Promise<void> {
-  writeConfig(reason)
+  shell.writeConfig({ reason })
   await sleep(1100)
 }
-
-function writeConfig (reason: 'off' | 'optional' | 'required'): void {
-  const doc = parse(readFileSync(SHELL_CONFIG, 'utf8')) as { shell: Record<string, any> } // eslint-disable-line @typescript-eslint/no-explicit-any
-  doc.shell = {
-    ...doc.shell,
-    reason,
-    // The bed's broker sweeps revocations already; this one need not.
-    revokeCheckSeconds: 3600,
-    broker: { ...doc.shell.broker, runDir: RUN_DIR },
-    agent: { ...doc.shell.agent, path: `/usr/local/libexec/bastion/bastion-agent-${INSTANCE}` },
-    audit: { ...doc.shell.audit, file: AUDIT, recordingsDir: join(dir, 'recordings') },
-    log: { ...doc.shell.log, file: join(dir, 'shell.log') }
-  }
-  writeFileSync(CONFIG, stringify(doc), { mode: 0o600 })
-}
-writeConfig('optional')
-
-const install = await execa('bash', [INSTALL, '--root', REPO, '--node', facts.installNode, '--config', CONFIG, '--run-dir', RUN_DIR, '--instance', INSTANCE], { reject: false })
-t.teardown(() => execa('bash', [INSTALL, '--uninstall', '--instance', INSTANCE], { reject: false }))
-if (install.exitCode !== 0) throw new Error(`install.sh: ${install.stderr}`)
-
-const answers = (): Promise<boolean> => new Promise((resolve) => {
-  const s = connect(join(RUN_DIR, 'broker.sock'))
-  s.once('connect', () => { s.destroy(); resolve(true) })
-  s.once('error', () => resolve(false))
-})
-const brokerLog = openSync(join(dir, 'broker.log'), 'a')
-const broker = spawn(BROKER, ['serve'], { detached: true, stdio: ['ignore', brokerLog, brokerLog] })
-t.teardown(async () => {
-  try { process.kill(-(broker.pid as number), 'SIGTERM') } catch { /* gone */ }
-  for (let i = 0; i < 100 && broker.exitCode === null && broker.signalCode === null; i++) await sleep(50)
-  rmSync(RUN_DIR, { recursive: true, force: true })
-})
-for (let i = 0; !(await answers()); i++) {
-  if (i > 200 || broker.exitCode !== null) throw new Error(`the broker did not start: ${readFileSync(join(dir, 'broker.log'), 'utf8')}`)
-  await sleep(50)
-}
+const shell = await startShellInstance(t, 'reason', { reason: 'optional' })
+const AUDIT = shell.audit
+const LOGIN_SHELL = shell.loginShell
 
 if ((await execa('id', [USER], { reject: false })).exitCode !== 0) await execa('useradd', ['-m', '-s', LOGIN_SHELL, '-G', 'bastion-users', USER])
 t.teardown(async () => {

@@ -55,7 +55,13 @@ export interface FrameDecoderOptions {
   // Told the size of each copy the decoder makes (tests check that bytes are copied
   // about once, however small the chunks they came in).
   onCopy?: (bytes: number) => void
+  // Hand on a data frame (0, 1, 2) in pieces, as its bytes arrive, instead of whole:
+  // its payload is a stream's bytes, so pieces mean the same, and no frame that spans
+  // two reads is ever copied to join it (bulk output's 64 KiB frames nearly all do).
+  streamData?: boolean
 }
+
+const DATA = new Set<string>(['0', '1', '2'])
 
 // Turns a byte stream into frames. Throws ProtocolError on an unknown type or a payload
 // over the limit; keeps an incomplete frame until the rest arrives. Chunks wait in a
@@ -65,20 +71,39 @@ export class FrameDecoder {
   private chunks: Buffer[] = []
   private total = 0
   private readonly onCopy: ((bytes: number) => void) | undefined
+  private readonly streamData: boolean
+  // The data frame being handed on in pieces, and how many of its bytes are to come.
+  private streaming: { type: FrameType, left: number } | undefined
 
   constructor (options: FrameDecoderOptions = {}) {
     this.onCopy = options.onCopy
+    this.streamData = options.streamData === true
   }
 
   push (chunk: Buffer): Frame[] {
     if (chunk.length > 0) { this.chunks.push(chunk); this.total += chunk.length }
     const out: Frame[] = []
-    while (this.total >= 5) {
+    for (;;) {
+      if (this.streaming !== undefined) {
+        if (this.total === 0) break
+        // What the first chunk holds of it: a piece, never a copy.
+        const n = Math.min(this.streaming.left, (this.chunks[0] as Buffer).length)
+        out.push({ type: this.streaming.type, payload: this.take(n) })
+        this.streaming.left -= n
+        if (this.streaming.left === 0) this.streaming = undefined
+        continue
+      }
+      if (this.total < 5) break
       const head = this.peek(5)
       const type = String.fromCharCode(head[0] as number)
       if (!KNOWN.has(type)) throw new ProtocolError(`unknown frame type 0x${(head[0] as number).toString(16)}`)
       const size = head.readUInt32BE(1)
       if (size > MAX_PAYLOAD) throw new ProtocolError(`a ${type} frame announces ${size} bytes, over ${MAX_PAYLOAD}`)
+      if (this.streamData && size > 0 && DATA.has(type) && (this.chunks[0] as Buffer).length < 5 + size) {
+        this.skip(5)
+        this.streaming = { type: type as FrameType, left: size }
+        continue
+      }
       if (this.total < 5 + size) break
       out.push({ type: type as FrameType, payload: this.take(5 + size).subarray(5) })
     }
@@ -87,15 +112,34 @@ export class FrameDecoder {
 
   // Bytes of an unfinished frame: a stream that ends with some has been cut off.
   get buffered (): number {
-    return this.total
+    return this.total + (this.streaming?.left ?? 0)
   }
 
-  // The first n buffered bytes (n <= total), without consuming them.
+  // The first n buffered bytes (n <= total), without consuming them. Streaming, a
+  // header across two chunks is copied alone, never with the chunks it spans.
   private peek (n: number): Buffer {
     const first = this.chunks[0] as Buffer
     if (first.length >= n) return first.subarray(0, n)
+    if (this.streamData) {
+      const bytes = Buffer.allocUnsafe(n)
+      let at = 0
+      for (let i = 0; at < n; i++) at += (this.chunks[i] as Buffer).copy(bytes, at, 0, n - at)
+      this.onCopy?.(n)
+      return bytes
+    }
     this.join(n)
     return (this.chunks[0] as Buffer).subarray(0, n)
+  }
+
+  // Drops the first n buffered bytes (n <= total), across chunks, copying nothing.
+  private skip (n: number): void {
+    this.total -= n
+    while (n > 0) {
+      const first = this.chunks[0] as Buffer
+      if (first.length > n) { this.chunks[0] = first.subarray(n); return }
+      n -= first.length
+      this.chunks.shift()
+    }
   }
 
   // Removes and returns the first n buffered bytes (n <= total).
@@ -134,15 +178,18 @@ export interface FrameChannel extends EventEmitter<{ frame: [Frame], end: [], er
 
 // Frames over a socket, in both directions. A channel starts paused: frames wait until
 // a consumer calls resume() (nextFrame does), and again whenever it pauses, so none is
-// ever lost. 'end' comes once after the last frame, when the peer closed; 'error' on a
-// protocol error or a socket error (the socket is destroyed).
-export function frameChannel (socket: Duplex): FrameChannel {
+// ever lost. 'end' comes once after the last frame, when the peer closed or the socket
+// did; 'error' on a protocol error or a socket error (the socket is destroyed). A
+// consumer must wait for 'end', not for the socket's 'close': a socket closes as soon
+// as the peer has hung up, while frames may still wait here for a paused consumer.
+export function frameChannel (socket: Duplex, options: Pick<FrameDecoderOptions, 'streamData'> = {}): FrameChannel {
   const emitter = new EventEmitter<{ frame: [Frame], end: [], error: [Error] }>()
-  const decoder = new FrameDecoder()
+  const decoder = new FrameDecoder(options)
   const queue: Frame[] = []
   let paused = true
   socket.pause()
-  let ended = false
+  let ended = false // the socket has no more to give: 'end' follows the last frame
+  let endSent = false
   let failed = false
   const fail = (err: Error): void => {
     if (failed) return
@@ -154,8 +201,8 @@ export function frameChannel (socket: Duplex): FrameChannel {
   }
   const drain = (): void => {
     while (!paused && !failed && queue.length > 0) emitter.emit('frame', queue.shift() as Frame)
-    if (!paused && !failed && ended && queue.length === 0) {
-      ended = false
+    if (!paused && !failed && ended && !endSent && queue.length === 0) {
+      endSent = true
       if (decoder.buffered > 0) fail(new ProtocolError(`the connection closed inside a frame (${decoder.buffered} bytes)`))
       else emitter.emit('end')
     }
@@ -169,7 +216,9 @@ export function frameChannel (socket: Duplex): FrameChannel {
     }
     drain()
   })
-  socket.on('end', () => { ended = true; drain() })
+  const over = (): void => { ended = true; drain() }
+  socket.on('end', over)
+  socket.on('close', over)
   socket.on('error', fail)
   const channel = Object.assign(emitter, {
     socket,

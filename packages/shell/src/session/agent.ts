@@ -34,7 +34,8 @@ export async function startAgentSession (target: AgentTarget, spec: CommandSpec,
     log.warn({ dir: target.dir, timeoutMs: target.timeoutMs }, 'the container\'s agent did not connect in time')
     return undefined
   }
-  const channel = frameChannel(socket)
+  // Output in pieces as it arrives: the bulk path copies no frame to make it whole.
+  const channel = frameChannel(socket, { streamData: true })
   channel.sendJson('R', {
     argv: spec.command === undefined ? ['bash', '-l'] : ['bash', '-c', spec.command],
     env: spec.env,
@@ -95,9 +96,11 @@ function agentBackend (channel: FrameChannel, pid: number | undefined, log: Logg
             finish()
           }
         })
+        // The channel's end, never the socket's close: the agent hangs up right after
+        // X, and the socket may close while the last output and X still wait in the
+        // channel for a slow client.
         channel.once('end', finish)
         channel.once('error', (err) => { log.warn({ err }, 'the agent connection failed'); finish() })
-        socket.once('close', finish)
         channel.resume()
       })
     },

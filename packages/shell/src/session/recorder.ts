@@ -89,11 +89,15 @@ export function startRecording (path: string, header: { cols: number, rows: numb
   }) + '\n')
   if (cap !== undefined && bytes > cap.maxBytes - CUT_RESERVE) stop()
   return {
+    // Once the recording has stopped, output costs nothing more: bulk output past the
+    // cap is not even decoded.
     output (chunk) {
+      if (failed || cut) return
       const text = outDecoder.write(chunk)
       if (text !== '') event('o', text)
     },
     input (chunk) {
+      if (failed || cut) return
       const text = inDecoder.write(chunk)
       if (text !== '') event('i', text)
     },

@@ -54,6 +54,30 @@ t.test('a 1 MiB frame in 64-byte chunks is copied about once, not once per chunk
   t.equal(d.buffered, 0)
 })
 
+t.test('streaming, data frames come in pieces as their bytes arrive, copying none, and control frames whole', async (t) => {
+  let copied = 0
+  const d = new FrameDecoder({ streamData: true, onCopy: (bytes) => { copied += bytes } })
+  const out = Buffer.alloc(200 * 1024)
+  for (let i = 0; i < out.length; i++) out[i] = i % 251
+  // Frames of 64 KiB and 5 bytes of header, in reads of 64 KiB: nearly every one spans two.
+  const parts: Buffer[] = []
+  for (let at = 0; at < out.length; at += 65536) parts.push(encode('1', out.subarray(at, at + 65536)))
+  const wire = Buffer.concat([...parts, encode('2', 'err'), encodeJson('X', { code: 3 })])
+  const got: Frame[] = []
+  for (const size of [65536, 3, 65536 * 3]) {
+    got.length = 0
+    copied = 0
+    for (let at = 0; at < wire.length; at += size) got.push(...d.push(wire.subarray(at, at + size)))
+    const stdout = Buffer.concat(got.filter((f) => f.type === '1').map((f) => f.payload))
+    t.ok(stdout.equals(out), `reads of ${size}: every byte, in order`)
+    t.same(got.filter((f) => f.type !== '1').map((f) => [f.type, f.payload.toString()]), [['2', 'err'], ['X', '{"code":3}']], `reads of ${size}: then the rest`)
+    t.ok(copied <= 5 * got.length, `reads of ${size}: no payload copied (${copied} bytes of headers)`)
+    t.equal(d.buffered, 0)
+  }
+  d.push(encode('1', 'abcdef').subarray(0, 7))
+  t.equal(d.buffered, 4, 'the rest of a frame handed on in part still counts as unfinished')
+})
+
 t.test('frames that arrive whole within one chunk are not copied at all', async (t) => {
   let copied = 0
   const d = new FrameDecoder({ onCopy: (bytes) => { copied += bytes } })

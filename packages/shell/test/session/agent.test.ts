@@ -191,6 +191,23 @@ t.test('input waits while the agent does not read, and output waits while the cl
   t.equal(await code, 0)
 })
 
+t.test('output held back for a slow client all arrives, then the exit status, though the agent hung up meanwhile', async (t) => {
+  // As the agent ends every session: its last output and X, then its end of the
+  // connection. The socket closes while frames still wait for the client; the density
+  // bench once lost the tail of a 256 MB transfer this way, and an exit status of -1.
+  const tg = target(t)
+  const [backend, agent] = await Promise.all([startAgentSession(tg, spec, silentLogger()), fakeAgent(tg.dir).then((a) => { a.channel.sendJson('S', { pid: 9 }); return a })])
+  if (backend === undefined) return t.fail('no backend')
+  let received = 0
+  const slow = new Writable({ highWaterMark: 1, write (c: Buffer, _e, cb) { received += c.length; setTimeout(cb, 5) } })
+  const code = backend.run(slow, collect().w)
+  const out: Buffer[] = []
+  for (let i = 0; i < 20; i++) out.push(encode('1', Buffer.alloc(1000, 1)))
+  agent.channel.socket.end(Buffer.concat([...out, encodeJson('X', { code: 7 })]))
+  t.equal(await code, 7, 'the exit status is the agent\'s')
+  t.equal(received, 20 * 1000, 'every byte before it was delivered')
+})
+
 t.test('a frame the agent must not send ends the session', async (t) => {
   const tg = target(t)
   const [backend, agent] = await Promise.all([startAgentSession(tg, spec, silentLogger()), fakeAgent(tg.dir).then((a) => { a.channel.sendJson('S', { pid: 9 }); return a })])

@@ -12,9 +12,12 @@ import (
 )
 
 const (
-	// chunkSize bounds the output frames the agent sends: the protocol's 64 KiB, which
-	// is also a pipe's whole buffer, so one read drains a full pipe into one frame.
+	// chunkSize bounds the output frames the agent sends: the protocol's 64 KiB.
 	chunkSize = 64 << 10
+	// chunksPerRead is how many frames' payloads one read may fill (readv), and one
+	// write send: the command's stdout pipe holds that much (pipeSize), so bulk output
+	// costs a quarter of the wake-ups and system calls at this hop.
+	chunksPerRead = 4
 	// quietPeriod is how long output may pause before a session whose command has
 	// exited counts as drained: with a TTY, a background process can hold the pty
 	// open forever, so EIO may never come.
@@ -128,12 +131,13 @@ func (s *session) readInput() {
 // pump sends one output stream as frames until its end, or until the command has
 // exited and the stream has been quiet for quietPeriod.
 func (s *session) pump(out output) {
-	// The frame's header goes in front of what is read, and the frame out in one write.
-	buf := make([]byte, frame.HeaderSize+chunkSize)
+	// Each frame's header goes in front of its slot of what is read, and the frames out
+	// in one write.
+	r := newSlotReader(out.file, chunksPerRead, chunkSize, frame.HeaderSize)
 	for {
-		n, err := out.file.Read(buf[frame.HeaderSize:])
+		n, err := r.read()
 		if n > 0 {
-			if s.w.SendFramed(out.typ, buf[:frame.HeaderSize+n]) != nil {
+			if s.w.SendFramedRun(out.typ, r.buf, chunkSize, n) != nil {
 				s.abandon()
 				return
 			}

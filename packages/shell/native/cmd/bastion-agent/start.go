@@ -96,6 +96,9 @@ func (c *command) openPipes() ([]*os.File, error) {
 			closeFiles(append(mine, theirs...)...)
 			return nil, err
 		}
+		if i == 1 {
+			setPipeSize(r, pipeSize)
+		}
 		if i == 0 {
 			mine, theirs = append(mine, w), append(theirs, r)
 		} else {
@@ -106,6 +109,24 @@ func (c *command) openPipes() ([]*os.File, error) {
 	c.output = []output{{mine[1], frame.Stdout}, {mine[2], frame.Stderr}}
 	return theirs, nil
 }
+
+// pipeSize is the stdout pipe's buffer: what one read of the agent takes at most
+// (chunksPerRead frames). Counted against the user's pipe pages, as any pipe of theirs
+// (fs.pipe-user-pages-soft: 64 MiB, 256 such pipes); where that is spent, or the
+// kernel refuses, the pipe keeps its 64 KiB, which only costs speed.
+const pipeSize = chunksPerRead * chunkSize
+
+// setPipeSize asks for a pipe buffer of size bytes (F_SETPIPE_SZ), if it can be had.
+func setPipeSize(f *os.File, size int) {
+	if raw, err := f.SyscallConn(); err == nil {
+		_ = raw.Control(func(fd uintptr) {
+			_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, fd, fSetPipeSize, uintptr(size))
+		})
+	}
+}
+
+// fSetPipeSize is F_SETPIPE_SZ, which Go 1.19's syscall package does not name.
+const fSetPipeSize = 1031
 
 // close closes the agent's ends; the command sees EOF on stdin, or a hangup on its pty.
 func (c *command) close() {

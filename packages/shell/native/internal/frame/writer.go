@@ -44,6 +44,38 @@ func (w *Writer) SendFramed(t Type, buf []byte) error {
 	return err
 }
 
+// SendFramedRun writes the frames of a run of slots in buf, each slot HeaderSize+size
+// bytes with HeaderSize bytes of room in front of its payload, whose payloads hold n
+// bytes in all, filled in order (only the last slot may be short): the headers are
+// filled in place and all the frames go out in one write, with no copy (the agent
+// reads one pipe into several slots at once).
+func (w *Writer) SendFramedRun(t Type, buf []byte, size, n int) error {
+	if err := sendable(t, size); err != nil {
+		return err
+	}
+	end := 0
+	for at := 0; at < n; at += size {
+		m := n - at
+		if m > size {
+			m = size
+		}
+		start := at / size * (HeaderSize + size)
+		end = start + HeaderSize + m
+		if end > len(buf) {
+			return io.ErrShortBuffer
+		}
+		buf[start] = byte(t)
+		binary.BigEndian.PutUint32(buf[start+1:start+HeaderSize], uint32(m))
+	}
+	if end == 0 {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, err := w.w.Write(buf[:end])
+	return err
+}
+
 // SendJSON writes one frame with v encoded as its JSON payload.
 func (w *Writer) SendJSON(t Type, v any) error {
 	payload, err := EncodeJSON(v)

@@ -71,3 +71,51 @@ func TestSendFramedRefusesWhatSendRefuses(t *testing.T) {
 		t.Errorf("no room for the header: %v", err)
 	}
 }
+
+func TestSendFramedRunSendsEachSlotAsAFrameInOneWrite(t *testing.T) {
+	const size = 4
+	buf := make([]byte, 3*(HeaderSize+size))
+	payload := []byte("abcdefghij") // 4 + 4 + 2 bytes over three slots
+	for i := 0; i < len(payload); i += size {
+		end := i + size
+		if end > len(payload) {
+			end = len(payload)
+		}
+		copy(buf[i/size*(HeaderSize+size)+HeaderSize:], payload[i:end])
+	}
+	var out countingWriter
+	if err := NewWriter(&out).SendFramedRun(Stdout, buf, size, len(payload)); err != nil {
+		t.Fatal(err)
+	}
+	if out.writes != 1 {
+		t.Fatalf("%d writes, want 1", out.writes)
+	}
+	var got []byte
+	r := bytes.NewReader(out.Bytes())
+	for {
+		f, err := Read(r)
+		if err == io.EOF {
+			break
+		}
+		if err != nil || f.Type != Stdout || len(f.Payload) > size {
+			t.Fatalf("frame %v %q: %v", f.Type, f.Payload, err)
+		}
+		got = append(got, f.Payload...)
+	}
+	if string(got) != string(payload) {
+		t.Fatalf("got %q, want %q", got, payload)
+	}
+	if err := NewWriter(&out).SendFramedRun(Stdout, buf[:HeaderSize+size], size, len(payload)); !errors.Is(err, io.ErrShortBuffer) {
+		t.Fatalf("slots that do not fit: %v, want ErrShortBuffer", err)
+	}
+}
+
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
