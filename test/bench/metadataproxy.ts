@@ -22,6 +22,8 @@ const manyContainers = Number(process.env.BENCH_CONTAINERS ?? 200)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
 // The proxy needs about ten seconds of load before V8 has optimised its hot path.
 const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 12)
+// The well-behaved neighbour's fixed rate in the flood run, requests a second.
+const pacedRate = Number(process.env.BENCH_PACED_RATE ?? 200)
 
 interface WrkResult { p50: number, p99: number, rps: number }
 
@@ -144,50 +146,68 @@ async function memory (front: StsFront): Promise<void> {
   await execa(DOCKER, ['rm', '-f', ...names], { reject: false })
 }
 
+// A well-behaved neighbour's latencies at a fixed rate (fixtures/imds-paced.mjs): an
+// open loop, so they show how long it waits, not how much of the machine it gets.
+async function paced (box: Box, url: string, token: string): Promise<{ p50: number, p99: number }> {
+  const r = await box.exec(['node', '/paced.mjs', url, token, String(pacedRate), String(seconds)])
+  const out = JSON.parse(r.stdout) as { count: number, errors: number, p50: number, p99: number }
+  if (r.exitCode !== 0 || out.errors > 0) throw new Error(`paced run: ${out.errors} errors, exit ${r.exitCode}: ${r.stderr}`)
+  return out
+}
+
 // Another container's p99 while one container floods the proxy with 28,000 connections
-// (fixtures/imds-flood.mjs, two processes of 14,000), beside the same run unloaded.
+// (fixtures/imds-flood.mjs, two processes of 14,000), beside the same measures unloaded
+// and beside a neighbour that only burns its CPU. Two measures each time: requests at a
+// fixed rate (the target's: what a client of the proxy waits), and wrk's closed loop at
+// saturation, whose latency on two cores follows the CPU left to it (shown, not judged).
 async function flood (front: StsFront): Promise<void> {
   const proxy = await startProxy(t, { stsEndpoint: front.url, logLevel: 'info' })
-  const box = await runBox(t, proxy, { user: 'benchvictim' })
+  const node = `${realpathSync(process.execPath)}:/usr/local/bin/node:ro`
+  const box = await runBox(t, proxy, { user: 'benchvictim', volumes: [node, `${new URL('../fixtures/imds-paced.mjs', import.meta.url).pathname}:/paced.mjs:ro`] })
   const url = 'http://169.254.169.254:80/latest/meta-data/iam/security-credentials/benchvictim'
   const token = await box.token(21600)
   await wrk(box, url, token, warmup)
-  const quiet = await wrk(box, url, token)
+  const quiet = { paced: await paced(box, url, token), wrk: await wrk(box, url, token) }
   const name = `bt-flood-${proxy.network}`
   // The flooder is a user's container as the login shell makes it: the shipped
   // shell.limits (CPU, tasks, memory), which no user of a bastion can leave.
   const limits = Value.Default(ShellConfigSchema.properties.shell.properties.limits, {}) as { cpus: number, pids: number, memoryMb: number }
   const shipped = ['--cpus', String(limits.cpus), '--pids-limit', String(limits.pids), '--memory', `${limits.memoryMb}m`, '--memory-swap', `${limits.memoryMb}m`]
   await execa(DOCKER, ['run', '-d', '--name', name, '--network', proxy.network, '--label', 'bastion.user=benchflood', '-e', 'IAM_ROLE=benchflood', ...shipped,
-    '-v', `${realpathSync(process.execPath)}:/usr/local/bin/node:ro`, '-v', `${new URL('../fixtures/imds-flood.mjs', import.meta.url).pathname}:/flood.mjs:ro`,
+    '-v', node, '-v', `${new URL('../fixtures/imds-flood.mjs', import.meta.url).pathname}:/flood.mjs:ro`,
     testbed().clientImage, 'sleep', 'infinity'])
   teardowns.push(() => execa(DOCKER, ['rm', '-f', name], { reject: false }))
   const attempts = [0, 0]
   const floods = attempts.map((_a, n) => {
-    const p = execa(DOCKER, ['exec', name, 'node', '/flood.mjs', '14000', String(seconds + 40), '1000'], { reject: false })
+    const p = execa(DOCKER, ['exec', name, 'node', '/flood.mjs', '14000', String(2 * seconds + 40), '1000'], { reject: false })
     p.stdout?.on('data', (d: Buffer) => {
       for (const line of String(d).trim().split('\n')) { try { attempts[n] = Number((JSON.parse(line) as { attempts: number }).attempts) } catch { /* partial */ } }
     })
     return p
   })
   for (let i = 0; i < 120 && attempts[0]! + attempts[1]! < 28_000; i++) await sleep(500)
-  const loaded = await wrk(box, url, token)
+  const loaded = { paced: await paced(box, url, token), wrk: await wrk(box, url, token) }
   const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proxy.pid()}/status`, 'utf8'))?.[1]) / 1024
   await Promise.all(floods)
   await execa(DOCKER, ['rm', '-f', name], { reject: false })
-  rows.push(["another container's p99 (ms) while one holds 28,000 connections at the caps", fmt(loaded.p99, 2), `${fmt(quiet.p99, 2)} (unloaded)`, `${fmt(loaded.p99 / quiet.p99, 2)}x (target <= 2x); p50 ${fmt(loaded.p50, 2)} vs ${fmt(quiet.p50, 2)}; ${attempts[0]! + attempts[1]!} connection attempts; peak RSS ${fmt(peak, 0)} MB`])
   // The control: a neighbour with the same limits that only burns its CPU, two busy
   // processes as the flood's two, and sends nothing: what any busy container costs
   // the others on this machine, with the proxy not involved.
   const burner = `bt-burn-${proxy.network}`
-  await execa(DOCKER, ['run', '-d', '--name', burner, '--network', 'none', ...shipped,
-    '-v', `${realpathSync(process.execPath)}:/usr/local/bin/node:ro`, testbed().clientImage,
-    'node', '-e', `const { fork } = require('node:child_process'); if (!process.env.BURN_CHILD) fork(__filename, [], { env: { BURN_CHILD: '1' } }); const end = Date.now() + ${(seconds + 30) * 1000}; while (Date.now() < end) {}`])
+  const spin = `const end = Date.now() + ${(2 * seconds + 30) * 1000}; while (Date.now() < end) {}`
+  await execa(DOCKER, ['run', '-d', '--name', burner, '--network', 'none', ...shipped, '-v', node, testbed().clientImage,
+    'sh', '-c', `node -e '${spin}' & node -e '${spin}'; wait`])
   teardowns.push(() => execa(DOCKER, ['rm', '-f', burner], { reject: false }))
   await sleep(2000)
-  const busy = await wrk(box, url, token)
+  const busy = { paced: await paced(box, url, token), wrk: await wrk(box, url, token) }
   await execa(DOCKER, ['rm', '-f', burner], { reject: false })
-  rows.push(["  control: another container's p99 (ms) while a neighbour only burns its CPU limit", fmt(busy.p99, 2), `${fmt(quiet.p99, 2)} (unloaded)`, `${fmt(busy.p99 / quiet.p99, 2)}x; the flood's own cost is its p99 against this: ${fmt(loaded.p99 / busy.p99, 2)}x`])
+  const ratio = (a: number, b: number) => `${fmt(a / b, 2)}x`
+  rows.push([`another container's p99 (ms), ${pacedRate} requests/s, while one holds 28,000 connections at the caps`, fmt(loaded.paced.p99, 2), `${fmt(quiet.paced.p99, 2)} (unloaded)`,
+    `${ratio(loaded.paced.p99, quiet.paced.p99)} (target <= 2x); p50 ${fmt(loaded.paced.p50, 2)} vs ${fmt(quiet.paced.p50, 2)}; ${attempts[0]! + attempts[1]!} connection attempts; peak RSS ${fmt(peak, 0)} MB`])
+  rows.push(["  the same flood, wrk's closed loop at saturation (8 connections): p99 (ms)", fmt(loaded.wrk.p99, 2), `${fmt(quiet.wrk.p99, 2)} (unloaded)`,
+    `${ratio(loaded.wrk.p99, quiet.wrk.p99)}; ${fmt(loaded.wrk.rps, 0)} vs ${fmt(quiet.wrk.rps, 0)} requests/s: the CPU left to it`])
+  rows.push([`  control: the same, ${pacedRate} requests/s, while a neighbour only burns its CPU limit`, fmt(busy.paced.p99, 2), `${fmt(quiet.paced.p99, 2)} (unloaded)`,
+    `${ratio(busy.paced.p99, quiet.paced.p99)}; wrk's closed loop ${fmt(busy.wrk.p99, 2)} vs ${fmt(quiet.wrk.p99, 2)} ms, ${ratio(busy.wrk.p99, quiet.wrk.p99)}`])
 }
 
 // After a restart with 20 containers running, each one's first request is a cache hit.
