@@ -5,8 +5,9 @@
 // The index (<stateDir>/recordings-index.jsonl) gets a line per upload, appended and
 // fsynced before the state is written: a crash between the two uploads the recording
 // again and adds a second line with the same key and SHA-256 (at least once, never lost).
-import { mkdir, open, readFile, rename } from 'node:fs/promises'
+import { mkdir, open, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { writeAtomic } from './cursor.ts'
 
 export interface Uploaded {
   size: number
@@ -42,7 +43,8 @@ export async function loadState (stateDir: string): Promise<RecordingsState> {
 
 export async function saveState (stateDir: string, state: RecordingsState): Promise<void> {
   const file = join(stateDir, STATE_FILE)
-  await writeDurably(file, JSON.stringify(state) + '\n')
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 })
+  await writeAtomic(file, JSON.stringify(state) + '\n')
 }
 
 export async function appendIndex (indexFile: string, line: object): Promise<void> {
@@ -54,20 +56,4 @@ export async function appendIndex (indexFile: string, line: object): Promise<voi
   } finally {
     await fh.close()
   }
-}
-
-async function writeDurably (file: string, text: string): Promise<void> {
-  const dir = dirname(file)
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  const tmp = `${file}.tmp`
-  const fh = await open(tmp, 'w', 0o600)
-  try {
-    await fh.write(text)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  await rename(tmp, file)
-  const d = await open(dir, 'r')
-  try { await d.sync() } finally { await d.close() }
 }
