@@ -24,6 +24,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
 const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 12)
 // The well-behaved neighbour's fixed rate in the flood run, requests a second.
 const pacedRate = Number(process.env.BENCH_PACED_RATE ?? 200)
+// Rounds of the flood run (unloaded, flooded, beside a busy neighbour), the median counts.
+const floodRounds = Number(process.env.BENCH_FLOOD_ROUNDS ?? 5)
 
 interface WrkResult { p50: number, p99: number, rps: number }
 
@@ -160,6 +162,9 @@ async function paced (box: Box, url: string, token: string): Promise<{ p50: numb
 // and beside a neighbour that only burns its CPU. Two measures each time: requests at a
 // fixed rate (the target's: what a client of the proxy waits), and wrk's closed loop at
 // saturation, whose latency on two cores follows the CPU left to it (shown, not judged).
+// BENCH_FLOOD_ROUNDS rounds, each unloaded, flooded, then beside the burner, so each
+// ratio is of measures a minute apart; the median round counts, as in throughput, and
+// every round's ratio is printed.
 async function flood (front: StsFront): Promise<void> {
   const proxy = await startProxy(t, { stsEndpoint: front.url, logLevel: 'info' })
   const node = `${realpathSync(process.execPath)}:/usr/local/bin/node:ro`
@@ -167,47 +172,68 @@ async function flood (front: StsFront): Promise<void> {
   const url = 'http://169.254.169.254:80/latest/meta-data/iam/security-credentials/benchvictim'
   const token = await box.token(21600)
   await wrk(box, url, token, warmup)
-  const quiet = { paced: await paced(box, url, token), wrk: await wrk(box, url, token) }
-  const name = `bt-flood-${proxy.network}`
   // The flooder is a user's container as the login shell makes it: the shipped
   // shell.limits (CPU, tasks, memory), which no user of a bastion can leave.
   const limits = Value.Default(ShellConfigSchema.properties.shell.properties.limits, {}) as { cpus: number, pids: number, memoryMb: number }
   const shipped = ['--cpus', String(limits.cpus), '--pids-limit', String(limits.pids), '--memory', `${limits.memoryMb}m`, '--memory-swap', `${limits.memoryMb}m`]
-  await execa(DOCKER, ['run', '-d', '--name', name, '--network', proxy.network, '--label', 'bastion.user=benchflood', '-e', 'IAM_ROLE=benchflood', ...shipped,
-    '-v', node, '-v', `${new URL('../fixtures/imds-flood.mjs', import.meta.url).pathname}:/flood.mjs:ro`,
-    testbed().clientImage, 'sleep', 'infinity'])
-  teardowns.push(() => execa(DOCKER, ['rm', '-f', name], { reject: false }))
-  const attempts = [0, 0]
-  const floods = attempts.map((_a, n) => {
-    const p = execa(DOCKER, ['exec', name, 'node', '/flood.mjs', '14000', String(2 * seconds + 40), '1000'], { reject: false })
-    p.stdout?.on('data', (d: Buffer) => {
-      for (const line of String(d).trim().split('\n')) { try { attempts[n] = Number((JSON.parse(line) as { attempts: number }).attempts) } catch { /* partial */ } }
+  const measure = async () => ({ paced: await paced(box, url, token), wrk: await wrk(box, url, token) })
+  const round = async (n: number) => {
+    const quiet = await measure()
+    const name = `bt-flood-${proxy.network}-${n}`
+    await execa(DOCKER, ['run', '-d', '--name', name, '--network', proxy.network, '--label', 'bastion.user=benchflood', '-e', 'IAM_ROLE=benchflood', ...shipped,
+      '-v', node, '-v', `${new URL('../fixtures/imds-flood.mjs', import.meta.url).pathname}:/flood.mjs:ro`,
+      testbed().clientImage, 'sleep', 'infinity'])
+    teardowns.push(() => execa(DOCKER, ['rm', '-f', name], { reject: false }))
+    const attempts = [0, 0]
+    const floods = attempts.map((_a, i) => {
+      const p = execa(DOCKER, ['exec', name, 'node', '/flood.mjs', '14000', String(2 * seconds + 40), '1000'], { reject: false })
+      p.stdout?.on('data', (d: Buffer) => {
+        for (const line of String(d).trim().split('\n')) { try { attempts[i] = Number((JSON.parse(line) as { attempts: number }).attempts) } catch { /* partial */ } }
+      })
+      return p
     })
-    return p
-  })
-  for (let i = 0; i < 120 && attempts[0]! + attempts[1]! < 28_000; i++) await sleep(500)
-  const loaded = { paced: await paced(box, url, token), wrk: await wrk(box, url, token) }
-  const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proxy.pid()}/status`, 'utf8'))?.[1]) / 1024
-  await Promise.all(floods)
-  await execa(DOCKER, ['rm', '-f', name], { reject: false })
-  // The control: a neighbour with the same limits that only burns its CPU, two busy
-  // processes as the flood's two, and sends nothing: what any busy container costs
-  // the others on this machine, with the proxy not involved.
-  const burner = `bt-burn-${proxy.network}`
-  const spin = `const end = Date.now() + ${(2 * seconds + 30) * 1000}; while (Date.now() < end) {}`
-  await execa(DOCKER, ['run', '-d', '--name', burner, '--network', 'none', ...shipped, '-v', node, testbed().clientImage,
-    'sh', '-c', `node -e '${spin}' & node -e '${spin}'; wait`])
-  teardowns.push(() => execa(DOCKER, ['rm', '-f', burner], { reject: false }))
-  await sleep(2000)
-  const busy = { paced: await paced(box, url, token), wrk: await wrk(box, url, token) }
-  await execa(DOCKER, ['rm', '-f', burner], { reject: false })
+    for (let i = 0; i < 120 && attempts[0]! + attempts[1]! < 28_000; i++) await sleep(500)
+    const loaded = await measure()
+    const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proxy.pid()}/status`, 'utf8'))?.[1]) / 1024
+    await Promise.all(floods)
+    await execa(DOCKER, ['rm', '-f', name], { reject: false })
+    // The control: a neighbour with the same limits that only burns its CPU, two busy
+    // processes as the flood's two, and sends nothing: what any busy container costs
+    // the others on this machine, with the proxy not involved.
+    const burner = `bt-burn-${proxy.network}-${n}`
+    const spin = `const end = Date.now() + ${(2 * seconds + 30) * 1000}; while (Date.now() < end) {}`
+    await execa(DOCKER, ['run', '-d', '--name', burner, '--network', 'none', ...shipped, '-v', node, testbed().clientImage,
+      'sh', '-c', `node -e '${spin}' & node -e '${spin}'; wait`])
+    teardowns.push(() => execa(DOCKER, ['rm', '-f', burner], { reject: false }))
+    await sleep(2000)
+    const busy = await measure()
+    await execa(DOCKER, ['rm', '-f', burner], { reject: false })
+    return { quiet, loaded, busy, attempts: attempts[0]! + attempts[1]!, peak }
+  }
+  type Result = Awaited<ReturnType<typeof round>>
+  const results: Result[] = []
+  for (let n = 0; n < floodRounds; n++) {
+    console.error(`bench: flood round ${n + 1} of ${floodRounds} ...`)
+    results.push(await round(n))
+  }
+  // The round whose ratio is the median, and every round's ratio, of one measure.
+  const pick = (of: (r: Result) => number, base: (r: Result) => number) => {
+    const ratios = results.map((r) => of(r) / base(r))
+    const mid = results[ratios.indexOf(median(ratios))]!
+    return { mid, all: ratios.map((x) => `${fmt(x, 2)}x`).join(', ') }
+  }
   const ratio = (a: number, b: number) => `${fmt(a / b, 2)}x`
-  rows.push([`another container's p99 (ms), ${pacedRate} requests/s, while one holds 28,000 connections at the caps`, fmt(loaded.paced.p99, 2), `${fmt(quiet.paced.p99, 2)} (unloaded)`,
-    `${ratio(loaded.paced.p99, quiet.paced.p99)} (target <= 2x); p50 ${fmt(loaded.paced.p50, 2)} vs ${fmt(quiet.paced.p50, 2)}; ${attempts[0]! + attempts[1]!} connection attempts; peak RSS ${fmt(peak, 0)} MB`])
-  rows.push(["  the same flood, wrk's closed loop at saturation (8 connections): p99 (ms)", fmt(loaded.wrk.p99, 2), `${fmt(quiet.wrk.p99, 2)} (unloaded)`,
-    `${ratio(loaded.wrk.p99, quiet.wrk.p99)}; ${fmt(loaded.wrk.rps, 0)} vs ${fmt(quiet.wrk.rps, 0)} requests/s: the CPU left to it`])
-  rows.push([`  control: the same, ${pacedRate} requests/s, while a neighbour only burns its CPU limit`, fmt(busy.paced.p99, 2), `${fmt(quiet.paced.p99, 2)} (unloaded)`,
-    `${ratio(busy.paced.p99, quiet.paced.p99)}; wrk's closed loop ${fmt(busy.wrk.p99, 2)} vs ${fmt(quiet.wrk.p99, 2)} ms, ${ratio(busy.wrk.p99, quiet.wrk.p99)}`])
+  const rounds = `${floodRounds} round${floodRounds === 1 ? '' : 's'}`
+  const f = pick((r) => r.loaded.paced.p99, (r) => r.quiet.paced.p99)
+  rows.push([`another container's p99 (ms), ${pacedRate} requests/s, while one holds 28,000 connections at the caps`, fmt(f.mid.loaded.paced.p99, 2), `${fmt(f.mid.quiet.paced.p99, 2)} (unloaded)`,
+    `${ratio(f.mid.loaded.paced.p99, f.mid.quiet.paced.p99)} (target <= 2x), the median of ${rounds}: ${f.all}; p50 ${fmt(f.mid.loaded.paced.p50, 2)} vs ${fmt(f.mid.quiet.paced.p50, 2)}; ${f.mid.attempts} connection attempts; peak RSS ${fmt(Math.max(...results.map((r) => r.peak)), 0)} MB`])
+  const w = pick((r) => r.loaded.wrk.p99, (r) => r.quiet.wrk.p99)
+  rows.push(["  the same flood, wrk's closed loop at saturation (8 connections): p99 (ms)", fmt(w.mid.loaded.wrk.p99, 2), `${fmt(w.mid.quiet.wrk.p99, 2)} (unloaded)`,
+    `${ratio(w.mid.loaded.wrk.p99, w.mid.quiet.wrk.p99)}, the median of ${rounds}: ${w.all}; ${fmt(w.mid.loaded.wrk.rps, 0)} vs ${fmt(w.mid.quiet.wrk.rps, 0)} requests/s: the CPU left to it`])
+  const c = pick((r) => r.busy.paced.p99, (r) => r.quiet.paced.p99)
+  const cw = pick((r) => r.busy.wrk.p99, (r) => r.quiet.wrk.p99)
+  rows.push([`  control: the same, ${pacedRate} requests/s, while a neighbour only burns its CPU limit`, fmt(c.mid.busy.paced.p99, 2), `${fmt(c.mid.quiet.paced.p99, 2)} (unloaded)`,
+    `${ratio(c.mid.busy.paced.p99, c.mid.quiet.paced.p99)}, the median of ${rounds}: ${c.all}; wrk's closed loop ${ratio(cw.mid.busy.wrk.p99, cw.mid.quiet.wrk.p99)} (${cw.all})`])
 }
 
 // After a restart with 20 containers running, each one's first request is a cache hit.
