@@ -15,13 +15,16 @@ export interface RecordingStore {
 }
 
 // A failed put; denied: retrying will not help until IAM changes (the message names
-// the permission that is missing).
+// the permission that is missing); code: S3's name for the error, when it gave one.
 export class StoreError extends Error {
   readonly denied: boolean
+  readonly code: string | undefined
   constructor (message: string, denied: boolean, cause: unknown) {
     super(message, { cause })
     this.name = 'StoreError'
     this.denied = denied
+    const name = (cause as { name?: unknown } | undefined)?.name
+    this.code = typeof name === 'string' ? name : undefined
   }
 }
 

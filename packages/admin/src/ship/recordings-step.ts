@@ -25,8 +25,10 @@ export function recordingsStep (config: Readonly<ShipConfig>, settings: ShipSett
     indexFile: join(settings.stateDir, RECORDINGS_INDEX),
     store: s3RecordingStore(s3, bucket, { prefix: config.ship.recordings.prefix }),
     log: (line) => {
-      const { level, msg, ...rest } = line as { level?: string, msg?: string, err?: string }
-      if (level === 'error') error = { code: /AccessDenied/.test(rest.err ?? '') ? 'AccessDenied' : 'UploadFailed', message: `${msg ?? ''}: ${rest.err ?? ''}`, at: new Date().toISOString() }
+      const { level, msg, ...rest } = line as { level?: string, msg?: string, err?: string, code?: string }
+      // By S3's error name, never by the message's text (which names keys and paths).
+      const denied = rest.code === 'AccessDenied' || rest.code === 'AllAccessDisabled'
+      if (level === 'error') error = { code: denied ? 'AccessDenied' : 'UploadFailed', message: `${msg ?? ''}: ${rest.err ?? ''}`, at: new Date().toISOString() }
       log(level === 'error' || level === 'warn' ? 'warning: ' : '')(`recordings: ${msg ?? ''} ${JSON.stringify(rest)}`)
     }
   })

@@ -178,7 +178,7 @@ export function recordingsShipper (opts: RecordingsOptions): RecordingsShipper {
             // S3 away, throttling or refusing: the rest waits, in order.
             retryMs = err.denied ? RETRY_MAX_MS : Math.min(RETRY_MAX_MS, retryMs === 0 ? RETRY_FIRST_MS : retryMs * 2)
             retryAt = now() + retryMs
-            opts.log({ level: 'error', msg: 'recording not uploaded; retrying later', path: f.path, err: err.message, retryInMs: retryMs, backlog: backlog() })
+            opts.log({ level: 'error', msg: 'recording not uploaded; retrying later', path: f.path, err: err.message, code: err.code, retryInMs: retryMs, backlog: backlog() })
             break
           }
           // This file only (gone, or a link put in its place): the others go on.

@@ -151,9 +151,9 @@ t.test('AccessDenied: the error names the permission, and the next try waits 5 m
   b.record('alice', 'aaaaaaaaaaaa', 'a\n')
   b.ended(['alice', 'aaaaaaaaaaaa'])
   const s = recordingsShipper(b.opts)
-  b.store.fail = () => new StoreError('S3 refused it (AccessDenied): the host\'s role needs s3:PutObject on arn:aws:s3:::bkt/bastion/recordings/*', true, undefined)
+  b.store.fail = () => new StoreError('S3 refused it (AccessDenied): the host\'s role needs s3:PutObject on arn:aws:s3:::bkt/bastion/recordings/*', true, Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }))
   await s.run()
-  t.match(b.logs.at(-1), { err: /s3:PutObject on arn:aws:s3:::bkt\/bastion\/recordings\/\*/, retryInMs: 300_000 })
+  t.match(b.logs.at(-1), { err: /s3:PutObject on arn:aws:s3:::bkt\/bastion\/recordings\/\*/, code: 'AccessDenied', retryInMs: 300_000 })
   b.store.fail = undefined
   b.tick(299_000)
   t.match(await s.run(), { uploaded: 0 })
