@@ -88,5 +88,8 @@ t.test('a revoked user\'s session ends, and another user\'s session in the same 
   t.notOk(kept.exited, 'the other user\'s session in that worker goes on')
   // (The log's count of sessions ended by the worker is often 0: removing the container
   // has ended the session before the worker is asked.)
-  t.match(readFileSync('/var/log/bastion-testbed/shell.log', 'utf8'), new RegExp(`"user":"${leaving}".*access revoked`))
+  // The broker writes it once its sweep has finished, which can be after the session
+  // has ended: waited for, not read once.
+  const revoked = new RegExp(`"user":"${leaving}".*access revoked`)
+  t.ok(await eventually(() => revoked.test(readFileSync('/var/log/bastion-testbed/shell.log', 'utf8'))), 'the revocation is in the shell log, with the user')
 })
