@@ -69,12 +69,14 @@ export function s3RecordingStore (s3: S3Client, bucket: string, opts: { prefix?:
   }
 }
 
-const DENIED = new Set(['AccessDenied', 'AllAccessDisabled', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'NoSuchBucket', 'AccountProblem'])
+// S3's names for a refusal of this host's role (the status's AccessDenied).
+export const ACCESS_DENIED: ReadonlySet<string> = new Set(['AccessDenied', 'AllAccessDisabled'])
+const DENIED = new Set([...ACCESS_DENIED, 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'NoSuchBucket', 'AccountProblem'])
 
 function storeError (err: unknown, bucket: string, prefix: string, key: string): StoreError {
   const name = (err as { name?: string }).name ?? 'Error'
   const message = (err as Error).message
-  if (name === 'AccessDenied' || name === 'AllAccessDisabled') {
+  if (ACCESS_DENIED.has(name)) {
     return new StoreError(`S3 refused ${key} (${name}): the host's role needs s3:PutObject on arn:aws:s3:::${bucket}/${prefix}* (${message})`, true, err)
   }
   if (name === 'NoSuchBucket') return new StoreError(`S3 bucket ${bucket} does not exist (ship.recordings.bucket)`, true, err)

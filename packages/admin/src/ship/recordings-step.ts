@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { S3Client } from '@aws-sdk/client-s3'
 import { RECORDINGS_INDEX, type ShipConfig, type ShipSettings } from './config.ts'
 import { recordingsShipper } from './recordings.ts'
-import { s3RecordingStore } from './recording-store.ts'
+import { ACCESS_DENIED, s3RecordingStore } from './recording-store.ts'
 import type { CallFailure, RecordingsStatus } from './status.ts'
 
 type Log = (level: string) => (message: string) => void
@@ -27,7 +27,7 @@ export function recordingsStep (config: Readonly<ShipConfig>, settings: ShipSett
     log: (line) => {
       const { level, msg, ...rest } = line as { level?: string, msg?: string, err?: string, code?: string }
       // By S3's error name, never by the message's text (which names keys and paths).
-      const denied = rest.code === 'AccessDenied' || rest.code === 'AllAccessDisabled'
+      const denied = rest.code !== undefined && ACCESS_DENIED.has(rest.code)
       if (level === 'error') error = { code: denied ? 'AccessDenied' : 'UploadFailed', message: `${msg ?? ''}: ${rest.err ?? ''}`, at: new Date().toISOString() }
       log(level === 'error' || level === 'warn' ? 'warning: ' : '')(`recordings: ${msg ?? ''} ${JSON.stringify(rest)}`)
     }
