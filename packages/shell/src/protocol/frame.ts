@@ -3,6 +3,7 @@
 // speak the same format; both codecs check the test vectors in native/testdata/frames.hex.
 import { EventEmitter } from 'node:events'
 import { Writable, type Duplex } from 'node:stream'
+import type { BorrowedReads } from './borrowed-reads.ts'
 
 export const MAX_PAYLOAD = 1024 * 1024
 // What a sender puts in one data frame at most.
@@ -59,6 +60,10 @@ export interface FrameDecoderOptions {
   // its payload is a stream's bytes, so pieces mean the same, and no frame that spans
   // two reads is ever copied to join it (bulk output's 64 KiB frames nearly all do).
   streamData?: boolean
+  // Each chunk pushed is overwritten once push() returns (a read buffer used again,
+  // borrowed-reads.ts): what the decoder keeps of it, and every frame that is not data,
+  // is copied. Data frames stay views of the chunk, for the caller to use at once.
+  borrowed?: boolean
 }
 
 const DATA = new Set<string>(['0', '1', '2'])
@@ -72,12 +77,14 @@ export class FrameDecoder {
   private total = 0
   private readonly onCopy: ((bytes: number) => void) | undefined
   private readonly streamData: boolean
+  private readonly borrowed: boolean
   // The data frame being handed on in pieces, and how many of its bytes are to come.
   private streaming: { type: FrameType, left: number } | undefined
 
   constructor (options: FrameDecoderOptions = {}) {
     this.onCopy = options.onCopy
     this.streamData = options.streamData === true
+    this.borrowed = options.borrowed === true
   }
 
   push (chunk: Buffer): Frame[] {
@@ -105,7 +112,16 @@ export class FrameDecoder {
         continue
       }
       if (this.total < 5 + size) break
-      out.push({ type: type as FrameType, payload: this.take(5 + size).subarray(5) })
+      const payload = this.take(5 + size).subarray(5)
+      out.push({ type: type as FrameType, payload: this.borrowed && !DATA.has(type) ? Buffer.from(payload) : payload })
+    }
+    if (this.borrowed) {
+      // The start of a frame, kept for the next push: its own bytes, not the chunk's.
+      this.chunks = this.chunks.map((c) => {
+        if (c.buffer !== chunk.buffer) return c
+        this.onCopy?.(c.length)
+        return Buffer.from(c)
+      })
     }
     return out
   }
@@ -167,13 +183,20 @@ export class FrameDecoder {
 export interface FrameChannel extends EventEmitter<{ frame: [Frame], end: [], error: [Error] }> {
   send (type: FrameType, payload?: Buffer | string): boolean
   // Data frames of at most DATA_CHUNK bytes each, out of one buffer without copying it
-  // (one writev for all of them); false when the socket is full.
-  sendData (type: '0' | '1' | '2', data: Buffer): boolean
+  // (one writev for all of them); false when the socket is full. `written` is called
+  // once they have all reached the kernel, or failed to.
+  sendData (type: '0' | '1' | '2', data: Buffer, written?: () => void): boolean
   sendJson (type: FrameType, value: object): boolean
   // Stop and restart delivering frames (and reading the socket): backpressure.
   pause (): void
   resume (): void
   readonly socket: Duplex
+}
+
+export interface FrameChannelOptions extends Pick<FrameDecoderOptions, 'streamData'> {
+  // How the socket reads, when it is borrowReads' (borrowed-reads.ts): into a buffer
+  // used again, so frames of one read are views of it until the next.
+  reads?: BorrowedReads
 }
 
 // Frames over a socket, in both directions. A channel starts paused: frames wait until
@@ -182,12 +205,14 @@ export interface FrameChannel extends EventEmitter<{ frame: [Frame], end: [], er
 // did; 'error' on a protocol error or a socket error (the socket is destroyed). A
 // consumer must wait for 'end', not for the socket's 'close': a socket closes as soon
 // as the peer has hung up, while frames may still wait here for a paused consumer.
-export function frameChannel (socket: Duplex, options: Pick<FrameDecoderOptions, 'streamData'> = {}): FrameChannel {
+export function frameChannel (socket: Duplex, options: FrameChannelOptions = {}): FrameChannel {
   const emitter = new EventEmitter<{ frame: [Frame], end: [], error: [Error] }>()
-  const decoder = new FrameDecoder(options)
+  const reads = options.reads
+  if (reads !== undefined && reads.socket !== socket) throw new Error('reads must be the socket\'s own')
+  const decoder = new FrameDecoder({ streamData: options.streamData === true, borrowed: reads !== undefined })
   const queue: Frame[] = []
   let paused = true
-  socket.pause()
+  if (reads === undefined) socket.pause(); else reads.pause()
   let ended = false // the socket has no more to give: 'end' follows the last frame
   let endSent = false
   let failed = false
@@ -207,7 +232,7 @@ export function frameChannel (socket: Duplex, options: Pick<FrameDecoderOptions,
       else emitter.emit('end')
     }
   }
-  socket.on('data', (chunk: Buffer) => {
+  const onChunk = (chunk: Buffer): void => {
     try {
       queue.push(...decoder.push(chunk))
     } catch (err) {
@@ -215,7 +240,13 @@ export function frameChannel (socket: Duplex, options: Pick<FrameDecoderOptions,
       return
     }
     drain()
-  })
+  }
+  if (reads === undefined) socket.on('data', onChunk)
+  else {
+    reads.onChunk = onChunk
+    // Data frames waiting for a paused consumer are views of the last read.
+    reads.queued = () => queue.length > 0
+  }
   const over = (): void => { ended = true; drain() }
   socket.on('end', over)
   socket.on('close', over)
@@ -223,21 +254,22 @@ export function frameChannel (socket: Duplex, options: Pick<FrameDecoderOptions,
   const channel = Object.assign(emitter, {
     socket,
     send: (type: FrameType, payload?: Buffer | string) => !socket.destroyed && socket.write(encode(type, payload)),
-    sendData: (type: '0' | '1' | '2', data: Buffer) => {
+    sendData: (type: '0' | '1' | '2', data: Buffer, written?: () => void) => {
       if (socket.destroyed) return false
+      if (data.length === 0) { if (written !== undefined) process.nextTick(written); return true }
       socket.cork()
       let ok = true
       for (let at = 0; at < data.length; at += DATA_CHUNK) {
         const part = data.subarray(at, at + DATA_CHUNK)
         socket.write(header(type, part.length))
-        ok = socket.write(part)
+        ok = at + DATA_CHUNK >= data.length && written !== undefined ? socket.write(part, written) : socket.write(part)
       }
       socket.uncork()
       return ok
     },
     sendJson: (type: FrameType, value: object) => !socket.destroyed && socket.write(encodeJson(type, value)),
-    pause: () => { paused = true; socket.pause() },
-    resume: () => { paused = false; drain(); if (!paused) socket.resume() }
+    pause: () => { paused = true; if (reads === undefined) socket.pause(); else reads.pause() },
+    resume: () => { paused = false; drain(); if (!paused) { if (reads === undefined) socket.resume(); else reads.resume() } }
   })
   return channel
 }
@@ -264,12 +296,17 @@ export interface FrameWriterOptions {
 // says so, writes are dropped, and a write that was waiting is released.
 export function frameWriter (channel: FrameChannel, type: '0' | '1' | '2', options: FrameWriterOptions = {}): Writable {
   const socket = channel.socket
-  return new Writable({
+  const state: WriterState = { socket, waiters: [], unwritten: 0 }
+  const release = (): void => { for (const w of state.waiters.splice(0)) w() }
+  const settle = (): void => { if (state.waiters.length > 0 && !holding(writer)) release() }
+  const writer = new Writable({
     highWaterMark: DATA_CHUNK,
     write (chunk: Buffer, _encoding, callback) {
       options.onWrite?.(chunk)
-      if (socket.destroyed || options.stopped?.() === true) { callback(); return }
-      if (channel.sendData(type, chunk)) { callback(); return }
+      if (socket.destroyed || options.stopped?.() === true) { callback(); settle(); return }
+      state.unwritten += chunk.length
+      const sent = channel.sendData(type, chunk, () => { state.unwritten -= chunk.length; settle() })
+      if (sent) { callback(); return }
       const done = (): void => { socket.off('drain', done); socket.off('close', done); callback() }
       socket.on('drain', done)
       socket.on('close', done)
@@ -279,6 +316,42 @@ export function frameWriter (channel: FrameChannel, type: '0' | '1' | '2', optio
       callback()
     }
   })
+  socket.once('close', release)
+  writers.set(writer, state)
+  return writer
+}
+
+interface WriterState {
+  socket: Duplex
+  waiters: Array<() => void>
+  // Bytes handed to the socket whose writes have not called back yet.
+  unwritten: number
+}
+const writers = new WeakMap<Writable, WriterState>()
+
+// Whether a writer may still refer to bytes written to it: a frameWriter until they
+// are in its socket's kernel buffer (Node writes a Buffer out of its own memory, without
+// a copy, however long the socket makes it wait), and any other writer always. The
+// socket empty, or every write of this writer's called back, both mean they are.
+export function holding (writer: Writable): boolean {
+  const state = writers.get(writer)
+  if (state === undefined) return true
+  if (writer.writableLength > 0) return true
+  return state.unwritten > 0 && !state.socket.destroyed && state.socket.writableLength > 0
+}
+
+// Whether whenWritten can tell about a writer: a frameWriter can.
+export function tellsWhenWritten (writer: Writable): boolean {
+  return writers.has(writer)
+}
+
+// Calls back once a frameWriter holds nothing written to it (holding() is false): at
+// once, or when the write that empties its socket is done, or when the socket closes.
+export function whenWritten (writer: Writable, callback: () => void): void {
+  const state = writers.get(writer)
+  if (state === undefined) throw new Error('whenWritten: not a frameWriter')
+  if (!holding(writer) || state.socket.destroyed) callback()
+  else state.waiters.push(callback)
 }
 
 // The next frame on a channel, within a deadline; the frame must be one of `types`.

@@ -5,7 +5,8 @@
 import { join } from 'node:path'
 import type { Writable } from 'node:stream'
 import type { Logger } from 'pino'
-import { frameChannel, frameWriter, json, nextFrame, type Frame, type FrameChannel } from '../protocol/frame.ts'
+import { frameChannel, frameWriter, json, nextFrame, tellsWhenWritten, whenWritten, type Frame, type FrameChannel } from '../protocol/frame.ts'
+import { borrowReads, type BorrowedReads } from '../protocol/borrowed-reads.ts'
 import { ShellError } from '../errors.ts'
 import { ownedSocket } from '../protocol/owned-socket.ts'
 import { homeOf, type Backend, type CommandSpec } from './backend.ts'
@@ -29,13 +30,16 @@ export async function startAgentSession (target: AgentTarget, spec: CommandSpec,
   // Root's, mode 0600: only the agent, root in the container, can connect; none of the
   // user's processes can, in the container or on the host (docs/shell/agent-trust.md).
   const listener = await ownedSocket(target.privateDir, join(target.dir, `${target.session}.sock`), 0, 0)
-  const socket = await listener.accepted(target.timeoutMs)
-  if (socket === undefined) {
+  const accepted = await listener.accepted(target.timeoutMs)
+  if (accepted === undefined) {
     log.warn({ dir: target.dir, timeoutMs: target.timeoutMs }, 'the container\'s agent did not connect in time')
     return undefined
   }
-  // Output in pieces as it arrives: the bulk path copies no frame to make it whole.
-  const channel = frameChannel(socket, { streamData: true })
+  // Output in pieces as it arrives, read into a buffer used again while nothing holds
+  // it: the bulk path copies no frame to make it whole, and allocates for no read.
+  const reads = borrowReads(accepted)
+  const channel = frameChannel(reads.socket, { streamData: true, reads })
+  const socket = channel.socket
   channel.sendJson('R', {
     argv: spec.command === undefined ? ['bash', '-l'] : ['bash', '-c', spec.command],
     env: spec.env,
@@ -62,10 +66,10 @@ export async function startAgentSession (target: AgentTarget, spec: CommandSpec,
     const detail = `the agent could not start the session: ${String(body.error)} (${String(body.errno)})`
     throw new ShellError(body.errno === 'EAGAIN' ? 'BASTION_SHELL_LIMITS_REACHED' : 'BASTION_SHELL_INTERNAL', detail)
   }
-  return agentBackend(channel, typeof body.pid === 'number' ? body.pid : undefined, log)
+  return agentBackend(channel, reads, typeof body.pid === 'number' ? body.pid : undefined, log)
 }
 
-function agentBackend (channel: FrameChannel, pid: number | undefined, log: Logger): Backend {
+function agentBackend (channel: FrameChannel, reads: BorrowedReads, pid: number | undefined, log: Logger): Backend {
   const socket = channel.socket
   let exitCode: number | undefined
   // After X the agent reads no more: nothing is sent then (it would only fail).
@@ -78,6 +82,10 @@ function agentBackend (channel: FrameChannel, pid: number | undefined, log: Logg
     pid,
     stdin,
     run (stdout: Writable, stderr: Writable): Promise<number> {
+      // Output goes out as views of the read buffer: it is read into again only once
+      // both writers have handed their bytes to the kernel. Writers that cannot say so
+      // may keep what they are given: each read then gets a new buffer.
+      if (tellsWhenWritten(stdout) && tellsWhenWritten(stderr)) reads.released = (callback) => whenWritten(stdout, () => whenWritten(stderr, callback))
       return new Promise<number>((resolve) => {
         const finish = (): void => { resolve(exitCode ?? -1); socket.destroy() }
         channel.on('frame', (f) => {

@@ -5,7 +5,8 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Duplex, PassThrough } from 'node:stream'
-import { encode, encodeJson, FrameDecoder, frameChannel, frameWriter, json, MAX_PAYLOAD, nextFrame, windowSize, ProtocolError, type Frame, type FrameType } from '../../src/protocol/frame.ts'
+import type { BorrowedReads } from '../../src/protocol/borrowed-reads.ts'
+import { encode, encodeJson, FrameDecoder, frameChannel, frameWriter, holding, json, MAX_PAYLOAD, nextFrame, tellsWhenWritten, whenWritten, windowSize, ProtocolError, type Frame, type FrameType } from '../../src/protocol/frame.ts'
 
 const VECTORS = fileURLToPath(new URL('../../native/testdata/frames.hex', import.meta.url))
 
@@ -76,6 +77,23 @@ t.test('streaming, data frames come in pieces as their bytes arrive, copying non
   }
   d.push(encode('1', 'abcdef').subarray(0, 7))
   t.equal(d.buffered, 4, 'the rest of a frame handed on in part still counts as unfinished')
+})
+
+t.test('a borrowed decoder copies what it keeps between reads, and control frames, never data it hands on', async (t) => {
+  let copied = 0
+  const d = new FrameDecoder({ streamData: true, borrowed: true, onCopy: (b) => { copied += b } })
+  const wire = Buffer.concat([encode('X', '{"code":7}'), encode('1', 'hello'), encode('W', '{"cols":80,"rows":24}')])
+  // One buffer, overwritten after every push, fed 3 bytes at a time.
+  const reused = Buffer.alloc(3)
+  const frames: Array<{ type: string, payload: string }> = []
+  for (let at = 0; at < wire.length; at += 3) {
+    const n = wire.copy(reused, 0, at, at + 3)
+    for (const f of d.push(reused.subarray(0, n))) frames.push({ type: f.type, payload: f.payload.toString() })
+    reused.fill(0x21)
+  }
+  t.same(frames.filter((f) => f.type !== '1'), [{ type: 'X', payload: '{"code":7}' }, { type: 'W', payload: '{"cols":80,"rows":24}' }], 'control frames whole and intact')
+  t.equal(frames.filter((f) => f.type === '1').map((f) => f.payload).join(''), 'hello', 'the data, in pieces as it came')
+  t.ok(copied > 0, 'what it kept was copied')
 })
 
 t.test('frames that arrive whole within one chunk are not copied at all', async (t) => {
@@ -291,4 +309,103 @@ t.test('a window size must be whole numbers from 1 to 10000', async (t) => {
   for (const bad of [{ cols: 0, rows: 24 }, { cols: 80.5, rows: 24 }, { cols: '80', rows: 24 }, { cols: 80 }, { cols: 10001, rows: 1 }]) {
     t.equal(windowSize(bad), undefined, JSON.stringify(bad))
   }
+})
+
+t.test('holding and whenWritten: a frameWriter holds what its socket has not taken, and says when it has', async (t) => {
+  // A socket that takes one write and then holds the rest until told.
+  const taken: Buffer[] = []
+  let release: (() => void) | undefined
+  const wire = new Duplex({
+    writableHighWaterMark: 16,
+    read () {},
+    write (chunk: Buffer, _e, callback) { taken.push(chunk); release = callback }
+  })
+  const out = frameWriter(frameChannel(wire), '1')
+  t.notOk(holding(out), 'nothing written, nothing held')
+  let told = 0
+  whenWritten(out, () => told++)
+  t.equal(told, 1, 'told at once when nothing is held')
+  out.write(Buffer.from('abc'))
+  t.ok(holding(out), 'held while the socket has not taken it')
+  whenWritten(out, () => told++)
+  t.equal(told, 1, 'not yet')
+  release?.()
+  await new Promise((resolve) => setImmediate(resolve))
+  release?.()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.notOk(holding(out), 'taken')
+  t.equal(told, 2, 'told once it was taken')
+  t.equal(Buffer.concat(taken).subarray(5).toString(), 'abc', 'the frame went out')
+  out.write(Buffer.from('def'))
+  whenWritten(out, () => told++)
+  wire.destroy()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(told, 3, 'told when the socket closes instead')
+  t.ok(tellsWhenWritten(out), 'a frameWriter can tell')
+  t.notOk(tellsWhenWritten(new PassThrough()), 'another writer cannot')
+  t.ok(holding(new PassThrough()), 'and counts as holding')
+  t.throws(() => whenWritten(new PassThrough(), () => {}), /not a frameWriter/)
+})
+
+t.test('sendData calls back once its frames are written, and at once for no data', async (t) => {
+  const out: Buffer[] = []
+  const wire = new Duplex({ read () {}, write (chunk: Buffer, _e, callback) { out.push(chunk); callback() } })
+  const ch = frameChannel(wire)
+  let calls = 0
+  t.ok(ch.sendData('1', Buffer.alloc(0), () => calls++), 'no data: nothing to wait for')
+  ch.sendData('1', Buffer.alloc(70000, 1), () => calls++)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(calls, 2, 'both called back')
+  t.equal(Buffer.concat(out).length, 70000 + 10, 'two frames out')
+})
+
+t.test('a channel over borrowed reads takes its chunks from them, pauses through them, and says when frames wait', async (t) => {
+  const wire = new PassThrough()
+  const calls: string[] = []
+  const reads: BorrowedReads = {
+    socket: wire as unknown as BorrowedReads['socket'],
+    onChunk: undefined,
+    queued: undefined,
+    released: undefined,
+    pause: () => { calls.push('pause') },
+    resume: () => { calls.push('resume') }
+  }
+  t.throws(() => frameChannel(new PassThrough(), { reads }), /socket's own/, 'only over the socket they read')
+  const ch = frameChannel(wire as unknown as Duplex, { streamData: true, reads })
+  const got: string[] = []
+  ch.on('frame', (f) => got.push(f.payload.toString()))
+  ch.resume()
+  reads.onChunk?.(Buffer.concat([encode('1', 'a'), encode('1', 'b')]))
+  t.same(got, ['a', 'b'], 'frames from the chunks they hand on')
+  t.equal(reads.queued?.(), false, 'none waits')
+  ch.pause()
+  reads.onChunk?.(encode('1', 'c'))
+  t.equal(reads.queued?.(), true, 'a frame waits for the paused consumer')
+  ch.resume()
+  t.same(got, ['a', 'b', 'c'])
+  t.same(calls, ['pause', 'resume', 'pause', 'resume'], 'pause and resume go through the reads')
+})
+
+t.test('a frameWriter lets go once its own writes are out, whatever else its socket still holds', async (t) => {
+  const taken: Buffer[] = []
+  const callbacks: Array<() => void> = []
+  const wire = new Duplex({ writableHighWaterMark: 1 << 20, read () {}, write (chunk: Buffer, _e, callback) { taken.push(chunk); callbacks.push(callback) } })
+  const ch = frameChannel(wire)
+  const out = frameWriter(ch, '1')
+  out.write(Buffer.from('mine'))
+  // Someone else's frame after it, which the socket holds longer.
+  ch.send('2', 'theirs')
+  let told = 0
+  whenWritten(out, () => told++)
+  t.equal(told, 0, 'held while its frame waits')
+  // The socket takes the writer's frame: its header, then its payload.
+  callbacks.shift()?.()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(told, 0, 'held until its payload is out')
+  callbacks.shift()?.()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(taken.at(-1)?.toString().slice(5), 'theirs', 'the other frame is the socket\'s now')
+  t.ok(wire.writableLength > 0, 'the socket still holds the other frame')
+  t.equal(told, 1, 'but the writer\'s own bytes are out: it lets go')
+  for (const cb of callbacks.splice(0)) cb()
 })

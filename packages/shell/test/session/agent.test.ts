@@ -4,11 +4,12 @@
 // answer leaves the caller free to fall back, with nothing left behind.
 import t from 'tap'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs'
-import { connect, type Socket } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { connect, createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { encode, encodeJson, frameChannel, json, nextFrame, type Frame, type FrameChannel } from '../../src/protocol/frame.ts'
+import { encode, encodeJson, FrameDecoder, frameChannel, frameWriter, json, nextFrame, type Frame, type FrameChannel } from '../../src/protocol/frame.ts'
 import { startAgentSession, type AgentTarget } from '../../src/session/agent.ts'
 import type { CommandSpec } from '../../src/session/backend.ts'
 import { silentLogger } from '../fixtures/log.ts'
@@ -215,4 +216,36 @@ t.test('a frame the agent must not send ends the session', async (t) => {
   const code = backend.run(collect().w, collect().w)
   agent.channel.sendJson('P', { path: '/etc/shadow' })
   t.equal(await code, -1)
+})
+
+t.test('output to a login shell that reads slowly arrives intact, out of one read buffer used again', async (t) => {
+  const tg = target(t)
+  const [backend, agent] = await Promise.all([startAgentSession(tg, spec, silentLogger()), fakeAgent(tg.dir).then((a) => { a.channel.sendJson('S', { pid: 9 }); return a })])
+  if (backend === undefined) return t.fail('no backend')
+  // The login shell's side: a real socket pair, its far end reading a little at a time.
+  const path = join(tg.privateDir, 'client.sock')
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(path, resolve))
+  const far = connect(path)
+  const near = await new Promise<Socket>((resolve) => server.once('connection', resolve))
+  server.close()
+  const received: Buffer[] = []
+  const decoder = new FrameDecoder()
+  far.on('data', (chunk: Buffer) => {
+    for (const f of decoder.push(chunk)) received.push(f.payload)
+    far.pause()
+    setTimeout(() => far.resume(), 1)
+  })
+  const client = frameChannel(near)
+  const code = backend.run(frameWriter(client, '1'), frameWriter(client, '2'))
+  const sent = randomBytes(4 * 1024 * 1024)
+  for (let at = 0; at < sent.length; at += 65536) agent.channel.socket.write(encode('1', sent.subarray(at, at + 65536)))
+  agent.channel.sendJson('X', { code: 0 })
+  t.equal(await code, 0)
+  await new Promise<void>((resolve) => { near.end(resolve) })
+  await new Promise((resolve) => far.once('end', resolve))
+  const got = Buffer.concat(received)
+  t.equal(got.length, sent.length, 'every byte')
+  t.ok(got.equals(sent), 'the same bytes, in order')
+  far.destroy()
 })
