@@ -115,7 +115,7 @@ export class FrameDecoder {
       const payload = this.take(5 + size).subarray(5)
       out.push({ type: type as FrameType, payload: this.borrowed && !DATA.has(type) ? Buffer.from(payload) : payload })
     }
-    if (this.borrowed) {
+    if (this.borrowed && this.total > 0) {
       // The start of a frame, kept for the next push: its own bytes, not the chunk's.
       this.chunks = this.chunks.map((c) => {
         if (c.buffer !== chunk.buffer) return c

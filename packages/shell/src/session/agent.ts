@@ -35,8 +35,9 @@ export async function startAgentSession (target: AgentTarget, spec: CommandSpec,
     log.warn({ dir: target.dir, timeoutMs: target.timeoutMs }, 'the container\'s agent did not connect in time')
     return undefined
   }
-  // Output in pieces as it arrives, read into a buffer used again while nothing holds
-  // it: the bulk path copies no frame to make it whole, and allocates for no read.
+  // Output in pieces as it arrives, read into a buffer used again once nothing holds
+  // it: the bulk path copies no frame to make it whole, and a read allocates only when
+  // frames of the last one still wait for a paused consumer.
   const reads = borrowReads(accepted)
   const channel = frameChannel(reads.socket, { streamData: true, reads })
   const socket = channel.socket
