@@ -152,11 +152,13 @@ t.test('two bastions on one host (users.instance): each sync makes, serves and l
 
 t.test('a failed read of IAM changes nothing and says so', async (t) => {
   await iam.send(new RemoveUserFromGroupCommand({ GroupName: 'k8s-user@hyades@taurus', UserName: ANN }))
-  front.fail = (call) => call.action === 'GetGroup' ? { status: 400, code: 'Throttling', message: 'Rate exceeded' } : undefined
+  // A refusal, which the SDK does not retry: throttling would fail the same way after
+  // users sync's eight attempts and their backoff, about 50 s of this suite.
+  front.fail = (call) => call.action === 'GetGroup' ? { status: 403, code: 'AccessDenied', message: 'not authorized to perform: iam:GetGroup' } : undefined
   t.teardown(() => { front.fail = undefined })
   const r = await sync()
   t.equal(r.exitCode, 2)
-  t.match(r.stdout, /could not be read in full, nothing was changed: could not read the members of IAM group k8s-\S+: Throttling: Rate exceeded/)
+  t.match(r.stdout, /could not be read in full, nothing was changed: could not read the members of IAM group k8s-\S+: AccessDenied: not authorized to perform: iam:GetGroup/)
   t.match(r.stderr, /BASTION_ADMIN_USERS_READ_FAILED/)
   t.ok((await groupsOf(ANN)).includes('bastion-users'), 'Ann, though out of the group in IAM, is not locked on a failed read')
   front.fail = undefined
