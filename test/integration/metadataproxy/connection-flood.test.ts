@@ -58,7 +58,7 @@ t.test('a container flooding the proxy with 28,000 connections, silent and byte 
   // Two processes of 14,000 each, as a container's own file limit (20,000 here) is below 28,000.
   const last: Array<Record<string, unknown>> = [{}, {}]
   const floods = last.map((_s, n) => {
-    const p = execa(DOCKER, ['exec', name, 'node', '/flood.mjs', '14000', '75', '1000'], { reject: false, timeout: 120_000 })
+    const p = execa(DOCKER, ['exec', name, 'node', '/flood.mjs', '14000', '35', '1000'], { reject: false, timeout: 90_000 })
     p.stdout?.on('data', (d: Buffer) => {
       for (const line of String(d).trim().split('\n')) { try { last[n] = JSON.parse(line) as Record<string, unknown> } catch { /* partial */ } }
     })

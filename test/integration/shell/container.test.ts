@@ -72,14 +72,16 @@ t.test('a fork bomb is stopped by the PID limit, and the container and the host 
   const id = (await containersOf('bt-bob'))[0] ?? ''
   const cgroup = existsSync(`/sys/fs/cgroup/pids/docker/${id}`) ? `/sys/fs/cgroup/pids/docker/${id}` : `/sys/fs/cgroup/system.slice/docker-${id}.scope`
   const hitsBefore = Number(/max (\d+)/.exec(readFileSync(`${cgroup}/pids.events`, 'utf8'))?.[1] ?? 0)
-  await ssh('bt-bob', 'for i in {1..400}; do sleep 30 & done 2>/dev/null; true', { timeoutMs: 90_000 })
+  // The session ends when the last sleep has closed its output: 8 s is long enough for
+  // 128 of them to be alive at once (forks take milliseconds), and short for the suite.
+  await ssh('bt-bob', 'for i in {1..400}; do sleep 8 & done 2>/dev/null; true', { timeoutMs: 90_000 })
   t.ok(Number(readFileSync(`${cgroup}/pids.current`, 'utf8')) <= 128, 'the container never holds more than its limit')
   t.ok(Number(/max (\d+)/.exec(readFileSync(`${cgroup}/pids.events`, 'utf8'))?.[1] ?? 0) > hitsBefore, 'forks were refused at the limit')
   // Clear the sleeps from the host, as an operator would, but not the container's own.
   const top = (await execa(DOCKER, ['top', id, '-eo', 'pid,args'])).stdout.split('\n').slice(1)
   for (const line of top) {
     const [pid, ...args] = line.trim().split(/\s+/)
-    if (args.join(' ') === 'sleep 30') await execa('kill', ['-9', pid ?? ''], { reject: false })
+    if (args.join(' ') === 'sleep 8') await execa('kill', ['-9', pid ?? ''], { reject: false })
   }
   await sleep(500)
   t.equal((await ssh('bt-bob', 'echo still-here')).stdout.toString(), 'still-here\n')

@@ -71,8 +71,9 @@ t.test('new logins get the new image; a live session keeps its container until i
   t.same([await imageOf('bt-alice'), await imageOf('bt-bob')], [v1, v1], 'both on the image configured now')
   const bobBefore = (await containersOf('bt-bob'))[0]
 
-  // Bob keeps a session open across the rollout.
-  const live = ssh('bt-bob', 'sleep 30; echo survived', { timeoutMs: 90_000 })
+  // Bob keeps a session open across the rollout, until the test lets it end (a file in
+  // his container's /tmp), however long the steps between take.
+  const live = ssh('bt-bob', 'until [ -e /tmp/bt-rollout-done ]; do sleep 0.2; done; echo survived', { timeoutMs: 120_000 })
   await sleep(1500)
   const two = await build('two')
   t.same(await status(), { 'bt-alice': { current: false, liveSessions: 0 }, 'bt-bob': { current: false, liveSessions: 1 } })
@@ -85,6 +86,7 @@ t.test('new logins get the new image; a live session keeps its container until i
   await ssh('bt-bob', 'true')
   t.same(await containersOf('bt-bob'), [bobBefore], "bob's container stays while his session lives")
   t.same(await status(), { 'bt-alice': { current: true, liveSessions: 0 }, 'bt-bob': { current: false, liveSessions: 1 } })
+  await execa(DOCKER, ['exec', bobBefore!, 'touch', '/tmp/bt-rollout-done'])
   const ended = await live
   t.equal(ended.stdout.toString(), 'survived\n', 'and that session was never interrupted')
   t.equal(ended.exitCode, 0)
