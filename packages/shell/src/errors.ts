@@ -13,6 +13,7 @@ export const codes = {
   BASTION_SHELL_TOO_MANY_CONNECTIONS: 'Too many connections to the bastion wait to be verified. Please try again.',
   BASTION_SHELL_DOCKER_UNAVAILABLE: 'The container service is not available right now. Please try again shortly.',
   BASTION_SHELL_IMAGE_MISSING: 'The workstation image is missing on this bastion. Please tell the operators.',
+  BASTION_SHELL_NO_ADDRESS: 'The bastion has no network address left for your workstation. Please tell the operators.',
   BASTION_SHELL_LIMITS_REACHED: 'Your workstation hit a resource limit (all its processes are in use). Please tell the operators.',
   BASTION_SHELL_TIMEOUT: 'The bastion took too long to prepare your workstation. Please try again.',
   BASTION_SHELL_HOME_UNAVAILABLE: 'Your home cannot be made ready right now, so the bastion does not start your session. Please tell the operators.',

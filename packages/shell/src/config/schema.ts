@@ -61,6 +61,7 @@ export const ShellSection = section({
   maxSessionSeconds: Type.Integer({ minimum: 0, default: 43200, description: 'End any session after this long (0: never)' }),
   gcIdleSeconds: Type.Integer({ minimum: 60, default: 86400, description: '`bastion-shell gc` removes containers with no session for this long' }),
   revokeCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often the broker looks for users no longer in allowedGroup or on the host, and removes their container, sessions and processes' }),
+  addressHoldHours: Type.Integer({ minimum: 1, maximum: 87600, default: 24, description: 'Each person\'s container always gets the same address on the network; it passes to someone else only when every address is claimed, and only one whose person has had no container and no session for this long' }),
   revokedHomeDays: Type.Integer({ minimum: 0, maximum: 36500, default: 30, description: 'Days the home of a user who lost access is kept, owned by root, before it is removed (0: at the next sweep)' }),
   reason: Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], { default: 'off', description: 'Ask each login for its reason (a ticket or a few words), recorded in the session audit: off, optional (an interactive login is asked, Enter skips) or required (a login without one is refused, BASTION_SHELL_REASON_REQUIRED); commands give it with ssh -o SetEnv=BASTION_REASON=...' }),
   broker: Broker,

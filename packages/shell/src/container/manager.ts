@@ -5,11 +5,13 @@ import { mkdir, writeFile, rm, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ContainerInfo, Engine } from '../docker/engine.ts'
 import type { Logger } from 'pino'
+import type Docker from 'dockerode'
 import type { ShellConfig } from '../config/schema.ts'
 import type { Caller } from '../identity.ts'
 import { ShellError } from '../errors.ts'
 import { alive } from '../proc.ts'
 import { containerName } from './name.ts'
+import { pinnedAddress } from './address.ts'
 import { LABEL_AGENT, LABEL_CONFIG, LABEL_IMAGE, configHash, createOptions, kubeconfigMount, type AgentMount, type Paths } from './spec.ts'
 import { touchActivity } from './activity.ts'
 import { agentDir } from '../broker/run-dir.ts'
@@ -50,10 +52,18 @@ export async function ensureContainer (docker: Engine, config: Readonly<ShellCon
         // Mounted before a start, which binds it anew. An outdated container made before
         // the home's image keeps the directory it has until it is recreated.
         if (current || paths.homeImage !== true) await ensureHome(config, caller, homeHost, log)
-        if (!existing.State.Running) await docker.getContainer(existing.Id).start().catch(ignore304)
-        return { id: existing.Id, name, created: false, pid: existing.State.Running ? existing.State.Pid : 0, agent: labels[LABEL_AGENT] !== undefined, agentDir: paths.agentDir }
+        const started = existing.State.Running || await docker.getContainer(existing.Id).start().then(() => true, (err: unknown) => {
+          if ((err as { statusCode?: number }).statusCode === 304) return true
+          // Stopped, so without sessions, and another container sits on its address
+          // (see createPinned): made anew, on another address.
+          if (addressInUse(err)) return false
+          throw err
+        })
+        if (started) return { id: existing.Id, name, created: false, pid: existing.State.Running ? existing.State.Pid : 0, agent: labels[LABEL_AGENT] !== undefined, agentDir: paths.agentDir }
+        log.warn({ container: name }, 'the container\'s address is held by another container; making it anew on another address')
+      } else {
+        log.info({ container: name }, 'recreating outdated container (image or configuration changed)')
       }
-      log.info({ container: name }, 'recreating outdated container (image or configuration changed)')
       await docker.getContainer(existing.Id).remove({ force: true })
     }
     // The home's image is mounted before the container exists, so that it binds it.
@@ -63,7 +73,7 @@ export async function ensureContainer (docker: Engine, config: Readonly<ShellCon
       if (kubeconfigMount(config) === undefined) {
         log.info({ container: name, dir: config.shell.kubeconfigDir }, 'no kubeconfig to mount (run `bastion kubeconfig write`): the container gets none')
       }
-      id = (await docker.createContainer(createOptions(config, caller, name, image, paths, undefined, agent))).id
+      id = await createPinned(docker, config, caller, name, (address) => createOptions(config, caller, name, image, paths, undefined, agent, address), log)
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 409) throw err
       // Created by a racing login a moment ago (another host lock holder cannot exist,
@@ -71,12 +81,52 @@ export async function ensureContainer (docker: Engine, config: Readonly<ShellCon
       const raced = await inspect(docker, name)
       if (raced === undefined) throw err
       id = raced.Id
+      await docker.getContainer(id).start().catch(ignore304)
     }
-    await docker.getContainer(id).start().catch(ignore304)
     return { id, name, created: true, pid: 0, agent: agent !== null, agentDir: paths.agentDir }
   } finally {
     await release()
   }
+}
+
+// Creates and starts the person's container on their own address (address.ts). An
+// address some other container took since it was looked at (one made by hand, say,
+// which Docker placed there) fails the start: then once more, on another address.
+async function createPinned (docker: Engine, config: Readonly<ShellConfig>, caller: Caller, name: string, options: (address: string) => Docker.ContainerCreateOptions, log: Logger): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const held = await heldAddresses(docker, config)
+    const address = await pinnedAddress(config, caller, { held, idle: (user) => idleOwner(docker, config, user) })
+    const id = (await docker.createContainer(options(address))).id
+    try {
+      await docker.getContainer(id).start().catch(ignore304)
+      return id
+    } catch (err) {
+      if (!addressInUse(err) || attempt > 1) throw err
+      log.warn({ container: name, address }, 'the person\'s address was taken by another container a moment ago; trying another')
+      await docker.getContainer(id).remove({ force: true })
+    }
+  }
+}
+
+// Every address some container on the bastion network holds now.
+async function heldAddresses (docker: Engine, config: Readonly<ShellConfig>): Promise<Set<string>> {
+  const info = await docker.getNetwork(config.network.name).inspect()
+  return new Set(Object.values(info.Containers ?? {}).map((c) => (c.IPv4Address ?? '').split('/')[0] ?? '').filter((ip) => ip !== ''))
+}
+
+// Another person's lock, taken only when free, and held only if they have no container:
+// what lets their long-unused address pass to someone else (address.ts).
+async function idleOwner (docker: Engine, config: Readonly<ShellConfig>, user: string): Promise<(() => Promise<void>) | undefined> {
+  const name = containerName(user)
+  const release = await tryLock(join(config.shell.stateDir, 'locks', name))
+  if (release === undefined) return undefined
+  if (await inspect(docker, name).catch(() => 'unknown') === undefined) return release
+  await release()
+  return undefined
+}
+
+function addressInUse (err: unknown): boolean {
+  return /address already in use/i.test((err as Error)?.message ?? '')
 }
 
 async function imageId (docker: Engine, image: string): Promise<string> {
@@ -147,21 +197,28 @@ export function lockContainer (config: Readonly<ShellConfig>, name: string): Pro
 // A per-user lock on the host (an exclusive mkdir), so that concurrent first logins,
 // recreation and gc never race. A lock left by a dead process is taken over.
 async function lock (path: string, timeoutMs: number): Promise<() => Promise<void>> {
-  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 })
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    try {
-      await mkdir(path)
-      await writeFile(join(path, 'pid'), String(process.pid))
-      return async () => { await rm(path, { recursive: true, force: true }) }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    }
-    const holder = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => 'NaN'))
-    if (Number.isInteger(holder) && !alive(holder)) await rm(path, { recursive: true, force: true })
+    const release = await tryLock(path)
+    if (release !== undefined) return release
     if (Date.now() > deadline) throw new ShellError('BASTION_SHELL_TIMEOUT', `lock ${path} still held after ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, 50))
   }
+}
+
+// The lock if it is free (or its holder is dead), else undefined at once.
+async function tryLock (path: string): Promise<(() => Promise<void>) | undefined> {
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 })
+  try {
+    await mkdir(path)
+    await writeFile(join(path, 'pid'), String(process.pid))
+    return async () => { await rm(path, { recursive: true, force: true }) }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+  const holder = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => 'NaN'))
+  if (Number.isInteger(holder) && !alive(holder)) await rm(path, { recursive: true, force: true })
+  return undefined
 }
 
 

@@ -10,7 +10,7 @@ import type { ShellConfig } from '../config/schema.ts'
 import type { Caller } from '../identity.ts'
 
 // Bump when the shape below changes, so existing containers are recreated.
-const SPEC_VERSION = 3
+const SPEC_VERSION = 4
 
 export const LABEL_USER = 'bastion.user'
 export const LABEL_IMAGE = 'bastion.image-digest'
@@ -99,7 +99,8 @@ export function mainCommand (kube: KubeMount | null, agent: AgentMount | null): 
   return ['sh', '-c', `${KUBE_LINK_CMD}; exec ${last}`]
 }
 
-export function createOptions (config: Readonly<ShellConfig>, caller: Caller, name: string, imageId: string, paths: Paths, kube: KubeMount | null = kubeconfigMount(config) ?? null, agent: AgentMount | null = null): Docker.ContainerCreateOptions {
+// address: the person's own address on the network (container/address.ts), pinned.
+export function createOptions (config: Readonly<ShellConfig>, caller: Caller, name: string, imageId: string, paths: Paths, kube: KubeMount | null = kubeconfigMount(config) ?? null, agent: AgentMount | null = null, address?: string): Docker.ContainerCreateOptions {
   const { limits } = config.shell
   const home = containerHome(caller.user)
   const tmpfs = `rw,nosuid,nodev,size=${limits.tmpfsMb}m`
@@ -125,6 +126,7 @@ export function createOptions (config: Readonly<ShellConfig>, caller: Caller, na
     WorkingDir: home,
     Env: env,
     Labels: labels,
+    ...(address === undefined ? {} : { NetworkingConfig: { EndpointsConfig: { [config.network.name]: { IPAMConfig: { IPv4Address: address } } } } }),
     HostConfig: {
       NetworkMode: config.network.name,
       Init: true,

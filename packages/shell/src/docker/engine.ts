@@ -1,7 +1,7 @@
 // The Docker Engine API as the login uses it: the handful of calls a session needs,
 // over node:http on the engine's unix socket, in the same shape as dockerode's so the
 // code and its fakes read the same. Why not dockerode itself: loading it (and its gRPC
-// and ssh2 stacks) costs about 0.2 s of CPU, paid by every login, for six plain HTTP
+// and ssh2 stacks) costs about 0.2 s of CPU, paid by every login, for a few plain HTTP
 // calls and one upgraded connection (see the README's bench:shell figures).
 import { request, type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
@@ -21,6 +21,9 @@ export interface ExecOptions {
   WorkingDir: string
 }
 
+// Of `docker network inspect`: each attached container's address, as "10.250.0.7/24".
+export interface NetworkInfo { Containers?: Record<string, { IPv4Address?: string }> | null }
+
 export interface Exec {
   start (options: { hijack: true, stdin: true, Tty: boolean }): Promise<Duplex>
   resize (size: { h: number, w: number }): Promise<void>
@@ -37,6 +40,7 @@ export interface Engine {
     exec (options: ExecOptions): Promise<Exec>
   }
   getExec (id: string): Exec
+  getNetwork (name: string): { inspect (): Promise<NetworkInfo> }
   createContainer (options: Dockerode.ContainerCreateOptions): Promise<{ id: string }>
   listContainers (options: { all: boolean, filters: Record<string, string[]> }): Promise<Array<{ Id: string, Names: string[], Labels: Record<string, string> }>>
 }
@@ -124,6 +128,7 @@ export function httpEngine (socketPath: string, timeoutMs = 30_000): Engine {
       }
     },
     getExec: execHandle,
+    getNetwork: (name) => ({ inspect: () => call({ method: 'GET', path: `/networks/${encodeURIComponent(name)}` }) }),
     createContainer: async (o) => {
       const { name, ...body } = o
       const query = name === undefined ? '' : `?name=${encodeURIComponent(name)}`

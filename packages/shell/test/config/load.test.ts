@@ -26,6 +26,7 @@ const DEFAULT_SHELL = {
   gcIdleSeconds: 86400,
   revokeCheckSeconds: 60,
   revokedHomeDays: 30,
+  addressHoldHours: 24,
   reason: 'off',
   broker: { runDir: '/run/bastion/shell', spareWorkers: 2, sessionsPerWorker: 32, maxSessions: 1024, maxSessionsPerUser: 32, handshakeTimeoutMs: 5000, maxUnauthenticated: 4096, maxUnauthenticatedPerUser: 8 },
   agent: { path: '/usr/local/libexec/bastion/bastion-agent', timeoutMs: 3000 },

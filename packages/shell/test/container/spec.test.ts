@@ -57,6 +57,13 @@ t.test('process, memory and CPU limits come from the config, with no swap beyond
   t.same([d.PidsLimit, d.Memory, d.MemorySwap, d.NanoCpus], [512, 2048 * 1024 * 1024, 2048 * 1024 * 1024, 1_000_000_000], 'the defaults')
 })
 
+t.test('the container joins the bastion network on the person\'s own address, when given one', async (t) => {
+  const pinned = createOptions(limited, alice, 'shell-alice-x', IMAGE, paths, null, null, '10.250.0.77')
+  t.same(pinned.NetworkingConfig, { EndpointsConfig: { 'bt-net': { IPAMConfig: { IPv4Address: '10.250.0.77' } } } })
+  t.equal(host(pinned).NetworkMode, 'bt-net')
+  t.equal(options().NetworkingConfig, undefined, 'without one, Docker picks')
+})
+
 t.test('only the home and the generated passwd and group files are mounted', async (t) => {
   const o = options()
   const h = host(o)
@@ -207,7 +214,7 @@ t.test('the configuration hash changes when the kubeconfig mount appears or move
   t.equal(options(limited, alice, KUBE).Labels?.[LABEL_CONFIG], mounted, 'the label carries it')
   // A container without a kubeconfig (or an agent) hashes only what shapes it.
   const s = limited.shell
-  const before = createHash('sha256').update(JSON.stringify({ v: 3, network: 'bt-net', limits: [s.limits.pids, s.limits.memoryMb, s.limits.cpus, s.limits.tmpfsMb], role: 'alice-admin', uid: alice.uid, gid: alice.gid })).digest('hex').slice(0, 16)
+  const before = createHash('sha256').update(JSON.stringify({ v: 4, network: 'bt-net', limits: [s.limits.pids, s.limits.memoryMb, s.limits.cpus, s.limits.tmpfsMb], role: 'alice-admin', uid: alice.uid, gid: alice.gid })).digest('hex').slice(0, 16)
   t.equal(none, before)
 })
 
