@@ -93,72 +93,77 @@ export async function login (ctx: LoginContext): Promise<number> {
   let audit: AuditTrail | undefined
   let recorder: Recorder | undefined
   let recorded: RecordingSummary | undefined
-  try {
-    let container: Awaited<ReturnType<typeof ensureContainer>>
+  // The session's end is on disk (the recording closed, the end line written) before
+  // the client hears its exit status: whoever sees a session end finds its end line.
+  const code = await (async (): Promise<number> => {
     try {
-      const down = await reachable
-      if (down !== undefined) {
-        throw new ShellError('BASTION_SHELL_DOCKER_UNAVAILABLE', `Docker does not answer on ${config.shell.dockerSocket}: ${(down as Error).message}`, { cause: down })
+      let container: Awaited<ReturnType<typeof ensureContainer>>
+      try {
+        const down = await reachable
+        if (down !== undefined) {
+          throw new ShellError('BASTION_SHELL_DOCKER_UNAVAILABLE', `Docker does not answer on ${config.shell.dockerSocket}: ${(down as Error).message}`, { cause: down })
+        }
+        const found = await agent
+        if (found.mount === null) slog.warn({ agent: config.shell.agent.path, why: found.why }, 'no usable agent binary: new containers get none, and their sessions use docker exec')
+        container = await deadline(ensureContainer(docker, config, caller, slog, { agent: found.mount, session }), config.shell.stepTimeoutMs, 'preparing the container')
+        mark('container')
+        await assertRoomForSession(container.pid, container.name)
+      } catch (err) {
+        return fail(err, channel, slog)
       }
-      const found = await agent
-      if (found.mount === null) slog.warn({ agent: config.shell.agent.path, why: found.why }, 'no usable agent binary: new containers get none, and their sessions use docker exec')
-      container = await deadline(ensureContainer(docker, config, caller, slog, { agent: found.mount, session }), config.shell.stepTimeoutMs, 'preparing the container')
-      mark('container')
-      await assertRoomForSession(container.pid, container.name)
+      // Every session is recorded but a file transfer, whose content is the files
+      // (session/kind.ts): a shell and a command alike, with a TTY or without.
+      const kind = sessionKind(request.command)
+      const recordingPath = kind.transfer === null && config.shell.audit.record ? join(config.shell.audit.recordingsDir, caller.user, `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${session}.cast`) : null
+      record = {
+        session,
+        user: caller.user,
+        uid: caller.uid,
+        source: sourceOf(request.sshConnection),
+        container: container.name,
+        kind: kind.kind,
+        command: request.command ?? (kind.kind === 'shell' ? 'bash -l' : null),
+        transfer: kind.transfer,
+        tty: request.tty,
+        recording: recordingPath,
+        statedReason: stated
+      }
+      // The session-start line is on disk before anything runs: a login whose audit trail
+      // cannot be written (a full or read-only disk) is refused, and nothing has started.
+      try {
+        audit = auditTrail(config.shell.audit.file)
+        audit.start(record)
+      } catch (err) {
+        audit = undefined
+        return fail(new ShellError('BASTION_SHELL_AUDIT_UNAVAILABLE', `the audit trail ${config.shell.audit.file} cannot be written: ${(err as Error).message}`, { cause: err }), channel, slog)
+      }
+      const backend: Backend = await deadline(startBackend(docker, config, container, commandSpec(request, caller), session, slog), config.shell.stepTimeoutMs, 'starting the session')
+      mark('started')
+      slog.info({ container: container.name, command: request.command, tty: request.tty, statedReason: stated, backend: backend.kind, commandPid: backend.pid }, 'session started')
+      if (recordingPath !== null) {
+        const term = typeof request.env.TERM === 'string' ? request.env.TERM : 'xterm'
+        const budget = await recordingBudget(config, caller.user)
+        recorder = startRecording(recordingPath, { cols: request.cols, rows: request.rows, term, title: `${caller.user}@bastion`, startMs: started },
+          (err) => slog.error({ err, recording: recordingPath }, 'recording failed; the session goes on unrecorded'),
+          { ...budget, onCut: (cut) => slog.warn({ recording: recordingPath, ...cut }, `recording cut at its ${cut.scope === 'user' ? 'user' : 'session'} cap; the session goes on unrecorded`) })
+      }
+      result = await relay(backend, { channel, tty: request.tty }, {
+        idleMs: config.shell.idleTimeoutSeconds * 1000,
+        maxMs: config.shell.maxSessionSeconds * 1000
+      }, slog, recorder, ctx.hangUp)
+      return result.exitCode
     } catch (err) {
-      return exit(fail(err, channel, slog))
+      return fail(err, channel, slog)
+    } finally {
+      recorded = await recorder?.close()
+      await unregister().catch(() => {})
+      await touchActivity(config, name).catch(() => {})
+      if (record !== undefined) audit?.end(record, { exitCode: result.exitCode, durationMs: Date.now() - started, reason: result.reason, recordingCut: recorded?.cut ?? false })
+      mark('end')
+      slog.info({ exitCode: result.exitCode, reason: result.reason, ms: Date.now() - started, steps }, 'session ended')
     }
-    // Every session is recorded but a file transfer, whose content is the files
-    // (session/kind.ts): a shell and a command alike, with a TTY or without.
-    const kind = sessionKind(request.command)
-    const recordingPath = kind.transfer === null && config.shell.audit.record ? join(config.shell.audit.recordingsDir, caller.user, `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${session}.cast`) : null
-    record = {
-      session,
-      user: caller.user,
-      uid: caller.uid,
-      source: sourceOf(request.sshConnection),
-      container: container.name,
-      kind: kind.kind,
-      command: request.command ?? (kind.kind === 'shell' ? 'bash -l' : null),
-      transfer: kind.transfer,
-      tty: request.tty,
-      recording: recordingPath,
-      statedReason: stated
-    }
-    // The session-start line is on disk before anything runs: a login whose audit trail
-    // cannot be written (a full or read-only disk) is refused, and nothing has started.
-    try {
-      audit = auditTrail(config.shell.audit.file)
-      audit.start(record)
-    } catch (err) {
-      audit = undefined
-      return exit(fail(new ShellError('BASTION_SHELL_AUDIT_UNAVAILABLE', `the audit trail ${config.shell.audit.file} cannot be written: ${(err as Error).message}`, { cause: err }), channel, slog))
-    }
-    const backend: Backend = await deadline(startBackend(docker, config, container, commandSpec(request, caller), session, slog), config.shell.stepTimeoutMs, 'starting the session')
-    mark('started')
-    slog.info({ container: container.name, command: request.command, tty: request.tty, statedReason: stated, backend: backend.kind, commandPid: backend.pid }, 'session started')
-    if (recordingPath !== null) {
-      const term = typeof request.env.TERM === 'string' ? request.env.TERM : 'xterm'
-      const budget = await recordingBudget(config, caller.user)
-      recorder = startRecording(recordingPath, { cols: request.cols, rows: request.rows, term, title: `${caller.user}@bastion`, startMs: started },
-        (err) => slog.error({ err, recording: recordingPath }, 'recording failed; the session goes on unrecorded'),
-        { ...budget, onCut: (cut) => slog.warn({ recording: recordingPath, ...cut }, `recording cut at its ${cut.scope === 'user' ? 'user' : 'session'} cap; the session goes on unrecorded`) })
-    }
-    result = await relay(backend, { channel, tty: request.tty }, {
-      idleMs: config.shell.idleTimeoutSeconds * 1000,
-      maxMs: config.shell.maxSessionSeconds * 1000
-    }, slog, recorder, ctx.hangUp)
-    return exit(result.exitCode)
-  } catch (err) {
-    return exit(fail(err, channel, slog))
-  } finally {
-    recorded = await recorder?.close()
-    await unregister().catch(() => {})
-    await touchActivity(config, name).catch(() => {})
-    if (record !== undefined) audit?.end(record, { exitCode: result.exitCode, durationMs: Date.now() - started, reason: result.reason, recordingCut: recorded?.cut ?? false })
-    mark('end')
-    slog.info({ exitCode: result.exitCode, reason: result.reason, ms: Date.now() - started, steps }, 'session ended')
-  }
+  })()
+  return exit(code)
 }
 
 function commandSpec (request: SessionRequest, caller: Caller): CommandSpec {
