@@ -54,9 +54,13 @@ t.test('an address another container took: the person moves to a new one, and th
   t.teardown(() => execa(DOCKER, ['rm', '-f', squatter], { reject: false }))
   const image = (await execa(DOCKER, ['inspect', '--format', '{{.Config.Image}}', ...(await containersOf('bt-bob'))])).stdout.trim()
   await execa(DOCKER, ['run', '-d', '--name', squatter, '--network', NETWORK, '--ip', before, '--entrypoint', 'sleep', image, 'infinity'])
+  const logged = readFileSync(SHELL_LOG).length
   const login = await ssh('bt-alice', 'echo in')
   t.equal(login.exitCode, 0, login.stderr.toString())
   t.equal(login.stdout.toString().trim(), 'in')
+  const line = readFileSync(SHELL_LOG).subarray(logged).toString().split('\n').find((l) => l.includes('they move to another'))
+  t.ok(line, 'the log says she moved')
+  t.match(JSON.parse(line ?? '{}'), { from: before })
   const after = await addressOf('bt-alice')
   t.not(after, before, 'she is on another address')
   t.equal(claimOf(after).user, 'bt-alice')

@@ -11,7 +11,7 @@ import type { Caller } from '../identity.ts'
 import { ShellError } from '../errors.ts'
 import { alive } from '../proc.ts'
 import { containerName } from './name.ts'
-import { pinnedAddress } from './address.ts'
+import { ownAddress, pinnedAddress } from './address.ts'
 import { LABEL_AGENT, LABEL_CONFIG, LABEL_IMAGE, configHash, createOptions, kubeconfigMount, type AgentMount, type Paths } from './spec.ts'
 import { touchActivity } from './activity.ts'
 import { agentDir } from '../broker/run-dir.ts'
@@ -95,7 +95,9 @@ export async function ensureContainer (docker: Engine, config: Readonly<ShellCon
 async function createPinned (docker: Engine, config: Readonly<ShellConfig>, caller: Caller, name: string, options: (address: string) => Docker.ContainerCreateOptions, log: Logger): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const held = await heldAddresses(docker, config)
+    const before = await ownAddress(config, caller.user)
     const address = await pinnedAddress(config, caller, { held, idle: (user) => idleOwner(docker, config, user) })
+    if (before !== undefined && before !== address) log.warn({ container: name, from: before, to: address }, 'the person\'s address is held by another container; they move to another')
     const id = (await docker.createContainer(options(address))).id
     try {
       await docker.getContainer(id).start().catch(ignore304)
