@@ -54,9 +54,10 @@ async function closedPort (): Promise<number> {
 t.test('a healthy host: every check ok, exit 0', async (t) => {
   const r = await doctor(config())
   t.equal(r.exitCode, 0, r.stdout + r.stderr)
-  for (const check of ['docker', 'iptables', 'network', 'proxy', 'host-guard', 'roles', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'homes', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
+  for (const check of ['docker', 'iptables', 'network', 'proxy', 'host-guard', 'roles', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'homes', 'addresses', 'clusters']) t.match(r.stdout, new RegExp(`^ok ${check}: `, 'm'))
   t.match(r.stdout, /^ok homes: each home is an ext4 image of 16 MiB, mounted at login \(\d+ homes, \d+ MiB of growth in \d+ MiB free\)$/m)
   t.match(r.stdout, /^ok roles: the proxy assumes <\/k8s-access\/><role>, the roles rbacsync makes \(rolePrefix "k8s-access\/"\)$/m, 'a default install agrees with rbacsync')
+  t.match(r.stdout, /^ok addresses: \d+ of the 253 addresses of network.subnet 10\.252\.0\.0\/24 belong to a person \(\/var\/lib\/bastion-testbed\/state\/addresses\)$/m, 'the bed\'s ledger, read')
   t.match(r.stdout, /^ok clusters: 1 cluster\(s\) answer over TLS: testbed$/m)
   t.match(r.stdout, `ok broker: the session broker answers on ${need('BASTION_TEST_SHELL_RUN_DIR')}/broker.sock`)
   t.match(r.stdout, `ok shell: ${need('BASTION_TEST_SHELL_BIN')} connects to ${need('BASTION_TEST_SHELL_RUN_DIR')}/broker.sock;`)

@@ -15,12 +15,13 @@ import { sshdCheck } from './checks/sshd.ts'
 import { dockerGroupCheck } from './checks/docker-group.ts'
 import { clustersCheck } from './checks/clusters.ts'
 import { homesCheck } from './checks/homes.ts'
+import { addressesCheck } from './checks/addresses.ts'
 import { shippingCheck } from './checks/shipping.ts'
 import type { Check, DoctorContext, Finding } from './check.ts'
 
 // Docker first: the image check is skipped when Docker does not answer. The shell's
 // files before its broker, whose fix points at them.
-export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, networkCheck, proxyCheck, hostGuardCheck, rolesCheck, instanceCheck, imageCheck, shellCheck, brokerCheck, sshdCheck, dockerGroupCheck, homesCheck, clustersCheck, shippingCheck]
+export const CHECKS: readonly Check[] = [dockerCheck, iptablesCheck, networkCheck, proxyCheck, hostGuardCheck, rolesCheck, instanceCheck, imageCheck, shellCheck, brokerCheck, sshdCheck, dockerGroupCheck, homesCheck, addressesCheck, clustersCheck, shippingCheck]
 
 export interface Report { lines: string[], problems: number, warnings: number }
 

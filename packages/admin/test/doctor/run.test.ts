@@ -8,7 +8,7 @@ import { doctorContext } from './fixtures.ts'
 const check = (name: string, run: Check['run']): Check => ({ name, summary: name, run })
 
 t.test('the checks, in order: Docker first, so that image can be skipped; the shell before its broker', async (t) => {
-  t.same(CHECKS.map((c) => c.name), ['docker', 'iptables', 'network', 'proxy', 'host-guard', 'roles', 'instance', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'homes', 'clusters', 'shipping'])
+  t.same(CHECKS.map((c) => c.name), ['docker', 'iptables', 'network', 'proxy', 'host-guard', 'roles', 'instance', 'image', 'shell', 'broker', 'sshd', 'docker-group', 'homes', 'addresses', 'clusters', 'shipping'])
 })
 
 t.test('ok, skipped and problem lines, and the count', async (t) => {

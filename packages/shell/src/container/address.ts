@@ -21,7 +21,7 @@ import { ShellError } from '../errors.ts'
 import { activityFile } from './activity.ts'
 import { containerName } from './name.ts'
 
-export function ledgerDir (config: Readonly<ShellConfig>): string {
+export function ledgerDir (config: { readonly shell: { readonly stateDir: string } }): string {
   return join(config.shell.stateDir, 'addresses')
 }
 
