@@ -16,6 +16,9 @@ const RENDER = join(REPO, 'chef/spec/render.rb')
 const NODE = '/opt/bastion/node/bin/node'
 const PROXY = join(REPO, 'packages/metadataproxy/dist/bin/bastion-metadataproxy.js')
 const BASTION = join(REPO, 'packages/admin/dist/bin/bastion.js')
+// Each command here takes about a second; one that hangs fails its test at once, named,
+// rather than the whole file at tap's timeout (seen once in CI, 2026-12-08, unexplained).
+const CHILD_TIMEOUT_MS = 60_000
 const work = mkdtempSync(join(tmpdir(), 'bt-chef-'))
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
 
@@ -26,12 +29,16 @@ async function render (name: string, attributes?: unknown): Promise<string> {
     writeFileSync(join(work, `${name}.json`), JSON.stringify(attributes))
     args.push(join(work, `${name}.json`))
   }
-  const r = await execa('ruby', args)
+  const r = await execa('ruby', args, { timeout: CHILD_TIMEOUT_MS })
   t.match(r.stdout, /\/etc\/bastion\/bastion\.yaml /)
   return out
 }
 
-const run = (cmd: string, args: string[]) => execa(cmd, args, { reject: false, env: { NODE_OPTIONS: '', BASTION_CONFIG: '' } })
+const run = async (cmd: string, args: string[]) => {
+  const r = await execa(cmd, args, { reject: false, timeout: CHILD_TIMEOUT_MS, env: { NODE_OPTIONS: '', BASTION_CONFIG: '' } })
+  if (r.timedOut) throw new Error(`${[cmd, ...args].join(' ')} did not finish in ${CHILD_TIMEOUT_MS} ms`)
+  return r
+}
 
 t.test('bastion.yaml from the example attributes passes every component of the suite', async (t) => {
   const file = join(await render('example'), 'bastion.yaml')
