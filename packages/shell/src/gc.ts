@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises'
 import type { Engine } from './docker/engine.ts'
 import type { Logger } from 'pino'
 import type { ShellConfig } from './config/schema.ts'
-import { LABEL_USER } from './container/spec.ts'
+import { LABEL_USER, onNetwork } from './container/spec.ts'
 import { liveSessions, lockContainer } from './container/manager.ts'
 import { activityFile } from './container/activity.ts'
 
@@ -14,7 +14,8 @@ export async function gc (docker: Engine, config: Readonly<ShellConfig>, log: Lo
   const removed: string[] = []
   const kept: string[] = []
   const list = await docker.listContainers({ all: true, filters: { label: [LABEL_USER] } })
-  for (const c of list) {
+  // This instance's containers only (container/spec.ts).
+  for (const c of list.filter((x) => onNetwork(x, config))) {
     const name = (c.Names[0] ?? c.Id).replace(/^\//, '')
     // The user's lock: a login preparing this container at the same moment wins.
     const release = await lockContainer(config, name)

@@ -16,7 +16,7 @@ import { promisify } from 'node:util'
 import type { Logger } from 'pino'
 import type { Engine } from './docker/engine.ts'
 import type { ShellConfig } from './config/schema.ts'
-import { LABEL_CONFIG, LABEL_USER } from './container/spec.ts'
+import { LABEL_CONFIG, LABEL_USER, onNetwork } from './container/spec.ts'
 import { lockContainer } from './container/manager.ts'
 import { containerName } from './container/name.ts'
 import { revokedMarker } from './container/revoked.ts'
@@ -75,11 +75,13 @@ export async function revokeSweep (docker: Engine, config: Readonly<ShellConfig>
     log.error({ group: s.allowedGroup }, 'shell.allowedGroup does not exist (or the user directory does not answer): no one is revoked until it does')
     return result
   }
-  // The shell's own containers only: labelled with its configuration and named for
-  // their user, as container/manager.ts makes them.
+  // The shell's own containers only: labelled with its configuration, named for their
+  // user and on its network, as container/manager.ts makes them. Another instance on
+  // this host (install.sh --instance, another network) judges its own by its own group.
   const containers = await docker.listContainers({ all: true, filters: { label: [LABEL_USER, LABEL_CONFIG] } })
   const byUser = new Map<string, string[]>()
   for (const c of containers) {
+    if (!onNetwork(c, config)) continue
     const user = c.Labels[LABEL_USER]
     if (user === undefined || user === '' || !c.Names.includes(`/${containerName(user)}`)) continue
     byUser.set(user, [...(byUser.get(user) ?? []), c.Id])

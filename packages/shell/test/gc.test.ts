@@ -105,6 +105,15 @@ t.test('each container is judged on its own, and reported by name', async (t) =>
   t.same(fake.containers.map((c) => c.id), ['b', 'c'])
 })
 
+t.test("another instance's containers (on another network) are neither removed nor reported", async (t) => {
+  const { config, usedAgo } = setup(t)
+  usedAgo('shell-mine', IDLE * 2)
+  usedAgo('shell-theirs', IDLE * 2)
+  const fake = fakeDocker([container('mine'), container('theirs', { network: 'bastion-bench' })])
+  t.same(await gc(fake.docker, config, silentLogger(), NOW), { removed: ['shell-mine'], kept: [] })
+  t.same(fake.containers.map((c) => c.id), ['theirs'])
+})
+
 t.test('gc measures idleness up to the current time unless told otherwise', async (t) => {
   const { config } = setup(t)
   await touchActivity(config, 'shell-now')

@@ -45,6 +45,14 @@ t.test('a user no longer allowed loses their container; the others keep theirs',
   t.ok(log.records().some((l) => l.msg === 'access revoked: the user is no longer allowed; removed their container and ended their sessions' && l.user === 'alice'))
 })
 
+t.test("another instance's container (on another network) is never this instance's to revoke", async (t) => {
+  const { config, access, fake } = setup(t, { dave: 'denied', alice: 'denied' })
+  fake.containers.push({ id: 'c-dave', name: `/${containerName('dave')}`, startedAt: '', execIds: [], labels: { 'bastion.user': 'dave', 'bastion.config-hash': 'x' }, network: 'bastion-bench' })
+  const r = await revokeSweep(fake.docker, config, access, captureLog().logger, NOW)
+  t.same(r.revoked, ['alice'])
+  t.notOk(fake.removeCalls.some((c) => c.id === 'c-dave'), "dave is not in this instance's group, but his container is another instance's")
+})
+
 t.test('without the allowed group (a misconfiguration, a directory outage) no one is revoked', async (t) => {
   const { config, access, fake } = setup(t, { alice: 'denied', bob: 'denied' })
   const log = captureLog()

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
+import { containerName } from '@bastion/shell'
 import { SSH, ssh, sshArgs, sshFacts } from '../../fixtures/ssh.ts'
 import { DOCKER, HOME_ROOT, containersOf, removeContainersOf, sleep } from '../../fixtures/shell.ts'
 
@@ -98,4 +99,26 @@ t.test('a user removed from the host loses their live session and container too'
   t.equal(await hostProcessesOf(uid, 'sleep 1'), '', 'nothing of theirs runs anywhere')
   t.ok(existsSync(join(HOME_ROOT, name)), 'the home is kept')
   t.ok(await eventually(async () => statSync(join(HOME_ROOT, name)).uid === 0), 'as root\'s')
+})
+
+// Two instances on one host (install.sh --instance, the local bastion beside the bed in
+// CI): each judges only the containers on its own network. One of another network's,
+// shaped exactly as the shell makes them, survives its user's removal here; before,
+// every instance's sweep removed every instance's containers of users it did not allow.
+t.test("another instance's container (another network) is left alone by this instance's sweep", async (t) => {
+  const { name } = await makeUser(t)
+  await ssh(name, 'true')
+  const [mine] = await containersOf(name)
+  const image = (await execa(DOCKER, ['inspect', '--format', '{{.Config.Image}}', mine!])).stdout.trim()
+  const network = `bt-other-${process.pid}`
+  await execa(DOCKER, ['network', 'create', network])
+  t.teardown(() => execa(DOCKER, ['network', 'rm', network], { reject: false }))
+  // Named and labelled for the same person as the shell does it, on the other network.
+  await removeContainersOf(name)
+  const theirs = (await execa(DOCKER, ['create', '--name', containerName(name), '--network', network, '--label', `bastion.user=${name}`, '--label', 'bastion.config-hash=0', '--entrypoint', 'sleep', image, 'infinity'])).stdout.trim()
+  t.teardown(() => execa(DOCKER, ['rm', '-f', theirs], { reject: false }))
+  await execa('gpasswd', ['-d', name, GROUP])
+  const swept = readFileSync(SHELL_LOG).length
+  t.ok(await eventually(async () => readFileSync(SHELL_LOG).subarray(swept).toString().includes(`"user":"${name}"`)), 'this instance has swept, and judged the person (their home)')
+  t.equal((await execa(DOCKER, ['inspect', '--format', '{{.State.Status}}', theirs])).stdout.trim(), 'created', "the other instance's container is still there")
 })

@@ -35,6 +35,12 @@ export const AGENT_CMD = [AGENT_BIN, '--as-requested-user'] as const
 export const AGENT_DIR = '/run/bastion-agent'
 export const AGENT_CAPS = ['SETUID', 'SETGID', 'KILL'] as const
 
+// Whether a listed container is on this configuration's network: one of this
+// instance's, not another's on the same host (revoke.ts, gc.ts).
+export function onNetwork (c: { HostConfig?: { NetworkMode?: string } }, config: Readonly<ShellConfig>): boolean {
+  return c.HostConfig?.NetworkMode === config.network.name
+}
+
 // The operators' kubeconfig directory (shell.kubeconfigDir) appears read-only here, and
 // the directory is mounted rather than the file so that a kubeconfig replaced by rename
 // reaches running containers too.

@@ -42,7 +42,7 @@ export interface Engine {
   getExec (id: string): Exec
   getNetwork (name: string): { inspect (): Promise<NetworkInfo> }
   createContainer (options: Dockerode.ContainerCreateOptions): Promise<{ id: string }>
-  listContainers (options: { all: boolean, filters: Record<string, string[]> }): Promise<Array<{ Id: string, Names: string[], Labels: Record<string, string> }>>
+  listContainers (options: { all: boolean, filters: Record<string, string[]> }): Promise<Array<{ Id: string, Names: string[], Labels: Record<string, string>, HostConfig?: { NetworkMode?: string } }>>
 }
 
 // Failures carry Docker's HTTP status as statusCode, as dockerode's do (404, 304, 409).

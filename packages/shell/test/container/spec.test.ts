@@ -3,7 +3,7 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import type Docker from 'dockerode'
-import { AGENT_BIN, AGENT_DIR, KUBE_DIR, KUBE_LINK, LABEL_AGENT, LABEL_CONFIG, LABEL_IMAGE, LABEL_USER, configHash, containerHome, createOptions, kubeconfigMount, mainCommand, roleOf, type AgentMount, type KubeMount } from '../../src/container/spec.ts'
+import { AGENT_BIN, AGENT_DIR, KUBE_DIR, KUBE_LINK, LABEL_AGENT, LABEL_CONFIG, LABEL_IMAGE, LABEL_USER, configHash, containerHome, createOptions, kubeconfigMount, mainCommand, onNetwork, roleOf, type AgentMount, type KubeMount } from '../../src/container/spec.ts'
 import { alice, testConfig } from '../fixtures/config.ts'
 import { parseConfigText } from '@bastion/config'
 import { ShellConfigSchema } from '../../src/config/schema.ts'
@@ -55,6 +55,12 @@ t.test('process, memory and CPU limits come from the config, with no swap beyond
   t.equal(h.NanoCpus, 1_500_000_000)
   const d = host(options(testConfig()))
   t.same([d.PidsLimit, d.Memory, d.MemorySwap, d.NanoCpus], [512, 2048 * 1024 * 1024, 2048 * 1024 * 1024, 1_000_000_000], 'the defaults')
+})
+
+t.test('onNetwork: a listed container is this instance\'s when it was made on its network', async (t) => {
+  t.ok(onNetwork({ HostConfig: { NetworkMode: 'bt-net' } }, limited))
+  t.notOk(onNetwork({ HostConfig: { NetworkMode: 'bastion-bench' } }, limited), "another instance's")
+  t.notOk(onNetwork({}, limited), 'nothing said: not ours')
 })
 
 t.test('the container joins the bastion network on the person\'s own address, when given one', async (t) => {
