@@ -6,3 +6,4 @@ export { ForeignSection, NetworkSection, OBJECT_SECTIONS, foreignSections, type 
 export { AwsSection } from './aws.ts'
 export { CLUSTER_NAME_PATTERN, ClusterEntry, ClustersSection, clusterProblems, type Cluster } from './clusters.ts'
 export { EgressAllow, EgressSection, IPV4_CIDR_PATTERN, IPV4_PATTERN, type Egress, type EgressAllowEntry } from './egress.ts'
+export { gatewayOf, hostAddresses } from './subnet.ts'

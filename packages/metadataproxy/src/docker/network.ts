@@ -5,14 +5,10 @@ import type Docker from 'dockerode'
 import type { DockerApi } from './engine.ts'
 import type { Config } from '../config/schema.ts'
 import { BastionError } from '../errors.ts'
+import { gatewayOf } from '@bastion/config'
 
-export function gatewayOf (subnet: string): string {
-  const [addr = '', bits = '32'] = subnet.split('/')
-  const n = addr.split('.').reduce((acc, o) => (acc << 8n) + BigInt(Number(o)), 0n)
-  const mask = ((1n << 32n) - 1n) ^ ((1n << (32n - BigInt(Number(bits)))) - 1n)
-  const gw = (n & mask) + 1n
-  return [24n, 16n, 8n, 0n].map((s) => String((gw >> s) & 255n)).join('.')
-}
+// The gateway of the network's subnet, where the proxy listens (shared with the shell).
+export { gatewayOf }
 
 type NetworkConfig = Pick<Config['network'], 'name' | 'bridge' | 'subnet'>
 

@@ -15,6 +15,7 @@
 // shell.addressHoldHours.
 import { open, readFile, readdir, rename, rm, stat, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { hostAddresses } from '@bastion/config'
 import type { ShellConfig } from '../config/schema.ts'
 import type { Caller } from '../identity.ts'
 import { ShellError } from '../errors.ts'
@@ -29,17 +30,7 @@ export function ledgerDir (config: { readonly shell: { readonly stateDir: string
 // the first, the gateway, where the proxy listens (the network and broadcast addresses
 // are no host's).
 export function poolOf (subnet: string): string[] {
-  const [addr = '', bits = '32'] = subnet.split('/')
-  const n = addr.split('.').reduce((acc, o) => acc * 256 + Number(o), 0)
-  const size = 2 ** (32 - Number(bits))
-  const base = n - (n % size)
-  const out: string[] = []
-  for (let i = 2; i < size - 1; i++) out.push(dotted(base + i))
-  return out
-}
-
-function dotted (n: number): string {
-  return [24, 16, 8, 0].map((s) => String(Math.floor(n / 2 ** s) % 256)).join('.')
+  return hostAddresses(subnet).slice(1)
 }
 
 // The pool in the order a person's login tries it: from the place the uid names.

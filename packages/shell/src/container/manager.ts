@@ -120,7 +120,7 @@ async function heldAddresses (docker: Engine, config: Readonly<ShellConfig>): Pr
 // what lets their long-unused address pass to someone else (address.ts).
 async function idleOwner (docker: Engine, config: Readonly<ShellConfig>, user: string): Promise<(() => Promise<void>) | undefined> {
   const name = containerName(user)
-  const release = await tryLock(join(config.shell.stateDir, 'locks', name))
+  const release = await tryLock(lockPath(config, name))
   if (release === undefined) return undefined
   if (await inspect(docker, name).catch(() => 'unknown') === undefined) return release
   await release()
@@ -193,7 +193,11 @@ async function writeIfChanged (path: string, text: string): Promise<void> {
 }
 
 export function lockContainer (config: Readonly<ShellConfig>, name: string): Promise<() => Promise<void>> {
-  return lock(join(config.shell.stateDir, 'locks', name), config.shell.stepTimeoutMs)
+  return lock(lockPath(config, name), config.shell.stepTimeoutMs)
+}
+
+function lockPath (config: Readonly<ShellConfig>, name: string): string {
+  return join(config.shell.stateDir, 'locks', name)
 }
 
 // A per-user lock on the host (an exclusive mkdir), so that concurrent first logins,
